@@ -1,0 +1,1 @@
+"""Reform Tracker: an event-sourced, hash-chained tracker for reform programmes."""

@@ -1,0 +1,79 @@
+"""The one configuration object, read from the environment (RT_* variables)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Config:
+    # Where the event log lives. Empty means "start an embedded Redis" (CLI `up` only).
+    redis_url: str = ""
+    # Prefix inside the Redis hash tag; lets several deployments (or tests) share a server.
+    key_prefix: str = "rt"
+    # Only for tests/dev: serve even if Redis could lose acknowledged writes.
+    allow_unsafe_redis: bool = False
+    # Folder for the embedded Redis (AOF files) when redis_url is empty.
+    data_dir: str = "./data"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_body_bytes: int = 64 * 1024
+    page_size_max: int = 500
+    idempotency_ttl_seconds: int = 7 * 24 * 3600
+    # Dashboards and HTML pages readable without a token.
+    public_read: bool = False
+    base_url: str = "http://127.0.0.1:8080"
+    log_level: str = "INFO"
+    # Dashboard colour rules (days); see docs/dashboards.md.
+    red_overdue_days: int = 30
+    amber_due_within_days: int = 14
+    amber_stale_days: int = 30
+    # Alert lead times (days before due) and escalation delay (hours).
+    alert_lead_days: tuple[int, ...] = (14, 3)
+    alert_escalate_after_hours: int = 48
+    # Webhook targets on loopback/private/link-local addresses are refused unless allowed.
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = 10.0
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_tls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "reform-tracker@localhost"
+    rate_limit: str = "600/minute"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get("RT_" + f.name.upper())
+            if f.name == "redis_url" and raw is None:
+                raw = env.get("REDIS_URL")
+            if raw is None:
+                continue
+            default = getattr(cls, f.name, None)
+            if isinstance(default, bool):
+                values[f.name] = _flag(raw)
+            elif isinstance(default, int):
+                values[f.name] = int(raw)
+            elif isinstance(default, float):
+                values[f.name] = float(raw)
+            elif isinstance(default, tuple):
+                values[f.name] = tuple(int(part) for part in raw.split(",") if part.strip())
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Config:
+        return replace(self, **changes)

@@ -1,0 +1,1 @@
+"""Pure domain: events, decisions and state folds. Standard library only."""

@@ -1,0 +1,161 @@
+"""Recorded events, their canonical encoding and the two SHA-256 hash chains.
+
+``hash``        = SHA-256(previous event hash of the same stream || canonical(body))
+``global_hash`` = SHA-256(previous global_hash || hash)
+
+The body is every field except the two hashes, encoded as JSON with sorted keys, no
+whitespace and UTF-8. The first event of a chain uses GENESIS as its predecessor.
+This module is pure so exports can be verified offline, without Redis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    token_id: str
+    role: str
+    agency: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    id: str
+    stream: str
+    version: int
+    position: int
+    type: str
+    schema_version: int
+    recorded_at: str
+    actor: dict[str, Any]
+    correlation_id: str | None
+    causation_id: str | None
+    payload: dict[str, Any]
+    hash: str
+    global_hash: str
+
+    def body(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["hash"], data["global_hash"]
+        return data
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return canonical(self.to_dict()).decode()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RecordedEvent:
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> RecordedEvent:
+        return cls.from_dict(json.loads(raw))
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def event_hash(previous: str, body: dict[str, Any]) -> str:
+    return hashlib.sha256(previous.encode() + canonical(body)).hexdigest()
+
+
+def chain_hash(previous_global: str, event_hash_hex: str) -> str:
+    return hashlib.sha256(previous_global.encode() + event_hash_hex.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Breach:
+    """The first place where the log is not what its hashes say it was."""
+
+    position: int
+    stream: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    ok: bool
+    events_checked: int
+    head_position: int
+    head_hash: str
+    breach: Breach | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events_checked": self.events_checked,
+            "head_position": self.head_position,
+            "head_hash": self.head_hash,
+            "first_bad_position": self.breach.position if self.breach else None,
+            "stream": self.breach.stream if self.breach else None,
+            "reason": self.breach.reason if self.breach else None,
+        }
+
+
+class ChainWalker:
+    """Checks events in global order; feed it the whole log, then ask for the report."""
+
+    def __init__(self) -> None:
+        self.stream_heads: dict[str, tuple[int, str]] = {}
+        self.position = 0
+        self.global_hash = GENESIS
+        self.checked = 0
+        self.breach: Breach | None = None
+
+    def feed(self, event: RecordedEvent) -> bool:
+        """Return False (and remember why) at the first event that breaks a chain."""
+        if self.breach:
+            return False
+        expected_position = self.position + 1
+        if event.position != expected_position:
+            return self._fail(expected_position, event.stream, f"expected position "
+                              f"{expected_position}, found {event.position}")
+        version, previous = self.stream_heads.get(event.stream, (0, GENESIS))
+        if event.version != version + 1:
+            return self._fail(event.position, event.stream, f"expected version {version + 1} "
+                              f"of stream, found {event.version}")
+        if event_hash(previous, event.body()) != event.hash:
+            return self._fail(event.position, event.stream, "event hash does not match content")
+        if chain_hash(self.global_hash, event.hash) != event.global_hash:
+            return self._fail(event.position, event.stream, "global chain hash does not match")
+        self.stream_heads[event.stream] = (event.version, event.hash)
+        self.position = event.position
+        self.global_hash = event.global_hash
+        self.checked += 1
+        return True
+
+    def _fail(self, position: int, stream: str | None, reason: str) -> bool:
+        self.breach = Breach(position, stream, reason)
+        return False
+
+    def fail(self, position: int, stream: str | None, reason: str) -> None:
+        if not self.breach:
+            self._fail(position, stream, reason)
+
+    def report(self) -> VerifyReport:
+        return VerifyReport(
+            ok=self.breach is None,
+            events_checked=self.checked,
+            head_position=self.position,
+            head_hash=self.global_hash,
+            breach=self.breach,
+        )
+
+
+def verify_events(events: Iterable[RecordedEvent]) -> VerifyReport:
+    walker = ChainWalker()
+    for event in events:
+        if not walker.feed(event):
+            break
+    return walker.report()

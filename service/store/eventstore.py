@@ -1,0 +1,327 @@
+"""The Redis event store: atomic, hash-chained, idempotent appends and reads.
+
+Hashes are computed here in Python; the append script only compares-and-sets the
+stream head and the global head, so a concurrent writer can never fork either chain.
+Nothing in this module deletes, trims or rewrites a stream.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import redis
+
+from service.clock import Clock, isoformat
+from service.domain.events import DomainEvent
+from service.store.chain import (
+    GENESIS,
+    Actor,
+    ChainWalker,
+    RecordedEvent,
+    VerifyReport,
+    chain_hash,
+    event_hash,
+)
+from service.store.keys import GLOBAL_HEAD, Keys
+
+APPEND_SCRIPT = resources.files("service.store").joinpath("append.lua").read_text()
+MAX_ATTEMPTS = 10_000
+
+
+class VersionConflict(Exception):
+    def __init__(self, stream: str, expected: int, actual: int) -> None:
+        super().__init__(f"stream {stream} is at version {actual}, expected {expected}")
+        self.stream = stream
+        self.expected = expected
+        self.actual = actual
+
+
+class IdempotencyMismatch(Exception):
+    """The Idempotency-Key was already used for a different request."""
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    scope: str
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Replay:
+    status: int
+    body: Any
+
+
+@dataclass
+class AppendResult:
+    events: list[RecordedEvent] = field(default_factory=list)
+    replay: Replay | None = None
+
+    @property
+    def version(self) -> int:
+        return self.events[-1].version if self.events else 0
+
+
+Responder = Callable[[list[RecordedEvent]], tuple[int, Any]]
+
+
+def _parse_head(raw: str | None) -> tuple[int, str]:
+    if not raw:
+        return 0, GENESIS
+    number, digest = raw.split(":", 1)
+    return int(number), digest
+
+
+def _encode_head(number: int, digest: str) -> str:
+    return f"{number}:{digest}"
+
+
+class EventStore:
+    def __init__(
+        self,
+        client: redis.Redis,
+        clock: Clock,
+        keys: Keys | None = None,
+        idempotency_ttl: int = 7 * 24 * 3600,
+    ) -> None:
+        self.redis = client
+        self.clock = clock
+        self.keys = keys or Keys()
+        self.idempotency_ttl = idempotency_ttl
+        self._append = client.register_script(APPEND_SCRIPT)
+
+    # --- writing -------------------------------------------------------------------
+
+    def append(
+        self,
+        stream: str,
+        events: Sequence[DomainEvent],
+        *,
+        expected_version: int | None,
+        actor: Actor,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        idempotency: Idempotency | None = None,
+        parent: str | None = None,
+        respond: Responder | None = None,
+    ) -> AppendResult:
+        """Append ``events`` to ``stream`` and the global log in one atomic step.
+
+        ``expected_version`` None means "wherever the stream is now". ``parent`` registers
+        the stream as a child of another stream (or of the root with "") on creation.
+        """
+        if not events:
+            raise ValueError("nothing to append")
+        keys = self.keys
+        idem_key = keys.idempotency(idempotency.scope, idempotency.key) if idempotency else keys.log
+        children_key = keys.children(parent) if parent is not None else keys.log
+        raw_stream, raw_global = self.redis.hmget(keys.heads, [stream, GLOBAL_HEAD])
+        for _ in range(MAX_ATTEMPTS):
+            version, stream_prev = _parse_head(_text(raw_stream))
+            if expected_version is not None and version != expected_version:
+                raise VersionConflict(stream, expected_version, version)
+            position, global_prev = _parse_head(_text(raw_global))
+            records = self._record(
+                stream, events, version, stream_prev, position, global_prev,
+                actor, correlation_id, causation_id,
+            )
+            idem_value = ""
+            if idempotency:
+                status, body = respond(records) if respond else (201, None)
+                idem_value = json.dumps(
+                    {"fingerprint": idempotency.fingerprint, "status": status, "body": body}
+                )
+            last = records[-1]
+            reply = self._append(
+                keys=[keys.stream(stream), keys.log, keys.heads, idem_key, children_key],
+                args=[
+                    stream,
+                    _text(raw_stream) or "",
+                    _text(raw_global) or "",
+                    _encode_head(last.version, last.hash),
+                    _encode_head(last.position, last.global_hash),
+                    idem_value,
+                    self.idempotency_ttl,
+                    stream if parent is not None else "",
+                    version + 1,
+                    position + 1,
+                    len(records),
+                    *[record.to_json() for record in records],
+                ],
+            )
+            outcome = _text(reply[0])
+            if outcome == "ok":
+                return AppendResult(events=records)
+            if outcome == "dup":
+                assert idempotency is not None
+                return AppendResult(replay=_replay(idempotency, _text(reply[1]) or ""))
+            raw_stream, raw_global = _text(reply[1]), _text(reply[2])
+        raise RuntimeError("append did not win the global head after many attempts")
+
+    def _record(
+        self,
+        stream: str,
+        events: Sequence[DomainEvent],
+        version: int,
+        stream_prev: str,
+        position: int,
+        global_prev: str,
+        actor: Actor,
+        correlation_id: str | None,
+        causation_id: str | None,
+    ) -> list[RecordedEvent]:
+        recorded_at = isoformat(self.clock.now())
+        actor_data = {"token_id": actor.token_id, "role": actor.role, "agency": actor.agency}
+        records = []
+        for offset, event in enumerate(events, start=1):
+            body: dict[str, Any] = {
+                "id": str(uuid.uuid4()),
+                "stream": stream,
+                "version": version + offset,
+                "position": position + offset,
+                "type": event.type,
+                "schema_version": event.schema_version,
+                "recorded_at": recorded_at,
+                "actor": actor_data,
+                "correlation_id": correlation_id,
+                "causation_id": causation_id,
+                "payload": event.to_payload(),
+            }
+            digest = event_hash(stream_prev, body)
+            global_digest = chain_hash(global_prev, digest)
+            records.append(RecordedEvent(**body, hash=digest, global_hash=global_digest))
+            stream_prev, global_prev = digest, global_digest
+        return records
+
+    def idempotent_replay(self, idempotency: Idempotency) -> Replay | None:
+        raw = self.redis.get(self.keys.idempotency(idempotency.scope, idempotency.key))
+        return _replay(idempotency, _text(raw) or "") if raw else None
+
+    # --- reading -------------------------------------------------------------------
+
+    def stream_version(self, stream: str) -> int:
+        return _parse_head(_text(self.redis.hget(self.keys.heads, stream)))[0]
+
+    def head_position(self) -> int:
+        return _parse_head(_text(self.redis.hget(self.keys.heads, GLOBAL_HEAD)))[0]
+
+    def read_stream(
+        self, stream: str, after_version: int = 0, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        entries = self.redis.xrange(
+            self.keys.stream(stream), min=f"({after_version}-0", max="+", count=limit
+        )
+        return [_decode(entry) for entry in entries]
+
+    def read_log(self, after_position: int = 0, limit: int = 100) -> list[RecordedEvent]:
+        entries = self.redis.xrange(
+            self.keys.log, min=f"({after_position}-0", max="+", count=limit
+        )
+        return [_decode(entry) for entry in entries]
+
+    def iter_log(self, after_position: int = 0, batch: int = 1000) -> Iterator[RecordedEvent]:
+        return self._iter(self.keys.log, after_position, batch)
+
+    def _iter(self, key: str, after: int, batch: int) -> Iterator[RecordedEvent]:
+        """Entries of a stream whose IDs are "<number>-0", in order, after ``after``."""
+        while True:
+            entries = self.redis.xrange(key, min=f"({after}-0", max="+", count=batch)
+            if not entries:
+                return
+            for entry in entries:
+                yield _decode(entry)
+            after = int((_text(entries[-1][0]) or "0-0").split("-")[0])
+
+    def children(self, parent: str) -> list[str]:
+        return [_text(item) or "" for item in self.redis.lrange(self.keys.children(parent), 0, -1)]
+
+    def stream_exists(self, stream: str) -> bool:
+        return bool(self.redis.hexists(self.keys.heads, stream))
+
+    # --- verification --------------------------------------------------------------
+
+    def verify(self, batch: int = 1000) -> VerifyReport:
+        """Walk the global chain, then each stream's own copy, and report the first breach."""
+        walker = ChainWalker()
+        after = 0
+        while walker.breach is None:
+            entries = self.redis.xrange(self.keys.log, min=f"({after}-0", max="+", count=batch)
+            if not entries:
+                break
+            for entry_id, _fields in entries:
+                event = _decode((entry_id, _fields))
+                entry_position = int((_text(entry_id) or "0-0").split("-")[0])
+                if entry_position != event.position:
+                    walker.fail(entry_position, event.stream, "event stored at the wrong position")
+                    break
+                if not walker.feed(event):
+                    break
+                after = entry_position
+        if walker.breach is None:
+            self._verify_heads(walker)
+        if walker.breach is None:
+            self._verify_streams(walker, batch)
+        return walker.report()
+
+    def _verify_heads(self, walker: ChainWalker) -> None:
+        heads = {(_text(k) or ""): (_text(v) or "") for k, v in self.redis.hgetall(
+            self.keys.heads).items()}
+        position, digest = _parse_head(heads.pop(GLOBAL_HEAD, ""))
+        if position != walker.position or (position and digest != walker.global_hash):
+            walker.fail(walker.position + 1, None,
+                        f"global head says position {position} but the log ends at "
+                        f"{walker.position}: events are missing")
+            return
+        for stream, raw in sorted(heads.items()):
+            if _parse_head(raw) != walker.stream_heads.get(stream, (0, GENESIS)):
+                walker.fail(walker.position + 1, stream,
+                            "stream head does not match the last event of the stream")
+                return
+
+    def _verify_streams(self, walker: ChainWalker, batch: int) -> None:
+        breaches = [
+            breach
+            for stream, head in walker.stream_heads.items()
+            if (breach := self._verify_stream(stream, head, batch, walker.position + 1))
+        ]
+        if breaches:
+            walker.fail(*min(breaches))
+
+    def _verify_stream(
+        self, stream: str, head: tuple[int, str], batch: int, log_end: int
+    ) -> tuple[int, str, str] | None:
+        previous, version = GENESIS, 0
+        for event in self._iter(self.keys.stream(stream), 0, batch):
+            if event.version != version + 1 or event_hash(previous, event.body()) != event.hash:
+                return (event.position, stream, "stream copy of the event was altered")
+            previous, version = event.hash, event.version
+        if (version, previous) != head:
+            return (log_end, stream, "stream copy does not match the global log")
+        return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _decode(entry: Any) -> RecordedEvent:
+    _entry_id, fields = entry
+    raw = fields.get(b"e") if b"e" in fields else fields.get("e")
+    return RecordedEvent.from_json(raw)
+
+
+def _replay(idempotency: Idempotency, raw: str) -> Replay:
+    stored = json.loads(raw)
+    if stored["fingerprint"] != idempotency.fingerprint:
+        raise IdempotencyMismatch(
+            "this Idempotency-Key was already used with a different request"
+        )
+    return Replay(status=stored["status"], body=stored["body"])

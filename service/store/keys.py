@@ -1,0 +1,62 @@
+"""The one Redis key scheme.
+
+Every key of the event log carries the same hash tag ``{<prefix>}`` so that the append
+script, which writes an aggregate stream, the global log, the heads and the idempotency
+record in one step, touches a single Redis Cluster slot. Read models use a second tag
+(``{<prefix>:rm}``) so they can live on another shard; tokens and subscriptions a third.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GLOBAL_HEAD = "$global"
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str = "rt"
+
+    @property
+    def _log_tag(self) -> str:
+        return "{" + self.prefix + "}"
+
+    @property
+    def _rm_tag(self) -> str:
+        return "{" + self.prefix + ":rm}"
+
+    @property
+    def _admin_tag(self) -> str:
+        return "{" + self.prefix + ":admin}"
+
+    # --- event log (one slot) ---
+    @property
+    def log(self) -> str:
+        return f"{self._log_tag}:log"
+
+    @property
+    def heads(self) -> str:
+        """Hash: stream name -> "version:hash", plus GLOBAL_HEAD -> "position:hash"."""
+        return f"{self._log_tag}:heads"
+
+    def stream(self, name: str) -> str:
+        return f"{self._log_tag}:stream:{name}"
+
+    def children(self, parent: str) -> str:
+        """List of child stream names in creation order ("" parent = all programmes)."""
+        return f"{self._log_tag}:children:{parent or '$root'}"
+
+    def idempotency(self, scope: str, key: str) -> str:
+        return f"{self._log_tag}:idem:{scope}:{key}"
+
+    # --- read models ---
+    def read_model(self, name: str) -> str:
+        return f"{self._rm_tag}:{name}"
+
+    # --- administration ---
+    @property
+    def tokens(self) -> str:
+        return f"{self._admin_tag}:tokens"
+
+    def admin(self, name: str) -> str:
+        return f"{self._admin_tag}:{name}"
