@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -54,8 +54,11 @@ class Idempotency:
 
 @dataclass(frozen=True)
 class Replay:
-    status: int
-    body: Any
+    """What an earlier request with the same Idempotency-Key appended."""
+
+    stream: str
+    first_version: int
+    last_version: int
 
 
 @dataclass
@@ -66,9 +69,6 @@ class AppendResult:
     @property
     def version(self) -> int:
         return self.events[-1].version if self.events else 0
-
-
-Responder = Callable[[list[RecordedEvent]], tuple[int, Any]]
 
 
 def _parse_head(raw: str | None) -> tuple[int, str]:
@@ -109,7 +109,6 @@ class EventStore:
         causation_id: str | None = None,
         idempotency: Idempotency | None = None,
         parent: str | None = None,
-        respond: Responder | None = None,
     ) -> AppendResult:
         """Append ``events`` to ``stream`` and the global log in one atomic step.
 
@@ -131,13 +130,15 @@ class EventStore:
                 stream, events, version, stream_prev, position, global_prev,
                 actor, correlation_id, causation_id,
             )
+            last = records[-1]
             idem_value = ""
             if idempotency:
-                status, body = respond(records) if respond else (201, None)
-                idem_value = json.dumps(
-                    {"fingerprint": idempotency.fingerprint, "status": status, "body": body}
-                )
-            last = records[-1]
+                idem_value = json.dumps({
+                    "fingerprint": idempotency.fingerprint,
+                    "stream": stream,
+                    "first_version": records[0].version,
+                    "last_version": last.version,
+                })
             reply = self._append(
                 keys=[keys.stream(stream), keys.log, keys.heads, idem_key, children_key],
                 args=[
@@ -324,4 +325,8 @@ def _replay(idempotency: Idempotency, raw: str) -> Replay:
         raise IdempotencyMismatch(
             "this Idempotency-Key was already used with a different request"
         )
-    return Replay(status=stored["status"], body=stored["body"])
+    return Replay(
+        stream=stored["stream"],
+        first_version=stored["first_version"],
+        last_version=stored["last_version"],
+    )
