@@ -4,8 +4,8 @@ flushed before each test; unit tests never touch the network."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import redis
@@ -15,6 +15,13 @@ from service.store.chain import Actor
 from service.store.eventstore import EventStore
 from service.store.keys import Keys
 from tests.redis_server import RedisServer
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+
+    from service.bootstrap import Services
+    from service.config import Config
 
 
 @pytest.fixture(scope="session")
@@ -54,5 +61,50 @@ def system_actor() -> Actor:
     return Actor(token_id="test", role="admin", agency=None)
 
 
-def data_path(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+# --- API fixtures (flaskr-style: app, client) -------------------------------------------
+
+AGENCY_A = "Prosecutor General's Office"
+AGENCY_B = "Ministry of Defence"
+
+
+@pytest.fixture
+def config(redis_url: str) -> Config:
+    from service.config import Config
+
+    return Config(redis_url=redis_url, log_level="WARNING", max_body_bytes=16 * 1024)
+
+
+@pytest.fixture
+def services(config: Config, redis_client: redis.Redis, clock: FrozenClock) -> Services:
+    from service.bootstrap import bootstrap
+
+    return bootstrap(config, clock=clock, client=redis_client)
+
+
+@pytest.fixture
+def app(services: Services) -> Flask:
+    from service.app import create_app
+
+    return create_app(services=services)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def tokens(services: Services) -> dict[str, str]:
+    """Plaintext bearer tokens by persona."""
+    made = {
+        "admin": services.tokens.create("admin", None, "admin")[0],
+        "overseer": services.tokens.create("overseer", None, "overseer")[0],
+        "viewer": services.tokens.create("viewer", None, "viewer")[0],
+        "reporter_a": services.tokens.create("reporter", AGENCY_A, "reporter A")[0],
+        "reporter_b": services.tokens.create("reporter", AGENCY_B, "reporter B")[0],
+    }
+    return made
+
+
+def bearer(token: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **headers}

@@ -1,0 +1,1 @@
+"""Marshmallow schemas for the API's input and output."""

@@ -1,0 +1,79 @@
+"""Programmes, initiatives and milestones: creation input and current-state output."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+TITLE = validate.Length(min=1, max=200)
+TEXT = validate.Length(max=2000)
+AGENCY = validate.Length(min=1, max=100)
+
+
+class RecordMeta(Schema):
+    version = fields.Integer(metadata={"description": "Stream version; also the ETag"})
+    created_at = fields.String()
+    updated_at = fields.String()
+
+
+class ProgrammeIn(Schema):
+    title = fields.String(required=True, validate=TITLE)
+    description = fields.String(load_default="", validate=TEXT)
+    lead_agency = fields.String(required=True, validate=AGENCY)
+
+
+class ProgrammeOut(RecordMeta):
+    programme_id = fields.String()
+    title = fields.String()
+    description = fields.String()
+    lead_agency = fields.String()
+
+
+class InitiativeIn(Schema):
+    title = fields.String(required=True, validate=TITLE)
+    description = fields.String(load_default="", validate=TEXT)
+    owner_agency = fields.String(required=True, validate=AGENCY)
+    lead = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class InitiativeOut(RecordMeta):
+    initiative_id = fields.String()
+    programme_id = fields.String()
+    title = fields.String()
+    description = fields.String()
+    owner_agency = fields.String()
+    lead = fields.String()
+
+
+class MilestoneIn(Schema):
+    title = fields.String(required=True, validate=TITLE)
+    description = fields.String(load_default="", validate=TEXT)
+    planned_start = fields.Date(required=True)
+    due_date = fields.Date(required=True)
+    owner_agency = fields.String(
+        load_default=None,
+        validate=AGENCY,
+        metadata={"description": "Defaults to the initiative's owner agency"},
+    )
+
+
+class MilestoneOut(RecordMeta):
+    milestone_id = fields.String()
+    initiative_id = fields.String()
+    programme_id = fields.String()
+    title = fields.String()
+    description = fields.String()
+    owner_agency = fields.String()
+    status = fields.String()
+    progress = fields.Integer()
+    planned_start = fields.Date()
+    planned_due_date = fields.Date()
+    due_date = fields.Date()
+    slip_days = fields.Integer()
+    replan_count = fields.Integer()
+    evidence_count = fields.Integer()
+    comment_count = fields.Integer()
+    blocked_reason = fields.String(allow_none=True)
+    dispute_reason = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    overdue = fields.Boolean(metadata={"description": "Derived: due date passed, not final"})
+    days_overdue = fields.Integer()

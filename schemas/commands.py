@@ -1,0 +1,65 @@
+"""Bodies of the commands posted to a milestone, one schema per verb."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from schemas.aggregates import MilestoneOut
+from schemas.common import EventSchema
+
+TEXT = validate.Length(max=2000)
+REASON = validate.Length(min=1, max=2000)
+
+
+class NoteIn(Schema):
+    note = fields.String(load_default="", validate=TEXT)
+
+
+class ProgressIn(Schema):
+    percent = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    note = fields.String(load_default="", validate=TEXT)
+
+
+class RescheduleIn(Schema):
+    new_due_date = fields.Date(required=True)
+    reason = fields.String(required=True, validate=REASON)
+
+
+class ReasonIn(Schema):
+    reason = fields.String(required=True, validate=REASON)
+
+
+class EvidenceIn(Schema):
+    uri = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    sha256 = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="must be 64 hexadecimal characters"),
+    )
+    media_type = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    captured_at = fields.AwareDateTime(required=True, format="iso")
+    description = fields.String(load_default="", validate=TEXT)
+
+
+class CommentIn(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class CommandResult(Schema):
+    milestone = fields.Nested(MilestoneOut)
+    events = fields.List(fields.Nested(EventSchema), metadata={"description": "Events appended"})
+
+
+# verb -> (body schema, summary for the OpenAPI document)
+COMMAND_BODIES: dict[str, tuple[type[Schema], str]] = {
+    "start": (NoteIn, "Start work on a planned milestone"),
+    "report-progress": (ProgressIn, "Report progress (0-100 %)"),
+    "reschedule": (RescheduleIn, "Move the due date; a reason is required, slip days derived"),
+    "block": (ReasonIn, "Mark an in-progress milestone blocked"),
+    "unblock": (NoteIn, "Resume a blocked milestone"),
+    "attach-evidence": (EvidenceIn, "Attach evidence: URI, SHA-256 of the file, media type"),
+    "report-complete": (NoteIn, "Report the milestone complete (awaits verification)"),
+    "verify": (NoteIn, "Overseer confirms a reported completion"),
+    "dispute": (ReasonIn, "Overseer disputes a reported completion; reason required"),
+    "cancel": (ReasonIn, "Cancel the milestone; reason required"),
+    "comment": (CommentIn, "Add a comment"),
+}

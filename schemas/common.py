@@ -1,0 +1,67 @@
+"""Schemas shared by every resource: problems, events, pagination."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(metadata={"description": "URI identifying the kind of problem"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    instance = fields.String()
+    code = fields.String(metadata={"description": "Machine-readable reason"})
+    request_id = fields.String()
+    errors = fields.Dict(metadata={"description": "Field errors for 422 responses"})
+
+
+class ActorSchema(Schema):
+    token_id = fields.String()
+    role = fields.String()
+    agency = fields.String(allow_none=True)
+
+
+class EventSchema(Schema):
+    id = fields.String()
+    stream = fields.String()
+    version = fields.Integer()
+    position = fields.Integer()
+    type = fields.String()
+    schema_version = fields.Integer()
+    recorded_at = fields.String()
+    actor = fields.Nested(ActorSchema)
+    correlation_id = fields.String(allow_none=True)
+    causation_id = fields.String(allow_none=True)
+    payload = fields.Dict()
+    hash = fields.String(metadata={"description": "SHA-256 chaining to the stream's previous event"})
+    global_hash = fields.String(metadata={"description": "SHA-256 chaining the global log"})
+
+
+class EventPageSchema(Schema):
+    events = fields.List(fields.Nested(EventSchema))
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "Pass as ?after= to get the next page; null at the end"},
+    )
+
+
+class LogPageArgs(Schema):
+    after = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "Cursor: return events after this position (version for a stream)"},
+    )
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class VerifyReportSchema(Schema):
+    ok = fields.Boolean()
+    events_checked = fields.Integer()
+    head_position = fields.Integer()
+    head_hash = fields.String()
+    first_bad_position = fields.Integer(allow_none=True)
+    stream = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)

@@ -1,0 +1,30 @@
+"""Bearer tokens as the admin API shows them."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from service.tokens import ROLES
+
+
+class TokenIn(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    agency = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    label = fields.String(load_default="", validate=validate.Length(max=200))
+
+    @validates_schema
+    def reporter_needs_agency(self, data: dict[str, object], **_kwargs: object) -> None:
+        if data.get("role") == "reporter" and not data.get("agency"):
+            raise ValidationError("a reporter token must be scoped to an agency", "agency")
+
+
+class TokenOut(Schema):
+    id = fields.String()
+    role = fields.String()
+    agency = fields.String(allow_none=True)
+    label = fields.String()
+    created_at = fields.String()
+
+
+class TokenCreated(TokenOut):
+    token = fields.String(metadata={"description": "Shown once; only its SHA-256 is stored"})

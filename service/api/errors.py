@@ -1,0 +1,114 @@
+"""Every error leaves as RFC 9457 problem+json, and a refused request changes nothing."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import flask_smorest
+import redis
+from flask import Flask, Response, g, json, request
+from werkzeug.exceptions import HTTPException
+
+from schemas.common import ProblemSchema
+from service.domain.errors import DomainError, NotFound
+from service.policy import Forbidden
+from service.store.durability import UnsafeRedis
+from service.store.eventstore import IdempotencyMismatch, VersionConflict
+from service.tracker import PreconditionFailed
+
+PROBLEM_TYPE = "urn:reform-tracker:problem:"
+log = logging.getLogger("reform_tracker.api")
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + code if code else "about:blank",
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if code:
+        body["code"] = code
+    body["instance"] = request.path
+    body["request_id"] = g.get("request_id")
+    body.update(extra)
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class ProblemApi(flask_smorest.Api):
+    """flask-smorest's Api, speaking problem+json instead of its own error format."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        data = getattr(error, "data", None) or {}
+        status = error.code or 500
+        if status == 422:
+            errors = data.get("errors") or data.get("messages") or {}
+            # webargs nests field errors under the location ("json", "query").
+            if isinstance(errors, dict) and set(errors) <= {"json", "query", "headers"}:
+                errors = {k: v for part in errors.values() for k, v in part.items()}
+            return problem(422, "Invalid input", "The request has invalid or unknown fields.",
+                           "validation", errors=errors)
+        detail = data.get("message") or (error.description if status != 500 else None)
+        headers = dict(data.get("headers") or {})
+        if status == 405 and error.get_response().headers.get("Allow"):
+            headers["Allow"] = error.get_response().headers["Allow"]
+        return problem(status, error.name, detail, headers=headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound) -> Response:
+        return problem(404, "Not Found", error.message, "not-found")
+
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError) -> Response:
+        extra = {"errors": {error.field: [error.message]}} if error.field else {}
+        status = 422 if error.field else 409
+        title = "Invalid input" if error.field else "Command refused"
+        return problem(status, title, error.message, error.code.replace("_", "-"), **extra)
+
+    @app.errorhandler(Forbidden)
+    def forbidden(error: Forbidden) -> Response:
+        return problem(403, "Forbidden", str(error), "forbidden")
+
+    @app.errorhandler(PreconditionFailed)
+    def precondition(error: PreconditionFailed) -> Response:
+        return problem(412, "Precondition Failed", str(error), "version-mismatch",
+                       current_version=error.actual)
+
+    @app.errorhandler(VersionConflict)
+    def conflict(error: VersionConflict) -> Response:
+        return problem(409, "Conflict", "The record changed while the command was being "
+                       "decided; reload and retry.", "version-conflict")
+
+    @app.errorhandler(IdempotencyMismatch)
+    def idempotency(error: IdempotencyMismatch) -> Response:
+        return problem(422, "Idempotency-Key reused", str(error), "idempotency-key-reused")
+
+    @app.errorhandler(redis.ConnectionError)
+    @app.errorhandler(redis.TimeoutError)
+    @app.errorhandler(redis.BusyLoadingError)
+    def store_unavailable(error: Exception) -> Response:
+        log.warning("event store unavailable: %s", error)
+        return problem(503, "Service Unavailable", "The event store is unreachable; nothing "
+                       "was written. Retry later.", "store-unavailable",
+                       headers={"Retry-After": "5"})
+
+    @app.errorhandler(UnsafeRedis)
+    def unsafe(error: UnsafeRedis) -> Response:
+        return problem(503, "Service Unavailable", str(error), "store-not-durable",
+                       headers={"Retry-After": "30"})

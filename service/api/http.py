@@ -1,0 +1,65 @@
+"""HTTP details shared by the resource blueprints: ETags, If-Match, idempotency keys."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Any
+
+from flask import g, request
+from flask_smorest import abort
+
+from service.store.chain import canonical
+from service.store.eventstore import Idempotency
+from service.tokens import TokenRecord
+from service.tracker import Loaded
+
+MAX_IDEMPOTENCY_KEY = 200
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version() -> int | None:
+    """The version named by If-Match (ETag = stream version), or None when absent."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        abort(412, message="If-Match must be an ETag returned by this API, e.g. \"3\".")
+    return int(value)
+
+
+def idempotency(token: TokenRecord) -> Idempotency | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        abort(422, errors={"Idempotency-Key": [f"1-{MAX_IDEMPOTENCY_KEY} printable characters"]})
+    body = request.get_json(silent=True)
+    fingerprint = hashlib.sha256(
+        canonical([request.method, request.path, body]) if body is not None
+        else canonical([request.method, request.path])
+    ).hexdigest()
+    return Idempotency(scope=token.id, key=key, fingerprint=fingerprint)
+
+
+def correlation_id() -> str | None:
+    return g.get("request_id")
+
+
+def represent(loaded: Loaded[Any], **derived: Any) -> dict[str, Any]:
+    """An aggregate's folded state plus its version and timestamps."""
+    return {
+        **dataclasses.asdict(loaded.state),
+        "version": loaded.version,
+        "created_at": loaded.events[0].recorded_at,
+        "updated_at": loaded.events[-1].recorded_at,
+        **derived,
+    }
+
+
+def versioned(body: dict[str, Any], version: int, status: int = 200) -> tuple[Any, int, dict]:
+    return body, status, {"ETag": etag(version)}

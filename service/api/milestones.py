@@ -1,0 +1,88 @@
+"""Milestones: current state, events, and one POST per command."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.aggregates import MilestoneOut
+from schemas.commands import COMMAND_BODIES, CommandResult
+from schemas.common import EventPageSchema, LogPageArgs
+from service.api import streams
+from service.api.auth import current_token, services
+from service.api.http import (
+    correlation_id,
+    expected_version,
+    idempotency,
+    represent,
+    versioned,
+)
+
+blp = Blueprint("milestones", __name__, url_prefix="/milestones",
+                description="Milestones and the commands that change them. Every command "
+                "appends events; If-Match (ETag) and Idempotency-Key are honoured.")
+
+
+def overdue_fields(row: dict[str, Any], today: date) -> dict[str, Any]:
+    due = row["due_date"] if isinstance(row["due_date"], date) else date.fromisoformat(
+        row["due_date"])
+    overdue = row["status"] not in ("verified", "cancelled") and today > due
+    return {"overdue": overdue, "days_overdue": (today - due).days if overdue else 0}
+
+
+@blp.route("/<uuid:milestone_id>")
+class Milestone(MethodView):
+    @blp.response(200, MilestoneOut)
+    def get(self, milestone_id: Any) -> tuple[Any, int, dict]:
+        """Current state of a milestone (folded from its stream); ETag is its version."""
+        body, status, headers = streams.aggregate("milestone", str(milestone_id))
+        body.update(overdue_fields(body, services().clock.today()))
+        return body, status, headers
+
+
+@blp.route("/<uuid:milestone_id>/events")
+class MilestoneEvents(MethodView):
+    @blp.arguments(LogPageArgs, location="query")
+    @blp.response(200, EventPageSchema)
+    def get(self, args: dict[str, int], milestone_id: Any) -> dict[str, Any]:
+        """Events of one milestone's stream, oldest first (?after=version)."""
+        return streams.aggregate_events("milestone", str(milestone_id), args)
+
+
+def _command_view(verb: str) -> type[MethodView]:
+    schema, summary = COMMAND_BODIES[verb]
+
+    class Command(MethodView):
+        @blp.arguments(schema)
+        @blp.response(200, CommandResult)
+        @blp.doc(summary=summary, description=summary + ". Refused with 409 when the "
+                 "milestone's status does not allow it; 412 when If-Match is stale.")
+        def post(self, body: dict[str, Any], milestone_id: Any) -> tuple[Any, int, dict]:
+            token = current_token()
+            if "captured_at" in body:
+                body["captured_at"] = body["captured_at"].isoformat()
+            outcome = services().tracker.command(
+                token, str(milestone_id), verb, body,
+                expected_version=expected_version(), idempotency=idempotency(token),
+                correlation_id=correlation_id(),
+            )
+            if not outcome.replayed:
+                services().appended()
+            state = represent(outcome.loaded)
+            state.update(overdue_fields(state, services().clock.today()))
+            result = {"milestone": state, "events": [e.to_dict() for e in outcome.appended]}
+            return versioned(result, outcome.loaded.version)
+
+    Command.__name__ = "Milestone" + verb.title().replace("-", "")
+    return Command
+
+
+for _verb in COMMAND_BODIES:
+    blp.add_url_rule(
+        f"/<uuid:milestone_id>/{_verb}",
+        endpoint=f"command_{_verb.replace('-', '_')}",
+        view_func=_command_view(_verb),
+    )

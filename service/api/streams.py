@@ -1,0 +1,38 @@
+"""Reading an aggregate and its events: shared by programmes, initiatives and milestones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.api.auth import reader, services
+from service.api.http import represent, versioned
+from service.store.chain import RecordedEvent
+
+
+def page(events: list[RecordedEvent], limit: int, cursor_of: str) -> dict[str, Any]:
+    """A cursor page: next_cursor is the last item's position/version, or None at the end."""
+    more = len(events) > limit
+    events = events[:limit]
+    cursor = str(getattr(events[-1], cursor_of)) if more and events else None
+    return {"events": [event.to_dict() for event in events], "next_cursor": cursor}
+
+
+def aggregate(kind: str, aggregate_id: str, **derived: Any) -> tuple[Any, int, dict]:
+    reader()
+    loaded = services().tracker.load(kind, aggregate_id)
+    extra = {name: compute(loaded.state) for name, compute in derived.items()}
+    return versioned(represent(loaded, **extra), loaded.version)
+
+
+def aggregate_events(kind: str, aggregate_id: str, args: dict[str, int]) -> dict[str, Any]:
+    reader()
+    tracker = services().tracker
+    loaded = tracker.load(kind, aggregate_id)
+    events = tracker.store.read_stream(loaded.stream, args["after"], args["limit"] + 1)
+    return page(events, args["limit"], "version")
+
+
+def children(kind: str, parent_id: str) -> list[dict[str, Any]]:
+    reader()
+    return [represent(loaded) for loaded in services().tracker.children(kind, parent_id)]
+

@@ -1,0 +1,215 @@
+"""Application service: load an aggregate, authorize, decide, append.
+
+Decisions are the pure functions in service.domain; this module adds the I/O around
+them and the optimistic-concurrency retry. It knows nothing about HTTP.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+from service import policy
+from service.domain import events as ev
+from service.domain import milestone as ms
+from service.domain import programme as pg
+from service.domain.errors import NotFound
+from service.store.chain import Actor, RecordedEvent
+from service.store.eventstore import EventStore, Idempotency, VersionConflict
+from service.tokens import TokenRecord
+
+State = TypeVar("State")
+RETRIES = 5
+
+
+class PreconditionFailed(Exception):
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(f"If-Match expected version {expected}, the record is at {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[State]):
+    stream: str
+    state: State
+    version: int
+    events: list[RecordedEvent]
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[State]):
+    loaded: Loaded[State]
+    appended: list[RecordedEvent]
+    replayed: bool = False
+
+
+Decision = Callable[..., list[ev.DomainEvent]]
+
+# Milestone commands: URL verb -> (decision, permission).
+MILESTONE_COMMANDS: dict[str, tuple[Decision, str]] = {
+    "start": (ms.start, policy.MILESTONE_REPORT),
+    "report-progress": (ms.report_progress, policy.MILESTONE_REPORT),
+    "reschedule": (ms.reschedule, policy.MILESTONE_REPORT),
+    "block": (ms.block, policy.MILESTONE_REPORT),
+    "unblock": (ms.unblock, policy.MILESTONE_REPORT),
+    "attach-evidence": (ms.attach_evidence, policy.MILESTONE_REPORT),
+    "report-complete": (ms.report_complete, policy.MILESTONE_REPORT),
+    "verify": (ms.verify, policy.MILESTONE_REVIEW),
+    "dispute": (ms.dispute, policy.MILESTONE_REVIEW),
+    "cancel": (ms.cancel, policy.MILESTONE_CANCEL),
+    "comment": (ms.comment, policy.MILESTONE_COMMENT),
+}
+
+FOLDS: dict[str, Callable[[list[ev.DomainEvent]], Any]] = {
+    "programme": pg.fold_programme,
+    "initiative": pg.fold_initiative,
+    "milestone": ms.fold,
+}
+
+
+def stream_name(kind: str, aggregate_id: str) -> str:
+    return f"{kind}-{aggregate_id}"
+
+
+def _actor(token: TokenRecord) -> Actor:
+    return Actor(token_id=token.id, role=token.role, agency=token.agency)
+
+
+class Tracker:
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    # --- reading -------------------------------------------------------------------
+
+    def load(self, kind: str, aggregate_id: str, up_to_version: int | None = None) -> Loaded[Any]:
+        stream = stream_name(kind, aggregate_id)
+        records = self.store.read_stream(stream, limit=up_to_version)
+        state = FOLDS[kind]([ev.from_payload(r.type, r.payload) for r in records])
+        if state is None:
+            raise NotFound(f"{kind} {aggregate_id}")
+        return Loaded(stream, state, records[-1].version, records)
+
+    def children(self, kind: str, parent_id: str | None) -> list[Loaded[Any]]:
+        parent = stream_name(*_parent_of(kind), parent_id) if parent_id else ""
+        if parent_id:
+            self.load(_parent_of(kind)[0], parent_id)  # 404 for an unknown parent
+        return [
+            self.load(kind, child.split("-", 1)[1]) for child in self.store.children(parent)
+        ]
+
+    # --- creating ------------------------------------------------------------------
+
+    def create_programme(
+        self, token: TokenRecord, idempotency: Idempotency | None = None,
+        correlation_id: str | None = None, **fields: Any,
+    ) -> Outcome[pg.Programme]:
+        policy.authorize(token, policy.PROGRAMME_CREATE)
+        new_id = str(uuid.uuid4())
+        decided = pg.create_programme(programme_id=new_id, **fields)
+        return self._create("programme", new_id, "", decided, token, idempotency, correlation_id)
+
+    def launch_initiative(
+        self, token: TokenRecord, programme_id: str, idempotency: Idempotency | None = None,
+        correlation_id: str | None = None, **fields: Any,
+    ) -> Outcome[pg.Initiative]:
+        policy.authorize(token, policy.INITIATIVE_LAUNCH)
+        if replay := self._replay("initiative", idempotency):
+            return replay
+        programme = self.load("programme", programme_id)
+        new_id = str(uuid.uuid4())
+        decided = pg.launch_initiative(programme.state, initiative_id=new_id, **fields)
+        return self._create(
+            "initiative", new_id, programme.stream, decided, token, idempotency, correlation_id
+        )
+
+    def plan_milestone(
+        self, token: TokenRecord, initiative_id: str, *, title: str, description: str,
+        planned_start: date, due_date: date, owner_agency: str | None = None,
+        idempotency: Idempotency | None = None, correlation_id: str | None = None,
+    ) -> Outcome[ms.Milestone]:
+        if replay := self._replay("milestone", idempotency):
+            return replay
+        initiative = self.load("initiative", initiative_id)
+        agency = owner_agency or initiative.state.owner_agency
+        policy.authorize(token, policy.MILESTONE_PLAN, agency)
+        new_id = str(uuid.uuid4())
+        decided = ms.plan(
+            milestone_id=new_id,
+            initiative_id=initiative_id,
+            programme_id=initiative.state.programme_id,
+            title=title,
+            description=description,
+            owner_agency=agency,
+            planned_start=planned_start,
+            due_date=due_date,
+        )
+        return self._create(
+            "milestone", new_id, initiative.stream, decided, token, idempotency, correlation_id
+        )
+
+    def _create(
+        self, kind: str, new_id: str, parent: str, decided: list[ev.DomainEvent],
+        token: TokenRecord, idempotency: Idempotency | None, correlation_id: str | None,
+    ) -> Outcome[Any]:
+        if replay := self._replay(kind, idempotency):
+            return replay
+        result = self.store.append(
+            stream_name(kind, new_id), decided, expected_version=0, actor=_actor(token),
+            correlation_id=correlation_id, idempotency=idempotency, parent=parent,
+        )
+        if result.replay:
+            return self._replayed(kind, result.replay)
+        return Outcome(self.load(kind, new_id), result.events)
+
+    # --- commands on milestones ----------------------------------------------------
+
+    def command(
+        self, token: TokenRecord, milestone_id: str, verb: str, args: dict[str, Any],
+        *, expected_version: int | None = None, idempotency: Idempotency | None = None,
+        correlation_id: str | None = None,
+    ) -> Outcome[ms.Milestone]:
+        decide, permission = MILESTONE_COMMANDS[verb]
+        if replay := self._replay("milestone", idempotency):
+            return replay
+        for _attempt in range(RETRIES):
+            loaded = self.load("milestone", milestone_id)
+            policy.authorize(token, permission, loaded.state.owner_agency)
+            if expected_version is not None and loaded.version != expected_version:
+                raise PreconditionFailed(expected_version, loaded.version)
+            decided = decide(loaded.state, **args)
+            try:
+                result = self.store.append(
+                    loaded.stream, decided, expected_version=loaded.version,
+                    actor=_actor(token), correlation_id=correlation_id,
+                    idempotency=idempotency,
+                )
+            except VersionConflict:
+                if expected_version is not None:
+                    raise
+                continue  # someone else wrote first: decide again on the new state
+            if result.replay:
+                return self._replayed("milestone", result.replay)
+            return Outcome(self.load("milestone", milestone_id), result.events)
+        raise VersionConflict(stream_name("milestone", milestone_id), -1, -1)
+
+    # --- idempotent replays --------------------------------------------------------
+
+    def _replay(self, kind: str, idempotency: Idempotency | None) -> Outcome[Any] | None:
+        if idempotency is None:
+            return None
+        found = self.store.idempotent_replay(idempotency)
+        return self._replayed(kind, found) if found else None
+
+    def _replayed(self, kind: str, replay: Any) -> Outcome[Any]:
+        stream_kind, aggregate_id = replay.stream.split("-", 1)
+        loaded = self.load(stream_kind, aggregate_id, up_to_version=replay.last_version)
+        appended = [e for e in loaded.events if e.version >= replay.first_version]
+        return Outcome(loaded, appended, replayed=True)
+
+
+def _parent_of(kind: str) -> tuple[str]:
+    return {"initiative": ("programme",), "milestone": ("initiative",)}[kind]
