@@ -36,7 +36,9 @@ class EventSchema(Schema):
     correlation_id = fields.String(allow_none=True)
     causation_id = fields.String(allow_none=True)
     payload = fields.Dict()
-    hash = fields.String(metadata={"description": "SHA-256 chaining to the stream's previous event"})
+    hash = fields.String(
+        metadata={"description": "SHA-256 chaining to the stream's previous event"}
+    )
     global_hash = fields.String(metadata={"description": "SHA-256 chaining the global log"})
 
 
@@ -52,7 +54,9 @@ class LogPageArgs(Schema):
     after = fields.Integer(
         load_default=0,
         validate=validate.Range(min=0),
-        metadata={"description": "Cursor: return events after this position (version for a stream)"},
+        metadata={
+            "description": "Cursor: return events after this position (version for a stream)"
+        },
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 

@@ -42,9 +42,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
                 "description": "Event-sourced, hash-chained tracking of reform programmes. "
                 "Errors are RFC 9457 problem+json.",
             },
-            "components": {
-                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
-            },
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],
         },
     )
@@ -71,10 +69,15 @@ def _before() -> Response | None:
     g.request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
     g.started = time.perf_counter()
     has_body = bool(request.content_length) or "chunked" in request.headers.get(
-        "Transfer-Encoding", "")
+        "Transfer-Encoding", ""
+    )
     if request.method in BODY_METHODS and has_body and request.mimetype != "application/json":
-        return problem(415, "Unsupported Media Type", "Send the body as application/json.",
-                       "unsupported-media-type")
+        return problem(
+            415,
+            "Unsupported Media Type",
+            "Send the body as application/json.",
+            "unsupported-media-type",
+        )
     return None
 
 

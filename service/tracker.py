@@ -97,15 +97,16 @@ class Tracker:
         parent = stream_name(*_parent_of(kind), parent_id) if parent_id else ""
         if parent_id:
             self.load(_parent_of(kind)[0], parent_id)  # 404 for an unknown parent
-        return [
-            self.load(kind, child.split("-", 1)[1]) for child in self.store.children(parent)
-        ]
+        return [self.load(kind, child.split("-", 1)[1]) for child in self.store.children(parent)]
 
     # --- creating ------------------------------------------------------------------
 
     def create_programme(
-        self, token: TokenRecord, idempotency: Idempotency | None = None,
-        correlation_id: str | None = None, **fields: Any,
+        self,
+        token: TokenRecord,
+        idempotency: Idempotency | None = None,
+        correlation_id: str | None = None,
+        **fields: Any,
     ) -> Outcome[pg.Programme]:
         policy.authorize(token, policy.PROGRAMME_CREATE)
         new_id = str(uuid.uuid4())
@@ -113,8 +114,12 @@ class Tracker:
         return self._create("programme", new_id, "", decided, token, idempotency, correlation_id)
 
     def launch_initiative(
-        self, token: TokenRecord, programme_id: str, idempotency: Idempotency | None = None,
-        correlation_id: str | None = None, **fields: Any,
+        self,
+        token: TokenRecord,
+        programme_id: str,
+        idempotency: Idempotency | None = None,
+        correlation_id: str | None = None,
+        **fields: Any,
     ) -> Outcome[pg.Initiative]:
         policy.authorize(token, policy.INITIATIVE_LAUNCH)
         if replay := self._replay("initiative", idempotency):
@@ -127,9 +132,17 @@ class Tracker:
         )
 
     def plan_milestone(
-        self, token: TokenRecord, initiative_id: str, *, title: str, description: str,
-        planned_start: date, due_date: date, owner_agency: str | None = None,
-        idempotency: Idempotency | None = None, correlation_id: str | None = None,
+        self,
+        token: TokenRecord,
+        initiative_id: str,
+        *,
+        title: str,
+        description: str,
+        planned_start: date,
+        due_date: date,
+        owner_agency: str | None = None,
+        idempotency: Idempotency | None = None,
+        correlation_id: str | None = None,
     ) -> Outcome[ms.Milestone]:
         if replay := self._replay("milestone", idempotency):
             return replay
@@ -152,14 +165,25 @@ class Tracker:
         )
 
     def _create(
-        self, kind: str, new_id: str, parent: str, decided: list[ev.DomainEvent],
-        token: TokenRecord, idempotency: Idempotency | None, correlation_id: str | None,
+        self,
+        kind: str,
+        new_id: str,
+        parent: str,
+        decided: list[ev.DomainEvent],
+        token: TokenRecord,
+        idempotency: Idempotency | None,
+        correlation_id: str | None,
     ) -> Outcome[Any]:
         if replay := self._replay(kind, idempotency):
             return replay
         result = self.store.append(
-            stream_name(kind, new_id), decided, expected_version=0, actor=_actor(token),
-            correlation_id=correlation_id, idempotency=idempotency, parent=parent,
+            stream_name(kind, new_id),
+            decided,
+            expected_version=0,
+            actor=_actor(token),
+            correlation_id=correlation_id,
+            idempotency=idempotency,
+            parent=parent,
         )
         if result.replay:
             return self._replayed(kind, result.replay)
@@ -168,8 +192,14 @@ class Tracker:
     # --- commands on milestones ----------------------------------------------------
 
     def command(
-        self, token: TokenRecord, milestone_id: str, verb: str, args: dict[str, Any],
-        *, expected_version: int | None = None, idempotency: Idempotency | None = None,
+        self,
+        token: TokenRecord,
+        milestone_id: str,
+        verb: str,
+        args: dict[str, Any],
+        *,
+        expected_version: int | None = None,
+        idempotency: Idempotency | None = None,
         correlation_id: str | None = None,
     ) -> Outcome[ms.Milestone]:
         decide, permission = MILESTONE_COMMANDS[verb]
@@ -183,8 +213,11 @@ class Tracker:
             decided = decide(loaded.state, **args)
             try:
                 result = self.store.append(
-                    loaded.stream, decided, expected_version=loaded.version,
-                    actor=_actor(token), correlation_id=correlation_id,
+                    loaded.stream,
+                    decided,
+                    expected_version=loaded.version,
+                    actor=_actor(token),
+                    correlation_id=correlation_id,
                     idempotency=idempotency,
                 )
             except VersionConflict:

@@ -4,8 +4,8 @@ flushed before each test; unit tests never touch the network."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 import redis

@@ -60,8 +60,13 @@ class ProblemApi(flask_smorest.Api):
             # webargs nests field errors under the location ("json", "query").
             if isinstance(errors, dict) and set(errors) <= {"json", "query", "headers"}:
                 errors = {k: v for part in errors.values() for k, v in part.items()}
-            return problem(422, "Invalid input", "The request has invalid or unknown fields.",
-                           "validation", errors=errors)
+            return problem(
+                422,
+                "Invalid input",
+                "The request has invalid or unknown fields.",
+                "validation",
+                errors=errors,
+            )
         detail = data.get("message") or (error.description if status != 500 else None)
         headers = dict(data.get("headers") or {})
         if status == 405 and error.get_response().headers.get("Allow"):
@@ -87,13 +92,18 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(PreconditionFailed)
     def precondition(error: PreconditionFailed) -> Response:
-        return problem(412, "Precondition Failed", str(error), "version-mismatch",
-                       current_version=error.actual)
+        return problem(
+            412, "Precondition Failed", str(error), "version-mismatch", current_version=error.actual
+        )
 
     @app.errorhandler(VersionConflict)
     def conflict(error: VersionConflict) -> Response:
-        return problem(409, "Conflict", "The record changed while the command was being "
-                       "decided; reload and retry.", "version-conflict")
+        return problem(
+            409,
+            "Conflict",
+            "The record changed while the command was being decided; reload and retry.",
+            "version-conflict",
+        )
 
     @app.errorhandler(IdempotencyMismatch)
     def idempotency(error: IdempotencyMismatch) -> Response:
@@ -104,11 +114,20 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(redis.BusyLoadingError)
     def store_unavailable(error: Exception) -> Response:
         log.warning("event store unavailable: %s", error)
-        return problem(503, "Service Unavailable", "The event store is unreachable; nothing "
-                       "was written. Retry later.", "store-unavailable",
-                       headers={"Retry-After": "5"})
+        return problem(
+            503,
+            "Service Unavailable",
+            "The event store is unreachable; nothing was written. Retry later.",
+            "store-unavailable",
+            headers={"Retry-After": "5"},
+        )
 
     @app.errorhandler(UnsafeRedis)
     def unsafe(error: UnsafeRedis) -> Response:
-        return problem(503, "Service Unavailable", str(error), "store-not-durable",
-                       headers={"Retry-After": "30"})
+        return problem(
+            503,
+            "Service Unavailable",
+            str(error),
+            "store-not-durable",
+            headers={"Retry-After": "30"},
+        )

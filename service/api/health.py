@@ -31,7 +31,11 @@ def readyz() -> tuple[dict[str, Any], int]:
         return {"status": "unavailable", "problems": [f"redis unreachable: {error}"]}, 503
     if problems and not found.config.allow_unsafe_redis:
         return {"status": "unsafe", "problems": problems}, 503
-    return {"status": "ready", "problems": problems, "head_position": found.store.head_position()}, 200
+    return {
+        "status": "ready",
+        "problems": problems,
+        "head_position": found.store.head_position(),
+    }, 200
 
 
 @blp.get("/metrics")

@@ -28,7 +28,7 @@ def expected_version() -> int | None:
         return None
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
-        abort(412, message="If-Match must be an ETag returned by this API, e.g. \"3\".")
+        abort(412, message='If-Match must be an ETag returned by this API, e.g. "3".')
     return int(value)
 
 
@@ -40,7 +40,8 @@ def idempotency(token: TokenRecord) -> Idempotency | None:
         abort(422, errors={"Idempotency-Key": [f"1-{MAX_IDEMPOTENCY_KEY} printable characters"]})
     body = request.get_json(silent=True)
     fingerprint = hashlib.sha256(
-        canonical([request.method, request.path, body]) if body is not None
+        canonical([request.method, request.path, body])
+        if body is not None
         else canonical([request.method, request.path])
     ).hexdigest()
     return Idempotency(scope=token.id, key=key, fingerprint=fingerprint)

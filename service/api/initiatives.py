@@ -15,8 +15,12 @@ from service.api.http import correlation_id, idempotency
 from service.api.milestones import overdue_fields
 from service.api.programmes import created
 
-blp = Blueprint("initiatives", __name__, url_prefix="/initiatives",
-                description="Initiatives, e.g. 'Law and Order in the Army', owned by an agency.")
+blp = Blueprint(
+    "initiatives",
+    __name__,
+    url_prefix="/initiatives",
+    description="Initiatives, e.g. 'Law and Order in the Army', owned by an agency.",
+)
 
 
 @blp.route("/<uuid:initiative_id>")
@@ -53,8 +57,11 @@ class InitiativeMilestones(MethodView):
         """Plan a milestone (a reporter of the owner agency, or an overseer)."""
         token = current_token()
         outcome = services().tracker.plan_milestone(
-            token, str(initiative_id), idempotency=idempotency(token),
-            correlation_id=correlation_id(), **body,
+            token,
+            str(initiative_id),
+            idempotency=idempotency(token),
+            correlation_id=correlation_id(),
+            **body,
         )
         response = created(outcome, f"/milestones/{outcome.loaded.state.milestone_id}")
         response[0].update(overdue_fields(response[0], services().clock.today()))

@@ -21,14 +21,21 @@ from service.api.http import (
     versioned,
 )
 
-blp = Blueprint("milestones", __name__, url_prefix="/milestones",
-                description="Milestones and the commands that change them. Every command "
-                "appends events; If-Match (ETag) and Idempotency-Key are honoured.")
+blp = Blueprint(
+    "milestones",
+    __name__,
+    url_prefix="/milestones",
+    description="Milestones and the commands that change them. Every command "
+    "appends events; If-Match (ETag) and Idempotency-Key are honoured.",
+)
 
 
 def overdue_fields(row: dict[str, Any], today: date) -> dict[str, Any]:
-    due = row["due_date"] if isinstance(row["due_date"], date) else date.fromisoformat(
-        row["due_date"])
+    due = (
+        row["due_date"]
+        if isinstance(row["due_date"], date)
+        else date.fromisoformat(row["due_date"])
+    )
     overdue = row["status"] not in ("verified", "cancelled") and today > due
     return {"overdue": overdue, "days_overdue": (today - due).days if overdue else 0}
 
@@ -58,15 +65,22 @@ def _command_view(verb: str) -> type[MethodView]:
     class Command(MethodView):
         @blp.arguments(schema)
         @blp.response(200, CommandResult)
-        @blp.doc(summary=summary, description=summary + ". Refused with 409 when the "
-                 "milestone's status does not allow it; 412 when If-Match is stale.")
+        @blp.doc(
+            summary=summary,
+            description=summary + ". Refused with 409 when the "
+            "milestone's status does not allow it; 412 when If-Match is stale.",
+        )
         def post(self, body: dict[str, Any], milestone_id: Any) -> tuple[Any, int, dict]:
             token = current_token()
             if "captured_at" in body:
                 body["captured_at"] = body["captured_at"].isoformat()
             outcome = services().tracker.command(
-                token, str(milestone_id), verb, body,
-                expected_version=expected_version(), idempotency=idempotency(token),
+                token,
+                str(milestone_id),
+                verb,
+                body,
+                expected_version=expected_version(),
+                idempotency=idempotency(token),
                 correlation_id=correlation_id(),
             )
             if not outcome.replayed:

@@ -14,8 +14,12 @@ from service.api import streams
 from service.api.auth import require, services
 from service.api.http import correlation_id, idempotency, represent, versioned
 
-blp = Blueprint("programmes", __name__, url_prefix="/programmes",
-                description="Reform programmes, e.g. 'Army reform 2026'.")
+blp = Blueprint(
+    "programmes",
+    __name__,
+    url_prefix="/programmes",
+    description="Reform programmes, e.g. 'Army reform 2026'.",
+)
 
 
 def created(outcome: Any, location: str) -> tuple[Any, int, dict]:

@@ -35,4 +35,3 @@ def aggregate_events(kind: str, aggregate_id: str, args: dict[str, int]) -> dict
 def children(kind: str, parent_id: str) -> list[dict[str, Any]]:
     reader()
     return [represent(loaded) for loaded in services().tracker.children(kind, parent_id)]
-

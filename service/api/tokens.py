@@ -12,8 +12,12 @@ from schemas.tokens import TokenCreated, TokenIn, TokenOut
 from service.api.auth import require, services
 from service.policy import ADMINISTER
 
-blp = Blueprint("tokens", __name__, url_prefix="/tokens",
-                description="Access tokens, scoped by role and agency.")
+blp = Blueprint(
+    "tokens",
+    __name__,
+    url_prefix="/tokens",
+    description="Access tokens, scoped by role and agency.",
+)
 
 
 @blp.route("")

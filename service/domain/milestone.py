@@ -11,10 +11,10 @@ Overdue is derived from the due date and never stored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import reduce
-from typing import Iterable
 
 from service.domain import events as ev
 from service.domain.errors import IllegalTransition, InvalidValue

@@ -36,7 +36,8 @@ def ensure_durable(client: redis.Redis, allow_unsafe: bool) -> list[str]:
     problems = durability_problems(client)
     if problems and not allow_unsafe:
         raise UnsafeRedis(
-            "Redis could lose acknowledged events: " + "; ".join(problems)
+            "Redis could lose acknowledged events: "
+            + "; ".join(problems)
             + ". Fix the server configuration, or set RT_ALLOW_UNSAFE_REDIS=1 for tests/dev."
         )
     return problems

@@ -20,9 +20,17 @@ def test_milestone_lifecycle_is_recorded_and_verifiable(
     assert progress.json["milestone"]["progress"] == 40
     assert progress.json["events"][0]["type"] == "ProgressReported"
     assert progress.headers["ETag"] == '"3"'
-    evidence = post(client, reporter, f"{base}/attach-evidence", {
-        "uri": "https://example.org/cams.pdf", "sha256": "ab" * 32,
-        "media_type": "application/pdf", "captured_at": "2026-11-20T10:00:00+00:00"})
+    evidence = post(
+        client,
+        reporter,
+        f"{base}/attach-evidence",
+        {
+            "uri": "https://example.org/cams.pdf",
+            "sha256": "ab" * 32,
+            "media_type": "application/pdf",
+            "captured_at": "2026-11-20T10:00:00+00:00",
+        },
+    )
     assert evidence.status_code == 200, evidence.json
     assert post(client, reporter, f"{base}/report-complete", {}).status_code == 200
     verified = post(client, overseer, f"{base}/verify", {"note": "site visit"})
@@ -35,8 +43,13 @@ def test_milestone_lifecycle_is_recorded_and_verifiable(
 
     events = client.get(f"{base}/events", headers=bearer(tokens["viewer"])).json["events"]
     assert [e["type"] for e in events] == [
-        "MilestonePlanned", "MilestoneStarted", "ProgressReported", "EvidenceAttached",
-        "MilestoneReportedComplete", "CompletionVerified"]
+        "MilestonePlanned",
+        "MilestoneStarted",
+        "ProgressReported",
+        "EvidenceAttached",
+        "MilestoneReportedComplete",
+        "CompletionVerified",
+    ]
     assert events[-1]["actor"]["role"] == "overseer"
 
     log = client.get("/events?limit=3", headers=bearer(tokens["viewer"])).json
@@ -53,7 +66,8 @@ def test_lists_follow_creation_order(client: FlaskClient, tokens: dict[str, str]
     s = seed(client, tokens)
     viewer = bearer(tokens["viewer"])
     assert [p["programme_id"] for p in client.get("/programmes", headers=viewer).json] == [
-        s.programme_id]
+        s.programme_id
+    ]
     initiatives = client.get(f"/programmes/{s.programme_id}/initiatives", headers=viewer).json
     assert [i["initiative_id"] for i in initiatives] == [s.initiative_id]
     milestones = client.get(f"/initiatives/{s.initiative_id}/milestones", headers=viewer).json
