@@ -10,7 +10,7 @@ import redis
 from flask import Flask, Response, g, request
 
 from service import logs
-from service.api import health, initiatives, log, milestones, programmes, tokens
+from service.api import health, initiatives, log, milestones, programmes, ratelimit, tokens
 from service.api.errors import ProblemApi, problem, register_error_handlers
 from service.bootstrap import Services, bootstrap
 from service.config import Config
@@ -52,6 +52,8 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)
     register_error_handlers(app)
+    if config.rate_limit:
+        ratelimit.install(app, config)
     app.before_request(_before)
     app.after_request(_after)
     return app
