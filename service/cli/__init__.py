@@ -1,0 +1,65 @@
+"""The `reform-tracker` command line.
+
+A subcommand is a module with a ``run(args) -> int`` function (and, if it takes options,
+an ``arguments(parser)`` function), registered by one line in COMMANDS below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from service.cli import demo, tokens, up, verify, workers
+from service.cli.base import CliError, Command
+
+COMMANDS: list[Command] = [
+    Command(
+        "up",
+        "start Redis (embedded unless RT_REDIS_URL is set), API, worker and scheduler",
+        up.run,
+        up.arguments,
+    ),
+    Command(
+        "worker",
+        "run an RQ worker for projections and alerts",
+        workers.run_worker,
+        workers.arguments,
+    ),
+    Command(
+        "scheduler",
+        "enqueue the periodic jobs (alert scans, projector wake-ups)",
+        workers.run_scheduler,
+        workers.arguments,
+    ),
+    Command("token", "create, list and revoke API tokens", None, tokens.arguments),
+    Command("verify", "check every hash chain of the event log", verify.run, verify.arguments),
+    Command("demo", "load the example programme 'Army reform 2026'", demo.run, demo.arguments),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reform-tracker",
+        description="Event-sourced, hash-chained tracker for government reform programmes.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
+        if command.arguments:
+            command.arguments(sub)
+        if command.run:
+            sub.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except CliError as error:
+        print(f"reform-tracker {args.command}: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return code

@@ -1,0 +1,100 @@
+"""What every subcommand shares: how it is registered, and how it finds a safe Redis."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+
+from service.bootstrap import Services, bootstrap
+from service.config import Config
+from service.embedded_redis import URL_FILE, recorded_url
+from service.store.connection import connect
+from service.store.durability import UnsafeRedis, ensure_durable
+
+# Exit codes: 1 = the command ran and found a problem (e.g. a broken chain),
+# 2 = it could not run (no Redis, unsafe Redis, bad arguments).
+CANNOT_RUN = 2
+
+
+class CliError(Exception):
+    """A failure the user can fix; printed as one line, never as a traceback."""
+
+    def __init__(self, message: str, exit_code: int = CANNOT_RUN) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    run: Callable[[argparse.Namespace], int] | None
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--redis-url",
+        help="Redis to use (default: RT_REDIS_URL / REDIS_URL, "
+        f"else the one `up` recorded in <data-dir>/{URL_FILE})",
+    )
+    parser.add_argument(
+        "--data-dir", help="data folder of the embedded Redis (default: RT_DATA_DIR or ./data)"
+    )
+
+
+def cli_config(args: argparse.Namespace, **overrides: Any) -> Config:
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = args.data_dir
+    if getattr(args, "redis_url", None):
+        overrides["redis_url"] = args.redis_url
+    return Config.from_env(**overrides)
+
+
+def shown(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url
+
+
+def resolve_redis(config: Config) -> Config:
+    if config.redis_url:
+        return config
+    found = recorded_url(Path(config.data_dir))
+    if not found:
+        raise CliError(
+            "no Redis to talk to: set RT_REDIS_URL, pass --redis-url, or start "
+            f"`reform-tracker up` with this data folder ({config.data_dir}) first"
+        )
+    return config.with_(redis_url=found)
+
+
+def checked_client(config: Config, *, decode: bool = True) -> redis.Redis:
+    """A connection to a reachable Redis that will not lose acknowledged events."""
+    client = connect(config.redis_url, decode=decode)
+    try:
+        client.ping()
+        problems = ensure_durable(client, config.allow_unsafe_redis)
+    except redis.RedisError as error:
+        client.close()
+        raise CliError(f"cannot reach Redis at {shown(config.redis_url)}: {error}") from None
+    except UnsafeRedis as error:
+        client.close()
+        raise CliError(str(error)) from None
+    for problem in problems:
+        print(f"warning: RT_ALLOW_UNSAFE_REDIS is set and {problem}", file=sys.stderr)
+    return client
+
+
+def open_services(args: argparse.Namespace) -> Services:
+    config = resolve_redis(cli_config(args))
+    return bootstrap(config, client=checked_client(config))

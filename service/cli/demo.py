@@ -1,0 +1,35 @@
+"""`reform-tracker demo`: load the example programme so there is something to look at."""
+
+from __future__ import annotations
+
+import argparse
+
+from service.cli.base import CliError, add_connection_options, open_services
+from service.demo import DemoAlreadyLoaded, load_demo
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    add_connection_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    services = open_services(args)
+    try:
+        summary = load_demo(services)
+    except DemoAlreadyLoaded as error:
+        raise CliError(str(error), exit_code=1) from None
+    today = services.clock.today()
+    print(f"Loaded programme 'Army reform 2026' (id {summary.programme_id}):")
+    for initiative, milestone in summary.milestones:
+        overdue = (
+            f"OVERDUE {milestone.days_overdue(today)} days" if milestone.is_overdue(today) else ""
+        )
+        print(
+            f"  {initiative[:26]:<26}  {milestone.title[:58]:<58}  {milestone.status:<17} "
+            f"{milestone.progress:>3}%  due {milestone.due_date}  {overdue}"
+        )
+    print(
+        f"Events in the log: {services.store.head_position()}. "
+        "Check them with: reform-tracker verify"
+    )
+    return 0

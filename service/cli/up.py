@@ -1,0 +1,159 @@
+"""`reform-tracker up`: everything on one machine — Redis, API, worker and scheduler."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import FrameType
+
+from service.cli.base import CliError, add_connection_options, checked_client, cli_config, shown
+from service.config import Config
+from service.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from service.processes import Supervisor
+
+API_START_TIMEOUT = 120.0
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    add_connection_options(parser)
+    parser.add_argument("--host", help="address the API listens on (default: RT_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="API port (default: RT_PORT or 8080)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="API (gunicorn) worker processes (default: 2)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides = {
+        name: getattr(args, name) for name in ("host", "port") if getattr(args, name) is not None
+    }
+    config = cli_config(args, **overrides)
+    _require_free_port(config.host, config.port)
+    embedded = None if config.redis_url else EmbeddedRedis(Path(config.data_dir))
+    try:
+        if embedded:
+            try:
+                config = config.with_(redis_url=embedded.start())
+            except EmbeddedRedisError as error:
+                raise CliError(str(error)) from None
+        checked_client(config).close()
+        return _serve(config, args.workers, embedded)
+    finally:
+        if embedded:
+            embedded.stop()  # last, after every process that writes to it has exited
+
+
+def _serve(config: Config, api_workers: int, embedded: EmbeddedRedis | None) -> int:
+    stop_requested: list[int] = []
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        stop_requested.append(signum)
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    url = f"http://{config.host}:{config.port}"
+    env = {
+        **os.environ,
+        "RT_REDIS_URL": config.redis_url,
+        "RT_DATA_DIR": str(Path(config.data_dir).resolve()),
+        "RT_BASE_URL": os.environ.get("RT_BASE_URL", url),
+    }
+    cli = [sys.executable, "-m", "service.cli"]
+    supervisor = Supervisor()
+    pids = {
+        "api": supervisor.spawn(
+            "api",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "service.wsgi:app",
+                "--bind",
+                f"{config.host}:{config.port}",
+                "--workers",
+                str(api_workers),
+                "--graceful-timeout",
+                "10",
+            ],
+            env,
+        ),
+        "worker": supervisor.spawn("worker", [*cli, "worker"], env),
+        "scheduler": supervisor.spawn("scheduler", [*cli, "scheduler"], env),
+    }
+    if embedded and embedded.process:
+        pids["redis"] = embedded.process.pid
+    failure = None
+    try:
+        failure = _wait_for_api(url, supervisor, stop_requested)
+        if failure is None:
+            _announce(config, url, pids, embedded is not None)
+        while failure is None and not stop_requested:
+            time.sleep(0.2)
+            failure = supervisor.exited()
+    finally:
+        print("Stopping API, worker and scheduler...", file=sys.stderr, flush=True)
+        supervisor.stop_all()
+    if failure:
+        name, code = failure
+        raise CliError(
+            f"the {name} process exited with code {code}; everything was stopped", exit_code=1
+        )
+    print("Stopped.", file=sys.stderr)
+    return 0
+
+
+def _wait_for_api(
+    url: str, supervisor: Supervisor, stop_requested: list[int]
+) -> tuple[str, int] | None:
+    deadline = time.monotonic() + API_START_TIMEOUT
+    while not stop_requested and time.monotonic() < deadline:
+        if exited := supervisor.exited():
+            return exited
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2):
+                return None
+        except urllib.error.HTTPError:
+            return None  # it answers; health is the API's own business
+        except OSError:
+            time.sleep(0.1)
+    if stop_requested:
+        return None
+    raise CliError(f"the API did not answer at {url} within {API_START_TIMEOUT:.0f} s", exit_code=1)
+
+
+def _announce(config: Config, url: str, pids: dict[str, int], embedded: bool) -> None:
+    data_dir = Path(config.data_dir).resolve()
+    if embedded:
+        store = f"embedded Redis {config.redis_url}, data in {data_dir} (AOF, fsync always)"
+        target = f"--data-dir {data_dir}"
+    else:
+        store = f"Redis {shown(config.redis_url)}"
+        target = "(with the same RT_REDIS_URL)"
+    print(
+        f"Reform Tracker is up at {url}  (API docs: {url}/docs)\n"
+        f"Store: {store}\n"
+        f"Create an admin token:  reform-tracker token create --role admin {target}\n"
+        f"Load the example programme:  reform-tracker demo {target}\n"
+        "Processes: " + ", ".join(f"{name} pid {pid}" for name, pid in pids.items()) + "\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )
+
+
+def _require_free_port(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise CliError(
+                f"cannot listen on {host}:{port} ({error.strerror}); "
+                "choose another port with --port"
+            ) from None

@@ -1,0 +1,43 @@
+"""`reform-tracker worker` and `reform-tracker scheduler`: the background processes."""
+
+from __future__ import annotations
+
+import argparse
+
+from rq import Worker
+from rq.cron import CronScheduler
+
+from service.cli.base import add_connection_options, checked_client, cli_config, resolve_redis
+from workers.schedule import PERIODIC_JOBS, QUEUE
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    add_connection_options(parser)
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    config = resolve_redis(cli_config(args))
+    # RQ pickles job data, so its connection must not decode replies to text.
+    connection = checked_client(config, decode=False)
+    worker = Worker([QUEUE], connection=connection)
+    worker.work(with_scheduler=True, logging_level=config.log_level)
+    return 0
+
+
+def run_scheduler(args: argparse.Namespace) -> int:
+    config = resolve_redis(cli_config(args))
+    scheduler = CronScheduler(
+        connection=checked_client(config, decode=False), logging_level=config.log_level
+    )
+    for job in PERIODIC_JOBS:
+        scheduler.register(
+            job.func,
+            QUEUE,
+            kwargs=job.kwargs,
+            interval=job.interval,
+            cron=job.cron,
+            job_timeout=job.job_timeout,
+        )
+    # Runs until SIGTERM/SIGINT; with no jobs registered it only sends heartbeats.
+    scheduler.start()
+    return 0

@@ -1,0 +1,86 @@
+"""The example programme from the brief, loaded through the Tracker like any client's
+commands, so every demo fact is a hash-chained event with an actor.
+
+Dates are relative to the clock's today, so the overdue milestones stay overdue
+whenever the demo is loaded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from service import policy
+from service.bootstrap import Services
+from service.clock import isoformat
+from service.demo_data import PROGRAMME, initiatives
+from service.domain.milestone import Milestone
+from service.tokens import TokenRecord
+from service.tracker import MILESTONE_COMMANDS
+
+
+class DemoAlreadyLoaded(Exception):
+    pass
+
+
+@dataclass
+class DemoSummary:
+    programme_id: str
+    milestones: list[tuple[str, Milestone]] = field(default_factory=list)  # (initiative, state)
+
+
+def _token(role: str, agency: str | None, now: datetime) -> TokenRecord:
+    # Not stored in the token registry: nobody can authenticate as the demo loader.
+    name = f"demo-{role}" + (f"-{agency}" if agency else "")
+    return TokenRecord(
+        id=name, role=role, agency=agency, label="reform-tracker demo", created_at=isoformat(now)
+    )
+
+
+def existing_programme(services: Services, title: str) -> str | None:
+    for stream in services.store.children(""):
+        programme_id = stream.split("-", 1)[1]
+        if services.tracker.load("programme", programme_id).state.title == title:
+            return programme_id
+    return None
+
+
+def load_demo(services: Services) -> DemoSummary:
+    tracker, now = services.tracker, services.clock.now()
+    if found := existing_programme(services, PROGRAMME["title"]):
+        raise DemoAlreadyLoaded(
+            f"the demo programme {PROGRAMME['title']!r} already exists "
+            f"(id {found}); nothing was loaded"
+        )
+    overseer = _token("overseer", None, now)
+    correlation_id = f"demo-{uuid.uuid4()}"
+    programme = tracker.create_programme(overseer, correlation_id=correlation_id, **PROGRAMME)
+    summary = DemoSummary(programme.loaded.state.programme_id)
+    today = services.clock.today()
+    for initiative in initiatives(today, now):
+        launched = tracker.launch_initiative(
+            overseer,
+            summary.programme_id,
+            correlation_id=correlation_id,
+            **initiative.fields,
+        )
+        initiative_id = launched.loaded.state.initiative_id
+        for planned in initiative.milestones:
+            outcome = tracker.plan_milestone(
+                overseer, initiative_id, correlation_id=correlation_id, **planned.fields(today)
+            )
+            state = outcome.loaded.state
+            reporter = _token("reporter", state.owner_agency, now)
+            for verb, args in planned.steps:
+                actor = reporter if _reporters_do(verb) else overseer
+                state = tracker.command(
+                    actor, state.milestone_id, verb, args, correlation_id=correlation_id
+                ).loaded.state
+            summary.milestones.append((initiative.fields["title"], state))
+    return summary
+
+
+def _reporters_do(verb: str) -> bool:
+    _decision, permission = MILESTONE_COMMANDS[verb]
+    return "reporter" in policy.ALLOWED[permission]

@@ -1,0 +1,1 @@
+"""Background jobs: projector, alert scanner, notifiers, and the periodic schedule."""
