@@ -40,6 +40,8 @@ class Config:
     # Webhook targets on loopback/private/link-local addresses are refused unless allowed.
     webhook_allow_private: bool = False
     webhook_timeout_seconds: float = 10.0
+    # Seconds between delivery attempts (webhook and e-mail); one retry per entry.
+    delivery_retry_intervals: tuple[int, ...] = (10, 60, 300, 1800, 7200)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_tls: bool = False
