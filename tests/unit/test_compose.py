@@ -1,0 +1,101 @@
+"""docker-compose.yml must run what `reform-tracker up` runs, against a durable Redis,
+and every command it names must be a real entry point of this package."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from service.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_SERVICES = ("api", "worker", "scheduler")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return loaded
+
+
+def options(command: list[str]) -> dict[str, str]:
+    """``--name value`` pairs of a command line."""
+    return {
+        flag.removeprefix("--"): value
+        for flag, value in zip(command, command[1:], strict=False)
+        if flag.startswith("--")
+    }
+
+
+def test_every_part_of_a_deployment_is_a_service(compose: dict[str, Any]) -> None:
+    assert {"redis", *APP_SERVICES} <= set(compose["services"])
+
+
+def test_redis_fsyncs_every_write_and_never_evicts(compose: dict[str, Any]) -> None:
+    redis = compose["services"]["redis"]
+    command = [str(part) for part in redis["command"]]
+    assert command[0] == "redis-server"
+    assert options(command) == {
+        "appendonly": "yes",
+        "appendfsync": "always",
+        "maxmemory-policy": "noeviction",
+    }
+    volume, _, mount = redis["volumes"][0].partition(":")
+    assert mount == "/data", "the redis image keeps its AOF in /data"
+    assert volume in compose["volumes"], "the AOF must live in a named volume"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_use_the_compose_redis(compose: dict[str, Any], name: str) -> None:
+    service = compose["services"][name]
+    assert urlsplit(service["environment"]["RT_REDIS_URL"]).hostname == "redis"
+    assert service["build"] == "."
+
+
+def test_api_runs_the_wsgi_app_under_gunicorn(compose: dict[str, Any]) -> None:
+    command = compose["services"]["api"]["command"]
+    assert command[:2] == ["gunicorn", "service.wsgi:app"]
+    assert "0.0.0.0:8080" in command
+    module, attribute = command[1].split(":")
+    spec = importlib.util.find_spec(module)
+    assert spec and spec.origin
+    # Parsed, not imported: importing the WSGI module builds the app against Redis.
+    tree = ast.parse(Path(spec.origin).read_text())
+    assigned = {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    assert attribute in assigned
+
+
+@pytest.mark.parametrize("name", ["worker", "scheduler"])
+def test_background_services_run_cli_subcommands(compose: dict[str, Any], name: str) -> None:
+    command = compose["services"][name]["command"]
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts[command[0]] == "service.cli:main"
+    parsed = build_parser().parse_args(command[1:])
+    assert parsed.command == name
+    assert callable(parsed.run)
+
+
+def test_workers_scale_out_but_the_scheduler_does_not(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["worker"]["deploy"]["replicas"] >= 2
+    # Every scheduler replica would enqueue each periodic job again.
+    assert services["scheduler"].get("deploy", {}).get("replicas", 1) == 1
+
+
+def test_the_image_installs_the_package() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert dockerfile.startswith("FROM python:3.11-slim")
+    assert "pip install --no-cache-dir ." in dockerfile
