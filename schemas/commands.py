@@ -11,12 +11,23 @@ TEXT = validate.Length(max=2000)
 REASON = validate.Length(min=1, max=2000)
 
 
+class WholeNumber(fields.Integer):
+    """An integer as JSON Schema means it: 40 and 40.0 pass; "40", true and 40.5 do not."""
+
+    def _deserialize(self, value: object, attr: str | None, data: object, **kwargs: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return int(value)
+
+
 class NoteIn(Schema):
     note = fields.String(load_default="", validate=TEXT)
 
 
 class ProgressIn(Schema):
-    percent = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    percent = WholeNumber(required=True, validate=validate.Range(min=0, max=100))
     note = fields.String(load_default="", validate=TEXT)
 
 

@@ -8,6 +8,11 @@ from service.tokens import ROLES
 
 
 class TokenIn(Schema):
+    # The same rule as reporter_needs_agency, for the OpenAPI document (JSON Schema 2020-12).
+    json_schema_rules = {
+        "if": {"properties": {"role": {"const": "reporter"}}, "required": ["role"]},
+        "then": {"required": ["agency"], "properties": {"agency": {"type": "string"}}},
+    }
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     agency = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
     label = fields.String(load_default="", validate=validate.Length(max=200))

@@ -9,6 +9,7 @@ import uuid
 import redis
 from flask import Flask, Response, g, request
 
+from schemas.tokens import TokenIn
 from service import logs
 from service.api import health, initiatives, log, milestones, programmes, ratelimit, tokens
 from service.api.errors import ProblemApi, problem, register_error_handlers
@@ -51,12 +52,18 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     for module in (programmes, initiatives, milestones, log, tokens):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)
+    _document_schema_rules(api)
     register_error_handlers(app)
     if config.rate_limit:
         ratelimit.install(app, config)
     app.before_request(_before)
     app.after_request(_after)
     return app
+
+
+def _document_schema_rules(api: ProblemApi) -> None:
+    """Cross-field rules that marshmallow validates and JSON Schema can also state."""
+    api.spec.components.schemas["TokenIn"].update(TokenIn.json_schema_rules)
 
 
 def _check_durability(services: Services) -> None:
