@@ -78,6 +78,7 @@ def load_demo(services: Services) -> DemoSummary:
                     actor, state.milestone_id, verb, args, correlation_id=correlation_id
                 ).loaded.state
             summary.milestones.append((initiative.fields["title"], state))
+    services.appended()  # wake the projector, as the API does after its appends
     return summary
 
 

@@ -1,0 +1,186 @@
+"""The CLI against a real redis-server: tokens, verify, and refusing Redis it cannot use."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from service.cli import main
+from service.domain import events as ev
+from service.embedded_redis import URL_FILE
+from service.store.chain import Actor, canonical
+from service.store.eventstore import EventStore
+from service.store.keys import Keys
+from service.tokens import TokenRegistry
+from tests.redis_server import RedisServer, free_port
+
+
+@pytest.fixture(autouse=True)
+def no_redis_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("RT_REDIS_URL", "REDIS_URL", "RT_ALLOW_UNSAFE_REDIS", "RT_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_token_create_list_revoke(
+    capsys: pytest.CaptureFixture[str], redis_url: str, store: EventStore
+) -> None:
+    registry = TokenRegistry(store.redis, Keys("rt"), store.clock)
+    code, out, _ = run(
+        capsys,
+        "token",
+        "create",
+        "--role",
+        "reporter",
+        "--agency",
+        "Ministry of Defence",
+        "--label",
+        "MoD desk",
+        "--redis-url",
+        redis_url,
+        "--json",
+    )
+    assert code == 0
+    created = json.loads(out)
+    authenticated = registry.authenticate(created["token"])
+    assert authenticated and authenticated.id == created["id"]
+    assert authenticated.agency == "Ministry of Defence"
+
+    code, out, _ = run(capsys, "token", "list", "--redis-url", redis_url)
+    assert code == 0 and created["id"] in out and "MoD desk" in out
+    assert created["token"] not in out, "a listing never shows the secret"
+
+    code, out, _ = run(capsys, "token", "revoke", created["id"], "--redis-url", redis_url)
+    assert code == 0 and registry.authenticate(created["token"]) is None
+    code, _, err = run(capsys, "token", "revoke", created["id"], "--redis-url", redis_url)
+    assert code == 1 and "no token with id" in err
+
+
+def test_human_token_output_ends_with_the_token(
+    capsys: pytest.CaptureFixture[str], redis_url: str, store: EventStore
+) -> None:
+    code, out, _ = run(capsys, "token", "create", "--role", "admin", "--redis-url", redis_url)
+    assert code == 0
+    token = out.strip().splitlines()[-1]
+    found = TokenRegistry(store.redis, Keys("rt"), store.clock).authenticate(token)
+    assert found and found.role == "admin" and found.id in out
+
+
+def test_a_reporter_token_needs_an_agency(
+    capsys: pytest.CaptureFixture[str], redis_url: str
+) -> None:
+    code, _, err = run(capsys, "token", "create", "--role", "reporter", "--redis-url", redis_url)
+    assert code == 2 and "scoped to an agency" in err
+    assert redis.Redis.from_url(redis_url).dbsize() == 0
+
+
+def test_commands_find_the_redis_recorded_in_the_data_dir(
+    capsys: pytest.CaptureFixture[str], redis_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / URL_FILE).write_text(redis_url + "\n")
+    code, out, _ = run(capsys, "token", "create", "--role", "admin", "--data-dir", str(tmp_path))
+    assert code == 0
+    assert redis.Redis.from_url(redis_url).dbsize() > 0
+
+
+@pytest.fixture
+def history(store: EventStore, system_actor: Actor) -> None:
+    store.append(
+        "programme-1",
+        [ev.ProgrammeCreated("1", "Army reform 2026", "", "PGO")],
+        expected_version=0,
+        actor=system_actor,
+    )
+    store.append(
+        "milestone-1",
+        [ev.MilestoneStarted("kick-off"), ev.ProgressReported(40, "cameras ordered")],
+        expected_version=None,
+        actor=system_actor,
+    )
+
+
+@pytest.mark.usefixtures("history")
+def test_verify_reports_an_intact_log(capsys: pytest.CaptureFixture[str], redis_url: str) -> None:
+    code, out, _ = run(capsys, "verify", "--redis-url", redis_url)
+    assert code == 0 and "OK: 3 events checked" in out
+
+
+@pytest.mark.usefixtures("history")
+def test_verify_fails_on_a_tampered_log(
+    capsys: pytest.CaptureFixture[str], redis_url: str, redis_client: redis.Redis
+) -> None:
+    # Streams cannot be edited in place: rewrite the log with one progress figure inflated.
+    log = Keys("rt").log
+    entries = [(entry_id, json.loads(fields["e"])) for entry_id, fields in redis_client.xrange(log)]
+    entries[2][1]["payload"]["percent"] = 90
+    pipe = redis_client.pipeline(transaction=True)
+    pipe.delete(log)
+    for entry_id, event in entries:
+        pipe.xadd(log, {"e": canonical(event).decode()}, id=entry_id)
+    pipe.execute()
+
+    code, out, _ = run(capsys, "verify", "--redis-url", redis_url, "--json")
+    report = json.loads(out)
+    assert code == 1
+    assert report["ok"] is False and report["first_bad_position"] == 3
+    code, out, _ = run(capsys, "verify", "--redis-url", redis_url)
+    assert code == 1 and "BREACH at position 3 in stream milestone-1" in out
+
+
+@pytest.mark.parametrize(
+    "argv", [["verify"], ["token", "list"], ["demo"], ["worker"], ["up", "--port", "0"]]
+)
+def test_unreachable_redis_is_a_clear_message(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    code, out, err = run(capsys, *argv, "--redis-url", dead)
+    assert code == 2
+    assert f"cannot reach Redis at {dead}" in err
+    assert "Traceback" not in out + err
+
+
+def test_without_any_redis_the_user_is_told_how_to_get_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "token", "list", "--data-dir", str(tmp_path))
+    assert code == 2 and "RT_REDIS_URL" in err and "reform-tracker up" in err
+
+
+@pytest.fixture
+def unsafe_redis(tmp_path: Path) -> Iterator[str]:
+    server = RedisServer(tmp_path / "unsafe", None, "--appendfsync", "everysec").start()
+    yield server.url
+    server.stop()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["verify"], ["token", "create", "--role", "admin"], ["scheduler"], ["up", "--port", "0"]],
+)
+def test_unsafe_redis_is_refused(
+    capsys: pytest.CaptureFixture[str], unsafe_redis: str, argv: list[str]
+) -> None:
+    code, _, err = run(capsys, *argv, "--redis-url", unsafe_redis)
+    assert code == 2
+    assert "appendfsync is 'everysec', must be 'always'" in err
+    assert "RT_ALLOW_UNSAFE_REDIS" in err
+    assert redis.Redis.from_url(unsafe_redis).dbsize() == 0, "nothing was written"
+
+
+def test_unsafe_redis_is_accepted_when_explicitly_allowed(
+    capsys: pytest.CaptureFixture[str], unsafe_redis: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RT_ALLOW_UNSAFE_REDIS", "1")
+    code, out, err = run(capsys, "verify", "--redis-url", unsafe_redis)
+    assert code == 0 and "OK: 0 events checked" in out
+    assert "warning" in err and "appendfsync" in err
