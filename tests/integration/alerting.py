@@ -1,0 +1,64 @@
+"""Building blocks for alert tests: milestones created through the tracker, read models
+projected from the log, and the alert scan run against a frozen clock."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from service.bootstrap import Services
+from service.domain.projections import IndexDue, Put
+from service.domain.readmodel import MILESTONES
+from service.domain.snapshot import Snapshot
+from service.store.readmodel_writes import queue_changes
+from service.store.readmodels import Layout, live_generations
+from service.tokens import TokenRecord
+from tests.conftest import AGENCY_A
+
+
+class Tracked:
+    """A programme and an initiative, and the milestones planned in it."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.overseer = self._token("overseer", None)
+        self.reporter = self._token("reporter", AGENCY_A)
+        programme = services.tracker.create_programme(
+            self.overseer, title="Army reform 2026", description="", lead_agency="PGO"
+        )
+        self.programme_id = programme.loaded.state.programme_id
+        initiative = services.tracker.launch_initiative(
+            self.overseer, self.programme_id, title="Law and Order in the Army",
+            description="", owner_agency=AGENCY_A, lead="Deputy Prosecutor General",
+        )
+        self.initiative_id = initiative.loaded.state.initiative_id
+
+    def _token(self, role: str, agency: str | None) -> TokenRecord:
+        return self.services.tokens.create(role, agency, role)[1]
+
+    def milestone(self, due: date, title: str = "Body cameras for guard duty") -> str:
+        outcome = self.services.tracker.plan_milestone(
+            self.reporter, self.initiative_id, title=title, description="",
+            planned_start=date(2026, 1, 15), due_date=due,
+        )
+        return outcome.loaded.state.milestone_id
+
+    def command(self, milestone_id: str, verb: str, **args: object) -> None:
+        token = self.overseer if verb in ("verify", "dispute") else self.reporter
+        self.services.tracker.command(token, milestone_id, verb, dict(args))
+
+
+def project_read_models(services: Services) -> None:
+    """Fold the whole log into the live milestone read model and due-date index (the
+    projector worker's job, done here in one step so a test controls when it happens)."""
+    snapshot = Snapshot()
+    for event in services.store.iter_log():
+        snapshot.apply(event)
+    layout = Layout(services.keys, live_generations(services.redis, services.keys))
+    milestones = [
+        Put(MILESTONES, key, record) for key, record in snapshot.records[MILESTONES].items()
+    ]
+    due = [IndexDue(key, ordinal) for key, ordinal in snapshot.due.items()]
+    with services.redis.pipeline(transaction=True) as pipe:
+        pipe.delete(layout.due)
+        queue_changes(pipe, layout, [*milestones, *due])  # type: ignore[list-item]
+        pipe.execute()
