@@ -124,6 +124,9 @@ class EventStore:
         for _ in range(MAX_ATTEMPTS):
             version, stream_prev = _parse_head(_text(raw_stream))
             if expected_version is not None and version != expected_version:
+                # A retry's expected version is stale because of its own first attempt.
+                if idempotency and (replay := self.idempotent_replay(idempotency)):
+                    return AppendResult(replay=replay)
                 raise VersionConflict(stream, expected_version, version)
             position, global_prev = _parse_head(_text(raw_global))
             records = self._record(
@@ -199,6 +202,35 @@ class EventStore:
             records.append(RecordedEvent(**body, hash=digest, global_hash=global_digest))
             stream_prev, global_prev = digest, global_digest
         return records
+
+    def restore(self, record: RecordedEvent, parent: str | None = None) -> None:
+        """Write an event recorded elsewhere (an export) exactly as it was, hashes and all.
+
+        It must extend both chains where they end now; anything else is refused.
+        """
+        keys = self.keys
+        raw_stream, raw_global = (_text(v) for v in self.redis.hmget(
+            keys.heads, [record.stream, GLOBAL_HEAD]))
+        version, stream_prev = _parse_head(raw_stream)
+        position, global_prev = _parse_head(raw_global)
+        if (record.version, record.position) != (version + 1, position + 1) or (
+            event_hash(stream_prev, record.body()) != record.hash
+            or chain_hash(global_prev, record.hash) != record.global_hash
+        ):
+            raise ValueError(f"event at position {record.position} does not extend the log")
+        reply = self._append(
+            keys=[keys.stream(record.stream), keys.log, keys.heads, keys.log,
+                  keys.children(parent) if parent is not None else keys.log],
+            args=[
+                record.stream, raw_stream or "", raw_global or "",
+                _encode_head(record.version, record.hash),
+                _encode_head(record.position, record.global_hash),
+                "", self.idempotency_ttl, record.stream if parent is not None else "",
+                record.version, record.position, 1, record.to_json(),
+            ],
+        )
+        if _text(reply[0]) != "ok":
+            raise VersionConflict(record.stream, version, -1)
 
     def idempotent_replay(self, idempotency: Idempotency) -> Replay | None:
         raw = self.redis.get(self.keys.idempotency(idempotency.scope, idempotency.key))
