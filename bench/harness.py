@@ -1,0 +1,112 @@
+"""Runs every benchmark section against one freshly started redis-server.
+
+Sections written by other parts of the project (projector, overdue scan) are plain
+modules with ``run(quick: bool) -> dict``; until such a module exists its section is
+reported as pending rather than silently left out. A section that fails is reported as
+failed and the others still run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from bench import http_append, memory, peer_eventsourcing, store_append
+from bench.results import Section, rows_from_dict
+from bench.settings import Settings
+from tests.redis_server import RedisServer
+
+OWN_SECTIONS = [store_append, peer_eventsourcing, http_append]
+EXTERNAL_SECTIONS = [("Projector", "bench.projector"), ("Overdue scan", "bench.overdue_scan")]
+
+
+def external_section(name: str, module_name: str, settings: Settings) -> Section:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name != module_name:
+            raise
+        return Section(name, status="pending", reason=f"{module_name} is not written yet")
+    accepted = inspect.signature(module.run).parameters
+    extra = {"redis_url": settings.redis_url} if "redis_url" in accepted else {}
+    data: dict[str, Any] = module.run(settings.quick, **extra)
+    return Section(
+        name,
+        status=str(data.get("status", "ok")),
+        reason=str(data.get("reason", "")),
+        rows=rows_from_dict(data),
+        notes=list(data.get("notes", [])),
+    )
+
+
+def machine(client: redis.Redis) -> dict[str, Any]:
+    server = client.info("server")
+    config = client.config_get("*")
+    return {
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "redis_version": server["redis_version"],
+        "appendonly": config.get("appendonly"),
+        "appendfsync": config.get("appendfsync"),
+        "maxmemory_policy": config.get("maxmemory-policy"),
+        "load_average_at_start": [round(load, 2) for load in os.getloadavg()],
+    }
+
+
+def _guarded(name: str, run: Callable[[], Section]) -> Section:
+    started = time.monotonic()
+    try:
+        section = run()
+    except Exception as error:
+        traceback.print_exc(file=sys.stderr)
+        section = Section(name, status="failed", reason=f"{type(error).__name__}: {error}")
+    section.notes.append(f"section took {time.monotonic() - started:.1f} s")
+    return section
+
+
+def run_all(quick: bool, progress: Callable[[str], None] = print) -> dict[str, Any]:
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="rt-bench-") as data_dir:
+        server = RedisServer(Path(data_dir)).start()
+        try:
+            settings = Settings.for_mode(server.url, quick)
+            client = redis.Redis.from_url(server.url, decode_responses=True)
+            facts = machine(client)
+            client.close()
+            sections = []
+            runners: list[tuple[str, Callable[[], Section]]] = [
+                (module.NAME, partial(module.run, settings)) for module in OWN_SECTIONS
+            ]
+            runners += [
+                (name, partial(external_section, name, module, settings))
+                for name, module in EXTERNAL_SECTIONS
+            ]
+            runners.append((memory.NAME, partial(memory.run, settings)))
+            for name, runner in runners:
+                progress(f"running {name} ...")
+                sections.append(_guarded(name, runner))
+        finally:
+            server.stop()
+    return {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "quick" if quick else "full",
+        "repetitions": settings.repetitions,
+        "seconds_per_run": settings.seconds,
+        "machine": facts,
+        "duration_seconds": round(time.monotonic() - started, 1),
+        "sections": [section.to_dict() for section in sections],
+    }

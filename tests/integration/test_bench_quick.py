@@ -1,0 +1,58 @@
+"""The benchmark harness runs end to end in quick mode, so it never rots.
+
+Speed is deliberately not asserted: the machine is shared and timed tests would be
+flaky. What is asserted is that every section ran (or says why not) and produced
+well-formed, positive figures next to their baselines.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OWN_SECTIONS = {"Store append", "Peer (eventsourcing)", "HTTP append", "Memory"}
+
+
+@pytest.mark.slow
+def test_quick_benchmark_produces_well_formed_results(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    assert "| Case | Metric | Value |" in completed.stdout
+
+    results = json.loads(out.read_text())
+    assert results["mode"] == "quick" and results["repetitions"] == 3
+    assert results["machine"]["appendfsync"] == "always"
+    assert results["machine"]["appendonly"] == "yes"
+    sections = {section["name"]: section for section in results["sections"]}
+    assert set(sections) >= OWN_SECTIONS
+    assert {"Projector", "Overdue scan"} <= set(sections)
+
+    for name, section in sections.items():
+        assert section["status"] in {"ok", "pending", "skipped"}, (name, section["reason"])
+        if section["status"] != "ok":
+            assert section["reason"], name
+            continue
+        assert section["rows"], name
+        for row in section["rows"]:
+            assert row["value"] > 0, (name, row)
+            assert len(row["samples"]) == 3 or name not in OWN_SECTIONS, (name, row)
+            if row["baseline"] is not None:
+                assert row["baseline"] > 0 and row["ratio"] > 0, (name, row)
+    for name in OWN_SECTIONS - {"Peer (eventsourcing)"}:
+        assert sections[name]["status"] == "ok", (name, sections[name]["reason"])
+    store_cases = {row["case"] for row in sections["Store append"]["rows"]}
+    assert {f"EventStore.append, {n} client{'s' if n > 1 else ''}" for n in (1, 4, 16)} <= (
+        store_cases
+    )
