@@ -21,14 +21,20 @@ class Config:
     allow_unsafe_redis: bool = False
     # Folder for the embedded Redis (AOF files) when redis_url is empty.
     data_dir: str = "./data"
+    # Address and port the API listens on under `reform-tracker up`.
     host: str = "127.0.0.1"
     port: int = 8080
+    # Largest request body accepted (bytes); larger ones are refused with 413.
     max_body_bytes: int = 64 * 1024
+    # Largest page of events a client may ask for with ?limit=.
     page_size_max: int = 500
+    # How long an Idempotency-Key is remembered (seconds).
     idempotency_ttl_seconds: int = 7 * 24 * 3600
     # Dashboards and HTML pages readable without a token.
     public_read: bool = False
+    # Public address of the API, used in links sent out in alerts.
     base_url: str = "http://127.0.0.1:8080"
+    # Level of the structured JSON logs.
     log_level: str = "INFO"
     # Dashboard colour rules (days); see docs/dashboards.md.
     red_overdue_days: int = 30
@@ -42,12 +48,14 @@ class Config:
     webhook_timeout_seconds: float = 10.0
     # Seconds between delivery attempts (webhook and e-mail); one retry per entry.
     delivery_retry_intervals: tuple[int, ...] = (10, 60, 300, 1800, 7200)
+    # SMTP server and sender for e-mail alerts.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_tls: bool = False
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_from: str = "reform-tracker@localhost"
+    # Requests allowed per token (e.g. "600/minute"); empty turns the limit off.
     rate_limit: str = "600/minute"
     extra: dict[str, Any] = field(default_factory=dict)
 
