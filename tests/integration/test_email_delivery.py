@@ -1,0 +1,122 @@
+"""Alert e-mail through a real SMTP server (aiosmtpd) on a free port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from service.bootstrap import Services
+from tests.integration.alerting import Tracked, project_read_models, wired, work_until
+from tests.redis_server import free_port
+from workers import runtime
+from workers.alerts import OverdueScanner
+from workers.delivery import send_digests
+from workers.notify import delivery_log, notify, subscription_store
+
+TO = "oversight@example.org"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.reply = "250 Message accepted"
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.reply.startswith("250"):
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        return self.reply
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield handler, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def mailing(services: Services, inbox: tuple[Inbox, int]) -> Iterator[Services]:
+    yield wired(
+        services,
+        smtp_host="127.0.0.1",
+        smtp_port=inbox[1],
+        base_url="https://tracker.example.org",
+        delivery_retry_intervals=(1,),
+    )
+    runtime.install(None)
+
+
+def finished(services: Services, subscription_id: str) -> bool:
+    found = delivery_log(services).page(subscription_id, None, 50)[0]
+    return bool(found) and all(d.status in ("delivered", "failed") for d in found)
+
+
+def test_overdue_alert_email_names_milestone_initiative_due_date_and_link(
+    mailing: Services, inbox: tuple[Inbox, int]
+) -> None:
+    subscription = subscription_store(mailing).create("email", address=TO)
+    tracked = Tracked(mailing)
+    milestone = tracked.milestone(
+        mailing.clock.today() - timedelta(days=4), title="Video surveillance in units"
+    )
+    project_read_models(mailing)
+    OverdueScanner(mailing).scan()
+    notify()
+    work_until(mailing, lambda: finished(mailing, subscription.id))
+
+    [message] = inbox[0].messages
+    body = message.get_content()
+    assert message["To"] == TO and "overdue by 4 days" in message["Subject"]
+    assert message.get_content_type() == "text/plain"
+    for expected in (
+        "Milestone:     Video surveillance in units",
+        "Initiative:    Law and Order in the Army",
+        "Due date:      2026-11-21",
+        "Days overdue:  4",
+        f"Link:          https://tracker.example.org/ui/milestones/{milestone}",
+    ):
+        assert expected in body
+
+
+def test_daily_digest_gathers_alerts_into_one_message(
+    mailing: Services, inbox: tuple[Inbox, int]
+) -> None:
+    subscription = subscription_store(mailing).create("email", address=TO, digest=True)
+    tracked = Tracked(mailing)
+    tracked.milestone(mailing.clock.today() - timedelta(days=2), title="Body cameras")
+    tracked.milestone(mailing.clock.today() + timedelta(days=2), title="Online consultation")
+    project_read_models(mailing)
+    OverdueScanner(mailing).scan()
+    notify()
+    assert delivery_log(mailing).page(subscription.id, None, 10)[0] == []
+
+    assert send_digests()["digests"] == 1
+    work_until(mailing, lambda: finished(mailing, subscription.id))
+    assert send_digests()["digests"] == 0  # the gathered events went out once
+
+    [message] = inbox[0].messages
+    assert "2 alert(s)" in message["Subject"]
+    body = message.get_content()
+    assert "Body cameras" in body and "Online consultation" in body
+
+
+def test_permanent_smtp_refusal_is_not_retried(mailing: Services, inbox: tuple[Inbox, int]) -> None:
+    inbox[0].reply = "554 Transaction failed"
+    subscription = subscription_store(mailing).create("email", address=TO)
+    tracked = Tracked(mailing)
+    tracked.milestone(mailing.clock.today() - timedelta(days=1))
+    project_read_models(mailing)
+    OverdueScanner(mailing).scan()
+    notify()
+    work_until(mailing, lambda: finished(mailing, subscription.id))
+
+    [delivery] = delivery_log(mailing).page(subscription.id, None, 10)[0]
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 1, 554)
