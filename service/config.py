@@ -45,6 +45,7 @@ class Config:
     alert_escalate_after_hours: int = 48
     # Webhook targets on loopback/private/link-local addresses are refused unless allowed.
     webhook_allow_private: bool = False
+    # Seconds to wait for a webhook receiver to answer.
     webhook_timeout_seconds: float = 10.0
     # Seconds between delivery attempts (webhook and e-mail); one retry per entry.
     delivery_retry_intervals: tuple[int, ...] = (10, 60, 300, 1800, 7200)
