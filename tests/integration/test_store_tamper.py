@@ -1,0 +1,229 @@
+"""Tampering with stored events directly in Redis must make ``verify`` fail, at the
+position where the log stops being what its hashes say it was.
+
+Redis streams cannot be edited in place, so each attack reads the entries, deletes the
+key and re-adds the entries under their original IDs with the attacker's changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, cast
+
+import pytest
+import redis
+
+from service.domain import events as ev
+from service.store.chain import Actor, RecordedEvent, canonical, chain_hash, event_hash
+from service.store.eventstore import EventStore
+from service.store.keys import Keys
+
+KEYS = Keys("rt")
+Entries = list[tuple[str, dict[str, Any]]]
+
+
+@pytest.fixture
+def history(store: EventStore, system_actor: Actor) -> list[RecordedEvent]:
+    """Ten events over three interleaved streams, in global order."""
+    appended: list[RecordedEvent] = []
+
+    def append(stream: str, *events: ev.DomainEvent) -> None:
+        appended.extend(
+            store.append(stream, events, expected_version=None, actor=system_actor).events
+        )
+
+    append("programme-1", ev.ProgrammeCreated("1", "Army reform 2026", "", "PGO"))
+    append("milestone-1", ev.MilestoneStarted("kick-off"))
+    append("milestone-2", ev.MilestoneStarted("kick-off"))
+    append("milestone-1", ev.ProgressReported(30, "cameras ordered"), ev.CommentAdded("a"))
+    append("milestone-2", ev.ProgressReported(50, "consultation line open"))
+    append("milestone-1", ev.ProgressReported(60, "cameras installed"))
+    append("milestone-2", ev.MilestoneBlocked("budget"), ev.MilestoneUnblocked("funded"))
+    append("milestone-1", ev.MilestoneReportedComplete("all units covered"))
+    assert [e.position for e in appended] == list(range(1, 11))
+    return appended
+
+
+def rewrite(client: redis.Redis, key: str, attack: Callable[[Entries], Entries]) -> None:
+    stored = cast(list[tuple[str, dict[str, str]]], client.xrange(key))
+    entries: Entries = [(entry_id, json.loads(fields["e"])) for entry_id, fields in stored]
+    assert entries, f"nothing stored under {key}"
+    pipe = client.pipeline(transaction=True)
+    pipe.delete(key)
+    for entry_id, event in attack(entries):
+        pipe.xadd(key, {"e": canonical(event).decode()}, id=entry_id)
+    pipe.execute()
+
+
+def edit(
+    position_or_version: int, change: Callable[[dict[str, Any]], None]
+) -> Callable[[Entries], Entries]:
+    """Attack the entry with that ID number (position in the log, version in a stream)."""
+
+    def attack(entries: Entries) -> Entries:
+        for entry_id, event in entries:
+            if entry_id == f"{position_or_version}-0":
+                change(event)
+        return entries
+
+    return attack
+
+
+def set_note(text: str) -> Callable[[dict[str, Any]], None]:
+    def change(event: dict[str, Any]) -> None:
+        event["payload"]["note"] = text
+
+    return change
+
+
+def assert_breach(store: EventStore, position: int, stream: str | None = None) -> None:
+    report = store.verify().to_dict()
+    assert report["ok"] is False, report
+    assert report["first_bad_position"] == position, report
+    if stream is not None:
+        assert report["stream"] == stream, report
+
+
+def test_a_clean_log_over_several_streams_verifies(
+    store: EventStore, history: list[RecordedEvent]
+) -> None:
+    report = store.verify(batch=3)
+    assert report.ok, report
+    assert report.events_checked == len(history) == 10
+    assert report.head_position == 10
+    assert report.head_hash == history[-1].global_hash
+    assert report.to_dict()["first_bad_position"] is None
+
+
+@pytest.mark.parametrize(
+    ("position", "change"),
+    [
+        pytest.param(6, set_note("cameras were never installed"), id="payload"),
+        pytest.param(1, lambda e: e["payload"].update(lead_agency="MoD"), id="first-event"),
+        pytest.param(
+            10,
+            lambda e: e.update(recorded_at="2026-01-01T00:00:00.000000Z"),
+            id="last-event-recorded-at",
+        ),
+        pytest.param(4, lambda e: e["actor"].update(role="overseer"), id="actor"),
+        pytest.param(3, lambda e: e.update(type="CompletionVerified"), id="type"),
+    ],
+)
+def test_a_field_rewritten_in_the_log_is_found_at_its_position(
+    position: int,
+    change: Callable[[dict[str, Any]], None],
+    store: EventStore,
+    redis_client: redis.Redis,
+    history: list[RecordedEvent],
+) -> None:
+    rewrite(redis_client, KEYS.log, edit(position, change))
+    assert_breach(store, position, history[position - 1].stream)
+
+
+def test_a_rewrite_of_only_the_aggregate_stream_copy_is_found(
+    store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    target = history[6]
+    assert (target.stream, target.version, target.position) == ("milestone-1", 4, 7)
+    rewrite(redis_client, KEYS.stream("milestone-1"), edit(4, set_note("nothing installed")))
+    assert store.read_log(after_position=6, limit=1) == [target]  # the log is intact
+    assert_breach(store, 7, "milestone-1")
+
+
+def test_the_same_rewrite_in_both_copies_is_found(
+    store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    rewrite(redis_client, KEYS.log, edit(7, set_note("nothing installed")))
+    rewrite(redis_client, KEYS.stream("milestone-1"), edit(4, set_note("nothing installed")))
+    assert_breach(store, 7, "milestone-1")
+
+
+def test_rehashing_the_rewritten_event_moves_the_breach_to_the_next_event(
+    store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    def rehash(event: dict[str, Any]) -> None:
+        event["payload"]["note"] = "nothing installed"
+        body = {k: v for k, v in event.items() if k not in ("hash", "global_hash")}
+        event["hash"] = event_hash(history[4].hash, body)  # milestone-1's previous event
+        event["global_hash"] = chain_hash(history[5].global_hash, event["hash"])
+
+    rewrite(redis_client, KEYS.log, edit(7, rehash))
+    assert_breach(store, 8)
+
+
+def test_rechaining_the_whole_log_after_a_rewrite_is_found(
+    store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    """An attacker who recomputes every hash still cannot match the recorded heads."""
+
+    def rechain(entries: Entries) -> Entries:
+        entries[6][1]["payload"]["note"] = "nothing installed"
+        stream_heads: dict[str, str] = {}
+        global_previous = "0" * 64
+        for _entry_id, event in entries:
+            body = {k: v for k, v in event.items() if k not in ("hash", "global_hash")}
+            event["hash"] = event_hash(stream_heads.get(event["stream"], "0" * 64), body)
+            event["global_hash"] = chain_hash(global_previous, event["hash"])
+            stream_heads[event["stream"]] = event["hash"]
+            global_previous = event["global_hash"]
+        return entries
+
+    rewrite(redis_client, KEYS.log, rechain)
+    report = store.verify()
+    assert not report.ok, report
+    assert report.events_checked == 10
+
+
+def test_an_event_deleted_from_the_middle_of_the_log_is_found_at_its_position(
+    store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    rewrite(redis_client, KEYS.log, lambda entries: [e for e in entries if e[0] != "5-0"])
+    assert_breach(store, 5)
+    assert store.verify().events_checked == 4
+
+
+@pytest.mark.parametrize("fix_positions", [False, True], ids=["as-stored", "renumbered"])
+def test_two_swapped_events_are_found_at_the_first_of_them(
+    fix_positions: bool,
+    store: EventStore,
+    redis_client: redis.Redis,
+    history: list[RecordedEvent],
+) -> None:
+    def swap(entries: Entries) -> Entries:
+        (id_a, a), (id_b, b) = entries[3], entries[7]
+        if fix_positions:
+            a["position"], b["position"] = b["position"], a["position"]
+        entries[3], entries[7] = (id_a, b), (id_b, a)
+        return entries
+
+    rewrite(redis_client, KEYS.log, swap)
+    assert_breach(store, 4)
+
+
+@pytest.mark.parametrize("dropped", [1, 3])
+def test_a_truncated_tail_is_found_at_the_first_missing_position(
+    dropped: int, store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    rewrite(redis_client, KEYS.log, lambda entries: entries[:-dropped])
+    report = store.verify()
+    assert_breach(store, 11 - dropped)
+    assert report.events_checked == 10 - dropped
+    assert report.breach is not None and "missing" in report.breach.reason
+
+
+def test_events_moved_to_other_entry_ids_are_found(
+    store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    """Contents and chains intact, but reads by position would return the wrong events."""
+
+    def open_a_gap(entries: Entries) -> Entries:
+        return [
+            (entry_id if number < 6 else f"{number + 1}-0", event)
+            for number, (entry_id, event) in enumerate(entries, start=1)
+        ]
+
+    rewrite(redis_client, KEYS.log, open_a_gap)
+    assert_breach(store, 7)
+    report = store.verify()
+    assert report.breach is not None and "wrong position" in report.breach.reason
