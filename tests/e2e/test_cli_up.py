@@ -216,3 +216,26 @@ def test_up_serves_stops_cleanly_and_keeps_the_data(
     status, report = call(again, "GET", "/verify", admin)
     assert report["ok"] is True and report["events_checked"] == 5
     assert again.stop() == 0, again.logs()
+
+
+def test_the_readme_walk_through_runs_as_written(
+    data_dir: Path, tmp_path: Path, running: list[Up]
+) -> None:
+    up = start_up(data_dir, tmp_path)
+    running.append(up)
+    up.announced()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    script = readme.split("<!-- walk-through -->", 1)[1].split("```sh\n", 1)[1].split("```")[0]
+    script = script.replace("http://127.0.0.1:8080", up.base)
+    script = script.replace(".venv/bin/reform-tracker", CLI)
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        env={**environment(), "RT_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["ok"] is True and report["events_checked"] == 5
+    assert up.stop() == 0
