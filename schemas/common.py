@@ -53,7 +53,8 @@ class EventPageSchema(Schema):
 class LogPageArgs(Schema):
     after = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0),
+        # Stream entry IDs are 64-bit; 2**53 keeps cursors exact in every JSON client.
+        validate=validate.Range(min=0, max=2**53),
         metadata={
             "description": "Cursor: return events after this position (version for a stream)"
         },

@@ -209,6 +209,9 @@ class Tracker:
             loaded = self.load("milestone", milestone_id)
             policy.authorize(token, permission, loaded.state.owner_agency)
             if expected_version is not None and loaded.version != expected_version:
+                # A concurrent twin with the same Idempotency-Key may be what moved it on.
+                if replay := self._replay("milestone", idempotency):
+                    return replay
                 raise PreconditionFailed(expected_version, loaded.version)
             decided = decide(loaded.state, **args)
             try:

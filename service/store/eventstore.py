@@ -311,6 +311,9 @@ class EventStore:
                         f"global head says position {position} but the log ends at "
                         f"{walker.position}: events are missing")
             return
+        for stream in sorted(set(walker.stream_heads) - set(heads)):
+            walker.fail(walker.position + 1, stream, "stream has events but no head")
+            return
         for stream, raw in sorted(heads.items()):
             if _parse_head(raw) != walker.stream_heads.get(stream, (0, GENESIS)):
                 walker.fail(walker.position + 1, stream,

@@ -64,3 +64,34 @@ def test_concurrent_retries_append_once(app: Flask, client, tokens) -> None:
     assert {status for status, _ in results} == {200}
     assert len({str(body["events"]) for _, body in results}) == 1
     assert log_length(client, tokens["viewer"]) == 4
+
+
+def test_concurrent_retries_with_if_match_append_once(app: Flask, client, tokens) -> None:
+    s = seed(client, tokens)
+    path = f"/milestones/{s.milestone_id}/comment"
+
+    def send(_: int) -> int:
+        return (
+            app.test_client()
+            .post(
+                path,
+                json={"text": "once"},
+                headers=bearer(
+                    tokens["reporter_a"], **{"Idempotency-Key": "pinned", "If-Match": '"1"'}
+                ),
+            )
+            .status_code
+        )
+
+    with ThreadPoolExecutor(10) as pool:
+        assert set(pool.map(send, range(10))) == {200}
+    assert log_length(client, tokens["viewer"]) == 4
+
+
+def test_cursor_beyond_any_position_is_a_validation_error(client, tokens) -> None:
+    response = client.get(f"/events?after={2**64}", headers=bearer(tokens["viewer"]))
+    assert response.status_code == 422
+    assert client.get(f"/events?after={2**53}", headers=bearer(tokens["viewer"])).json == {
+        "events": [],
+        "next_cursor": None,
+    }

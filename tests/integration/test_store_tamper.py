@@ -227,3 +227,13 @@ def test_events_moved_to_other_entry_ids_are_found(
     assert_breach(store, 7)
     report = store.verify()
     assert report.breach is not None and "wrong position" in report.breach.reason
+
+
+def test_a_stream_dropped_from_the_heads_is_reported(store: EventStore, system_actor) -> None:
+    from service.domain import events as ev
+
+    store.append("milestone-x", [ev.CommentAdded("a")], expected_version=0, actor=system_actor)
+    store.redis.hdel(store.keys.heads, "milestone-x")
+    report = store.verify()
+    assert not report.ok and report.breach is not None
+    assert report.breach.stream == "milestone-x"
