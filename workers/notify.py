@@ -18,7 +18,7 @@ from rq import Retry
 
 from service.alert_feed import alert_batches
 from service.bootstrap import Services
-from service.deliveries import Delivery, DeliveryLog
+from service.deliveries import PENDING, SENDING, Delivery, DeliveryLog, Outcome
 from service.domain import alerts as al
 from service.domain import events as ev
 from service.store.chain import RecordedEvent
@@ -29,6 +29,7 @@ from workers import runtime
 NEEDS_ACTION = frozenset({"AlertRaised", "AlertEscalated", "AlertRenotified"})
 QUEUED_LEASE_SECONDS = 300  # a queued delivery not started by then is enqueued again
 WAKE_FLAG_SECONDS = 60
+INTERRUPTED = "no outcome: the worker stopped during the attempt"
 DELIVER_JOB = "workers.delivery.deliver"  # by name: that module builds on this one
 
 
@@ -131,6 +132,11 @@ class Notifier:
         queue = runtime.queue(self.services)
         due = self.deliveries.due()
         for delivery_id in due:
+            found = self.deliveries.get(delivery_id)
+            if found and found.status == SENDING:
+                # Its lease ran out: the worker died mid-attempt. Say so in the log.
+                self.deliveries.record(found, Outcome("interrupted", error=INTERRUPTED),
+                                       PENDING, recheck_in=QUEUED_LEASE_SECONDS)
             self.deliveries.claim(delivery_id, QUEUED_LEASE_SECONDS)
             queue.enqueue(
                 DELIVER_JOB,

@@ -3,9 +3,13 @@ projected from the log, and the alert scan run against a frozen clock."""
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
 
-from service.bootstrap import Services
+from rq import SimpleWorker
+
+from service.bootstrap import Services, bootstrap
 from service.domain.projections import IndexDue, Put
 from service.domain.readmodel import MILESTONES
 from service.domain.snapshot import Snapshot
@@ -13,6 +17,8 @@ from service.store.readmodel_writes import queue_changes
 from service.store.readmodels import Layout, live_generations
 from service.tokens import TokenRecord
 from tests.conftest import AGENCY_A
+from workers import runtime
+from workers.alerts import OverdueScanner
 
 
 class Tracked:
@@ -62,3 +68,30 @@ def project_read_models(services: Services) -> None:
         pipe.delete(layout.due)
         queue_changes(pipe, layout, [*milestones, *due])  # type: ignore[list-item]
         pipe.execute()
+
+
+def wired(services: Services, **config: object) -> Services:
+    """The same store and clock with alert settings changed, installed for RQ jobs."""
+    rewired = bootstrap(services.config.with_(**config), clock=services.clock,
+                        client=services.redis)
+    runtime.install(rewired)
+    return rewired
+
+
+def work_until(services: Services, done: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Run an in-process burst worker (with RQ's scheduler, for retries) until ``done``."""
+    worker = SimpleWorker([runtime.queue(services)], connection=runtime.job_connection(services))
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "jobs did not finish in time"
+        if not worker.work(burst=True, with_scheduler=True, logging_level="WARNING"):
+            time.sleep(0.1)  # a retry is scheduled a second ahead; poll, do not guess
+
+
+def overdue_alert(services: Services, days: int = 3) -> tuple[Tracked, str]:
+    """One overdue milestone, scanned: its AlertRaised is in the log."""
+    tracked = Tracked(services)
+    milestone = tracked.milestone(services.clock.today() - timedelta(days=days))
+    project_read_models(services)
+    OverdueScanner(services).scan()
+    return tracked, milestone
