@@ -12,6 +12,7 @@ MILESTONE_REPORT = "milestone.report"
 MILESTONE_REVIEW = "milestone.review"
 MILESTONE_CANCEL = "milestone.cancel"
 MILESTONE_COMMENT = "milestone.comment"
+ALERT_ACKNOWLEDGE = "alert.acknowledge"
 ADMINISTER = "administer"
 
 ALL_ROLES = frozenset({"viewer", "reporter", "overseer", "admin"})
@@ -26,6 +27,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     MILESTONE_REVIEW: frozenset({"overseer"}),
     MILESTONE_CANCEL: frozenset({"reporter", "overseer"}),
     MILESTONE_COMMENT: frozenset({"reporter", "overseer"}),
+    ALERT_ACKNOWLEDGE: frozenset({"reporter", "overseer"}),
     ADMINISTER: frozenset({"admin"}),
 }
 AGENCY_SCOPED_ROLES = frozenset({"reporter"})
