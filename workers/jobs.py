@@ -1,0 +1,49 @@
+"""RQ job entry points: module-level functions with plain arguments.
+
+Appends do not enqueue one job per event. ``request_projection`` sets a short-lived flag
+and enqueues ``project`` only when the flag was not set, so a burst of appends costs one
+job. The job clears the flag before it reads the log: an append after that point enqueues
+a new job, an append before it is seen by this one, so no wake-up is lost.
+"""
+
+from __future__ import annotations
+
+import redis
+from rq import Queue
+
+from service.bootstrap import Services
+from service.config import Config
+from service.store.keys import Keys
+from workers import runtime
+from workers.projector import Projector
+from workers.schedule import QUEUE
+
+# A lost job (worker killed, queue flushed) only delays projection this long.
+WAKE_FLAG_TTL_MS = 60_000
+PROJECT_TIMEOUT_SECONDS = 3600
+
+
+def wake_flag(key_prefix: str) -> str:
+    return Keys(key_prefix).read_model("projector:wake")
+
+
+def request_projection(connection: redis.Redis, key_prefix: str | None = None) -> bool:
+    """Wake the projector after an append; True when a job was enqueued. ``connection`` is
+    the RQ (bytes) connection; ``key_prefix`` defaults to the configured one."""
+    prefix = key_prefix if key_prefix is not None else Config.from_env().key_prefix
+    if not connection.set(wake_flag(prefix), "1", nx=True, px=WAKE_FLAG_TTL_MS):
+        return False
+    Queue(QUEUE, connection=connection).enqueue(
+        project, job_timeout=PROJECT_TIMEOUT_SECONDS, result_ttl=60, failure_ttl=7 * 24 * 3600
+    )
+    return True
+
+
+def project() -> int:
+    """Bring the read models up to the head of the log; the number of events folded."""
+    return catch_up(runtime.services())
+
+
+def catch_up(services: Services) -> int:
+    services.redis.delete(wake_flag(services.keys.prefix))
+    return Projector(services).catch_up()

@@ -1,0 +1,178 @@
+"""The projector: folds the global log into the read models, batch by batch.
+
+Each batch is read from the stored checkpoint, projected in Python, and written together
+with the advanced checkpoint in one MULTI/EXEC under WATCH of the checkpoints and the
+generation pointer. A crash before EXEC leaves nothing written (the batch is redone); a
+crash after leaves everything written; a concurrent writer makes EXEC fail and the batch
+is redone on fresh state. So no event is lost or applied twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+import orjson
+import redis
+
+from service.bootstrap import Services
+from service.clock import isoformat
+from service.domain.milestone_projection import Facts
+from service.domain.projections import milestone_id_of, project_batch
+from service.domain.readmodel import FAMILIES, MILESTONES
+from service.store.chain import RecordedEvent
+from service.store.readmodel_writes import queue_changes, queue_checkpoints
+from service.store.readmodels import Layout, generations_key, live_generations
+from workers.lease import Lease
+
+BATCH = 2000
+log = logging.getLogger("reform_tracker.projector")
+
+# Called with the batch after it is projected and before it is committed (fault injection).
+BeforeCommit = Callable[[Sequence[RecordedEvent]], None]
+
+
+def status_key(services: Services) -> str:
+    return services.keys.read_model("projector:status")
+
+
+def fold_batch(
+    services: Services,
+    target: Callable[[redis.client.Pipeline], Layout],
+    families: Sequence[str] = FAMILIES,
+    batch_size: int = BATCH,
+    before_commit: BeforeCommit | None = None,
+    record_status: bool = False,
+) -> int:
+    """Project the next batch into the layout ``target`` returns; the number of events
+    folded, 0 when the families are caught up with the log."""
+    with services.redis.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                layout = target(pipe)
+                checkpoint_keys = [layout.checkpoint(family) for family in families]
+                pipe.watch(*checkpoint_keys)
+                raw = pipe.mget(checkpoint_keys)
+                checkpoints = {f: int(v or 0) for f, v in zip(families, raw, strict=True)}
+                events = services.store.read_log(min(checkpoints.values()), batch_size)
+                if not events:
+                    pipe.unwatch()
+                    return 0
+                touched = _touched(pipe, layout, families, events)
+                changes = project_batch(events, touched, checkpoints)
+                if before_commit:
+                    before_commit(events)
+                pipe.multi()
+                queue_changes(pipe, layout, changes)
+                last = events[-1].position
+                queue_checkpoints(pipe, layout, {f: max(p, last) for f, p in checkpoints.items()})
+                if record_status:
+                    pipe.hset(
+                        status_key(services),
+                        mapping={
+                            "last_batch_at": isoformat(services.clock.now()),
+                            "last_batch_events": len(events),
+                        },
+                    )
+                pipe.execute()
+                return len(events)
+            except redis.WatchError:
+                continue  # another worker committed first: redo on its result
+
+
+def _touched(
+    pipe: redis.client.Pipeline,
+    layout: Layout,
+    families: Sequence[str],
+    events: Sequence[RecordedEvent],
+) -> dict[str, Facts | None]:
+    """The milestone records this batch changes, as stored before it (one HMGET)."""
+    ids = list({mid for event in events if (mid := milestone_id_of(event.stream))})
+    if not ids or MILESTONES not in families:
+        return {}
+    raw = pipe.hmget(layout.records(MILESTONES), ids)
+    return {
+        mid: orjson.loads(value) if value else None for mid, value in zip(ids, raw, strict=True)
+    }
+
+
+class Projector:
+    """Keeps the live read models up to date; one at a time, thanks to the lease."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        batch_size: int = BATCH,
+        lease_ttl_ms: int = 30_000,
+        before_commit: BeforeCommit | None = None,
+    ) -> None:
+        self.services = services
+        self.batch_size = batch_size
+        self.before_commit = before_commit
+        self.lease = Lease(
+            services.redis, services.keys.read_model("projector:lease"), lease_ttl_ms
+        )
+
+    def _live(self, pipe: redis.client.Pipeline) -> Layout:
+        # Watching the pointer makes a rebuild's switch abort a batch aimed at the old one.
+        pipe.watch(generations_key(self.services.keys))
+        return Layout(self.services.keys, live_generations(pipe, self.services.keys))
+
+    def step(self) -> int:
+        try:
+            return fold_batch(
+                self.services,
+                self._live,
+                FAMILIES,
+                self.batch_size,
+                self.before_commit,
+                record_status=True,
+            )
+        except Exception as error:
+            self._record_error(error)
+            raise
+
+    def catch_up(self, wait_seconds: float = 60.0) -> int:
+        """Project until the read models reach the head of the log; the events folded."""
+        if not self.lease.acquire(wait_seconds):
+            return 0  # the holder projects to the head before it lets go
+        try:
+            total = 0
+            while folded := self.step():
+                total += folded
+                if not self.lease.renew() and not self.lease.acquire():
+                    break  # our lease lapsed and another worker took over
+            return total
+        finally:
+            self.lease.release()
+
+    def run(self, stop: threading.Event, block_ms: int = 1000) -> None:
+        """Project continuously: catch up, then wait for appends on the log (XREAD BLOCK)."""
+        while not stop.is_set():
+            if not self.lease.acquire(self.lease.ttl_ms / 1000):
+                continue
+            try:
+                while not stop.is_set() and self.lease.renew():
+                    if self.step() == 0:
+                        self._wait_for_append(block_ms)
+            finally:
+                self.lease.release()
+
+    def _wait_for_append(self, block_ms: int) -> None:
+        after = self.services.store.head_position()
+        self.services.redis.xread({self.services.keys.log: f"{after}-0"}, count=1, block=block_ms)
+
+    def _record_error(self, error: Exception) -> None:
+        log.exception("projection failed")
+        try:
+            self.services.redis.hset(
+                status_key(self.services),
+                mapping={
+                    "last_error": f"{type(error).__name__}: {error}",
+                    "last_error_at": isoformat(self.services.clock.now()),
+                },
+            )
+        except redis.RedisError:
+            log.warning("could not record the projection error")
