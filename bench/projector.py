@@ -1,0 +1,137 @@
+"""Projector benchmark: events/s of one projecting worker against raw XRANGE reads of the
+same log on the same Redis in the same run, and the time to rebuild every read model.
+
+The log is real: milestones planned and carried through their lifecycle with the domain
+decisions and appended by EventStore (hash chains and all). Run `python -m bench.projector`
+(full: 1M events) or `python -m bench.projector --quick` (20k events).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, cast
+
+import redis
+
+from bench.projector_log import append_demo_log
+from service.bootstrap import Services, bootstrap
+from service.config import Config
+from workers.projector import Projector
+from workers.rebuild import rebuild
+
+QUICK_EVENTS = 20_000
+FULL_EVENTS = 1_000_000
+TARGET_EVENTS_PER_SECOND = 20_000
+TARGET_REBUILD_SECONDS_PER_MILLION = 60.0
+PREFIX = "bench-projector"
+
+
+def raw_xrange_rate(services: Services, batch: int = 5000) -> float:
+    """Events/s of reading the whole log with XRANGE, undecoded: the floor of any reader."""
+    client = redis.Redis(
+        connection_pool=redis.ConnectionPool(
+            **{**services.redis.connection_pool.connection_kwargs, "decode_responses": False}
+        )
+    )
+    started, after, count = time.perf_counter(), "-", 0
+    while entries := client.xrange(services.keys.log, min=after, max="+", count=batch):
+        count += len(entries)
+        after = "(" + cast(bytes, entries[-1][0]).decode()
+    client.close()
+    return count / (time.perf_counter() - started)
+
+
+def measure(services: Services, events: int) -> dict[str, Any]:
+    generated = time.perf_counter()
+    # Setup only: appends are measured elsewhere (Store append), so skip their fsyncs here
+    # and measure the projector with fsync always, as it runs in production.
+    fsync = services.redis.config_get("appendfsync")["appendfsync"]
+    services.redis.config_set("appendfsync", "no")
+    try:
+        head = append_demo_log(services, events)
+    finally:
+        services.redis.config_set("appendfsync", fsync)
+    generate_seconds = time.perf_counter() - generated
+    xrange_rate = raw_xrange_rate(services)
+    started = time.perf_counter()
+    projected = Projector(services).catch_up()
+    project_seconds = time.perf_counter() - started
+    report = rebuild(services, cleanup_delay=0)
+    projector_rate = projected / project_seconds
+    return {
+        "events": head,
+        "generate_seconds": generate_seconds,
+        "xrange_rate": xrange_rate,
+        "projector_rate": projector_rate,
+        "rebuild_seconds": report.seconds,
+    }
+
+
+def _rows(found: dict[str, Any]) -> list[dict[str, Any]]:
+    per_million = found["rebuild_seconds"] * 1_000_000 / found["events"]
+    return [
+        {
+            "case": "projector, one worker",
+            "metric": "events/s",
+            "unit": "events/s",
+            "value": round(found["projector_rate"]),
+            "baseline": round(found["xrange_rate"]),
+            "baseline_case": "raw XRANGE, undecoded",
+            "ratio": round(found["projector_rate"] / found["xrange_rate"], 3),
+            "target": f">= {TARGET_EVENTS_PER_SECOND}",
+            "met": found["projector_rate"] >= TARGET_EVENTS_PER_SECOND,
+        },
+        {
+            "case": f"rebuild of {found['events']} events",
+            "metric": "seconds",
+            "unit": "s",
+            "value": round(found["rebuild_seconds"], 2),
+            "target": f"< {TARGET_REBUILD_SECONDS_PER_MILLION:.0f} s per 1M events",
+            "met": per_million < TARGET_REBUILD_SECONDS_PER_MILLION,
+        },
+    ]
+
+
+def run(quick: bool = True, redis_url: str | None = None, events: int | None = None) -> dict:
+    """The benchmark section: rows comparable across runs, plus the raw figures."""
+    count = events or (QUICK_EVENTS if quick else FULL_EVENTS)
+    with tempfile.TemporaryDirectory(prefix="rt-bench-projector-") as data_dir:
+        server = None
+        if redis_url is None:
+            from tests.redis_server import RedisServer
+
+            server = RedisServer(Path(data_dir)).start()
+            redis_url = server.url
+        try:
+            services = bootstrap(Config(redis_url=redis_url, key_prefix=PREFIX))
+            _clear(services)
+            found = measure(services, count)
+            _clear(services)
+        finally:
+            if server:
+                server.stop()
+    return {
+        "rows": _rows(found),
+        "raw": found,
+        "notes": [f"log generated in {found['generate_seconds']:.1f} s (not timed)"],
+    }
+
+
+def _clear(services: Services) -> None:
+    for pattern in (f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*"):
+        keys = list(services.redis.scan_iter(match=pattern, count=1000))
+        for start in range(0, len(keys), 1000):
+            services.redis.unlink(*keys[start : start + 1000])
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m bench.projector")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_EVENTS} events")
+    parser.add_argument("--events", type=int, help="number of events (overrides the mode)")
+    parser.add_argument("--redis-url", help="use this Redis instead of starting one")
+    options = parser.parse_args()
+    print(json.dumps(run(options.quick, options.redis_url, options.events), indent=2))
