@@ -19,6 +19,8 @@ from service.domain.milestone import Milestone
 from service.tokens import TokenRecord
 from service.tracker import MILESTONE_COMMANDS
 
+LOADER = "demo-overseer"  # token id of the demo's overseer; no real token has it
+
 
 class DemoAlreadyLoaded(Exception):
     pass
@@ -30,30 +32,31 @@ class DemoSummary:
     milestones: list[tuple[str, Milestone]] = field(default_factory=list)  # (initiative, state)
 
 
-def _token(role: str, agency: str | None, now: datetime) -> TokenRecord:
+def _reporter(agency: str, now: datetime) -> TokenRecord:
     # Not stored in the token registry: nobody can authenticate as the demo loader.
-    name = f"demo-{role}" + (f"-{agency}" if agency else "")
     return TokenRecord(
-        id=name, role=role, agency=agency, label="reform-tracker demo", created_at=isoformat(now)
+        f"demo-reporter-{agency}", "reporter", agency, "reform-tracker demo", isoformat(now)
     )
 
 
-def existing_programme(services: Services, title: str) -> str | None:
+def existing_programme(services: Services) -> str | None:
+    """The programme an earlier demo loaded: recognised by who created it, not by its
+    title, so a user's own "Army reform 2026" does not block the demo."""
     for stream in services.store.children(""):
-        programme_id = stream.split("-", 1)[1]
-        if services.tracker.load("programme", programme_id).state.title == title:
-            return programme_id
+        first = services.store.read_stream(stream, limit=1)
+        if first and first[0].actor["token_id"] == LOADER:
+            return stream.split("-", 1)[1]
     return None
 
 
 def load_demo(services: Services) -> DemoSummary:
     tracker, now = services.tracker, services.clock.now()
-    if found := existing_programme(services, PROGRAMME["title"]):
+    if found := existing_programme(services):
         raise DemoAlreadyLoaded(
             f"the demo programme {PROGRAMME['title']!r} already exists "
             f"(id {found}); nothing was loaded"
         )
-    overseer = _token("overseer", None, now)
+    overseer = TokenRecord(LOADER, "overseer", None, "reform-tracker demo", isoformat(now))
     correlation_id = f"demo-{uuid.uuid4()}"
     programme = tracker.create_programme(overseer, correlation_id=correlation_id, **PROGRAMME)
     summary = DemoSummary(programme.loaded.state.programme_id)
@@ -71,7 +74,7 @@ def load_demo(services: Services) -> DemoSummary:
                 overseer, initiative_id, correlation_id=correlation_id, **planned.fields(today)
             )
             state = outcome.loaded.state
-            reporter = _token("reporter", state.owner_agency, now)
+            reporter = _reporter(state.owner_agency, now)
             for verb, args in planned.steps:
                 actor = reporter if _reporters_do(verb) else overseer
                 state = tracker.command(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -130,21 +131,32 @@ def _wait_for_api(
 
 def _announce(config: Config, url: str, pids: dict[str, int], embedded: bool) -> None:
     data_dir = Path(config.data_dir).resolve()
+    cli = _invocation()
     if embedded:
         store = f"embedded Redis {config.redis_url}, data in {data_dir} (AOF, fsync always)"
-        target = f"--data-dir {data_dir}"
+        default_dir = data_dir == Path(Config.data_dir).resolve()
+        target = "" if default_dir else f" --data-dir {data_dir}"
     else:
         store = f"Redis {shown(config.redis_url)}"
-        target = "(with the same RT_REDIS_URL)"
+        target = "  (with the same RT_REDIS_URL)"
     print(
         f"Reform Tracker is up at {url}  (API docs: {url}/docs)\n"
         f"Store: {store}\n"
-        f"Create an admin token:  reform-tracker token create --role admin {target}\n"
-        f"Load the example programme:  reform-tracker demo {target}\n"
+        f"Create an admin token:  {cli} token create --role admin{target}\n"
+        f"Load the example programme:  {cli} demo{target}\n"
         "Processes: " + ", ".join(f"{name} pid {pid}" for name, pid in pids.items()) + "\n"
         "Press Ctrl-C to stop.",
         flush=True,
     )
+
+
+def _invocation() -> str:
+    """The command as the user typed it (e.g. .venv/bin/reform-tracker), so hints paste."""
+    script = Path(sys.argv[0])
+    if script.name != "reform-tracker" or shutil.which("reform-tracker") == str(script.resolve()):
+        return "reform-tracker"
+    relative = os.path.relpath(script)
+    return relative if not relative.startswith("..") else str(script)
 
 
 def _require_free_port(host: str, port: int) -> None:

@@ -12,9 +12,10 @@ from service.bootstrap import Services, bootstrap
 from service.cli import main
 from service.clock import FrozenClock
 from service.config import Config
-from service.demo import DemoAlreadyLoaded, load_demo
+from service.demo import DemoAlreadyLoaded, existing_programme, load_demo
 from service.demo_data import MOD, PGO
 from service.domain.milestone import IN_PROGRESS, PLANNED, VERIFIED
+from service.tokens import TokenRecord
 
 
 def services_at(redis_client: redis.Redis, moment: datetime) -> Services:
@@ -76,3 +77,15 @@ def test_demo_command(
 
     assert main(["demo", "--redis-url", redis_url]) == 1
     assert "already exists" in capsys.readouterr().err
+
+
+def test_a_users_own_programme_of_that_title_does_not_block_the_demo(
+    redis_client: redis.Redis,
+) -> None:
+    services = services_at(redis_client, datetime(2026, 11, 25, 9, tzinfo=UTC))
+    someone = TokenRecord("t-1", "overseer", None, "desk", "2026-11-25T09:00:00Z")
+    services.tracker.create_programme(
+        someone, title="Army reform 2026", description="", lead_agency=PGO
+    )
+    summary = load_demo(services)
+    assert existing_programme(services) == summary.programme_id
