@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+import orjson
 
 GENESIS = "0" * 64
 
@@ -43,15 +45,16 @@ class RecordedEvent:
     global_hash: str
 
     def body(self) -> dict[str, Any]:
-        data = asdict(self)
-        del data["hash"], data["global_hash"]
-        return data
+        # Shallow on purpose: asdict's deep copy was a third of an append's encoding time.
+        return {name: getattr(self, name) for name in BODY_FIELDS}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def to_json(self) -> str:
-        return canonical(self.to_dict()).decode()
+        return canonical(
+            {**self.body(), "hash": self.hash, "global_hash": self.global_hash}
+        ).decode()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RecordedEvent:
@@ -62,8 +65,40 @@ class RecordedEvent:
         return cls.from_dict(json.loads(raw))
 
 
+BODY_FIELDS = tuple(f.name for f in fields(RecordedEvent) if f.name not in {"hash", "global_hash"})
+
+
 def canonical(value: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8 kept: the bytes every hash is computed over.
+
+    For plain JSON values without floats orjson writes exactly these bytes (same escapes,
+    code-point key order) ten times faster. Floats (orjson spells 1e16 where json writes
+    1e+16), integers beyond 64 bits, non-string keys and any other type go to json, so
+    the bytes, and what is refused, stay as they always were.
+    """
+    if _plain(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            pass
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _plain(value: Any) -> bool:
+    """Only dicts, lists, tuples, str, int, bool and None, by exact type."""
+    kind = type(value)
+    if kind is dict:
+        value = value.values()
+    elif kind is not list and kind is not tuple:
+        return kind is str or kind is int or kind is bool or value is None
+    for item in value:
+        # Leaves are checked inline: this walk must cost less than the encoding it saves.
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if not _plain(item):
+            return False
+    return True
 
 
 def event_hash(previous: str, body: dict[str, Any]) -> str:
