@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 import redis
@@ -120,7 +121,8 @@ def test_verify_fails_on_a_tampered_log(
 ) -> None:
     # Streams cannot be edited in place: rewrite the log with one progress figure inflated.
     log = Keys("rt").log
-    entries = [(entry_id, json.loads(fields["e"])) for entry_id, fields in redis_client.xrange(log)]
+    stored = cast(list[tuple[str, dict[str, str]]], redis_client.xrange(log))
+    entries = [(entry_id, json.loads(fields["e"])) for entry_id, fields in stored]
     entries[2][1]["payload"]["percent"] = 90
     pipe = redis_client.pipeline(transaction=True)
     pipe.delete(log)
