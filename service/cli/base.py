@@ -55,7 +55,10 @@ def cli_config(args: argparse.Namespace, **overrides: Any) -> Config:
         overrides["data_dir"] = args.data_dir
     if getattr(args, "redis_url", None):
         overrides["redis_url"] = args.redis_url
-    return Config.from_env(**overrides)
+    try:
+        return Config.from_env(**overrides)
+    except ValueError as error:
+        raise CliError(f"an RT_* setting has an invalid value: {error}") from None
 
 
 def shown(url: str) -> str:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import cast
 
 import pytest
 import redis
+from rq import Queue
+from rq.cron import CronScheduler
+from rq.job import JobStatus
 
 from service.cli import main
 from service.domain import events as ev
@@ -18,6 +26,7 @@ from service.store.eventstore import EventStore
 from service.store.keys import Keys
 from service.tokens import TokenRegistry
 from tests.redis_server import RedisServer, free_port
+from workers.schedule import QUEUE
 
 
 @pytest.fixture(autouse=True)
@@ -186,3 +195,55 @@ def test_unsafe_redis_is_accepted_when_explicitly_allowed(
     code, out, err = run(capsys, "verify", "--redis-url", unsafe_redis)
     assert code == 0 and "OK: 0 events checked" in out
     assert "warning" in err and "appendfsync" in err
+
+
+def test_an_invalid_setting_is_a_clear_message(
+    capsys: pytest.CaptureFixture[str], redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RT_PORT", "eighty")
+    code, out, err = run(capsys, "verify", "--redis-url", redis_url)
+    assert code == 2 and "invalid value" in err and "Traceback" not in out + err
+
+
+def background(*argv: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RT_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "service.cli", *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=60)
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_worker_runs_jobs_from_the_service_queue(redis_url: str) -> None:
+    connection = redis.Redis.from_url(redis_url)
+    job = Queue(QUEUE, connection=connection).enqueue(json.dumps, {"milestone": "overdue"})
+    worker = background("worker", "--redis-url", redis_url)
+    try:
+        wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, "the job")
+        assert job.return_value() == '{"milestone": "overdue"}'
+    finally:
+        assert stop(worker) == 0
+
+
+def test_scheduler_registers_itself_and_stops_on_sigterm(redis_url: str) -> None:
+    connection = redis.Redis.from_url(redis_url)
+    scheduler = background("scheduler", "--redis-url", redis_url)
+    try:
+        wait_for(lambda: len(CronScheduler.all(connection)) == 1, "the scheduler")
+        assert CronScheduler.all(connection)[0].pid == scheduler.pid
+    finally:
+        assert stop(scheduler) == 0
+    assert CronScheduler.all(connection) == []
