@@ -9,9 +9,22 @@ import uuid
 import redis
 from flask import Flask, Response, g, request
 
+from schemas.subscriptions import SubscriptionIn
 from schemas.tokens import TokenIn
 from service import logs
-from service.api import health, initiatives, log, milestones, programmes, ratelimit, tokens
+from service.api import (
+    alerts,
+    dashboard_pages,
+    dashboards,
+    health,
+    initiatives,
+    log,
+    milestones,
+    programmes,
+    ratelimit,
+    subscriptions,
+    tokens,
+)
 from service.api.errors import ProblemApi, problem, register_error_handlers
 from service.bootstrap import Services, bootstrap
 from service.config import Config
@@ -49,9 +62,11 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     )
     app.extensions["reform_tracker"] = services
     api = ProblemApi(app)
-    for module in (programmes, initiatives, milestones, log, tokens):
+    for module in (programmes, initiatives, milestones, log, tokens, alerts, subscriptions):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)
+    api.register_blueprint(dashboards.blp)
+    app.register_blueprint(dashboard_pages.blp)
     _document_schema_rules(api)
     register_error_handlers(app)
     if config.rate_limit:
@@ -64,6 +79,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
 def _document_schema_rules(api: ProblemApi) -> None:
     """Cross-field rules that marshmallow validates and JSON Schema can also state."""
     api.spec.components.schemas["TokenIn"].update(TokenIn.json_schema_rules)
+    api.spec.components.schemas["SubscriptionIn"].update(SubscriptionIn.json_schema_rules)
 
 
 def _check_durability(services: Services) -> None:
@@ -80,7 +96,14 @@ def _before() -> Response | None:
     has_body = bool(request.content_length) or "chunked" in request.headers.get(
         "Transfer-Encoding", ""
     )
-    if request.method in BODY_METHODS and has_body and request.mimetype != "application/json":
+    # The HTML pages' sign-in form posts form data; every API body is JSON.
+    json_only = request.blueprint != dashboard_pages.blp.name
+    if (
+        request.method in BODY_METHODS
+        and has_body
+        and json_only
+        and request.mimetype != "application/json"
+    ):
         return problem(
             415,
             "Unsupported Media Type",
