@@ -49,7 +49,7 @@ def measure(services: Services, events: int) -> dict[str, Any]:
     generated = time.perf_counter()
     # Setup only: appends are measured elsewhere (Store append), so skip their fsyncs here
     # and measure the projector with fsync always, as it runs in production.
-    fsync = services.redis.config_get("appendfsync")["appendfsync"]
+    fsync = str(services.redis.config_get("appendfsync")["appendfsync"])
     services.redis.config_set("appendfsync", "no")
     try:
         head = append_demo_log(services, events)

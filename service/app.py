@@ -14,6 +14,8 @@ from schemas.tokens import TokenIn
 from service import logs
 from service.api import (
     alerts,
+    dashboard_pages,
+    dashboards,
     health,
     initiatives,
     log,
@@ -63,6 +65,8 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     for module in (programmes, initiatives, milestones, log, tokens, alerts, subscriptions):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)
+    api.register_blueprint(dashboards.blp)
+    app.register_blueprint(dashboard_pages.blp)
     _document_schema_rules(api)
     register_error_handlers(app)
     if config.rate_limit:
@@ -92,7 +96,14 @@ def _before() -> Response | None:
     has_body = bool(request.content_length) or "chunked" in request.headers.get(
         "Transfer-Encoding", ""
     )
-    if request.method in BODY_METHODS and has_body and request.mimetype != "application/json":
+    # The HTML pages' sign-in form posts form data; every API body is JSON.
+    json_only = request.blueprint != dashboard_pages.blp.name
+    if (
+        request.method in BODY_METHODS
+        and has_body
+        and json_only
+        and request.mimetype != "application/json"
+    ):
         return problem(
             415,
             "Unsupported Media Type",

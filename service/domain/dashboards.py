@@ -55,6 +55,7 @@ def _brief(row: dict[str, Any]) -> dict[str, Any]:
         "days_overdue",
         "days_until_due",
         "progress",
+        "rag",
     )
     return {key: row[key] for key in keys}
 
@@ -119,7 +120,7 @@ def programme_dashboard(
     initiatives = []
     for initiative in sorted(
         source.initiatives(source.member_ids(PROGRAMMES, "initiatives", programme_id)),
-        key=lambda i: (i.launched_at, i.title),
+        key=lambda i: i.position,
     ):
         found = initiative_dashboard(source, initiative.initiative_id, today, rules)
         if found:
@@ -137,6 +138,6 @@ def programme_dashboard(
 def overview(source: ReadSource, today: date, rules: Thresholds) -> list[dict[str, Any]]:
     found = (
         programme_dashboard(source, p.programme_id, today, rules)
-        for p in sorted(source.programmes(), key=lambda p: (p.created_at, p.title))
+        for p in sorted(source.programmes(), key=lambda p: p.position)
     )
     return [dashboard for dashboard in found if dashboard]

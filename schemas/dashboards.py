@@ -1,0 +1,133 @@
+"""Dashboards and scorecards: query arguments and the documented shape of the answers."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+STATUS_COUNTS = fields.Dict(
+    keys=fields.String(), values=fields.Integer(), metadata={"description": "Milestones by status"}
+)
+
+
+class AsOfArgs(Schema):
+    as_of = fields.Date(
+        metadata={
+            "description": "Status as it was at the end of this date (UTC), folded from the "
+            "event log instead of read from the projection; not after today"
+        }
+    )
+
+
+class RagSchema(Schema):
+    colour = fields.String(metadata={"description": "red, amber or green"})
+    reasons = fields.List(fields.String(), metadata={"description": "Why it has this colour"})
+
+
+class MilestoneBriefSchema(Schema):
+    milestone_id = fields.String()
+    title = fields.String()
+    owner_agency = fields.String()
+    status = fields.String()
+    due_date = fields.String()
+    days_overdue = fields.Integer()
+    days_until_due = fields.Integer()
+    progress = fields.Integer()
+    rag = fields.Nested(RagSchema)
+
+
+class MilestoneRowSchema(MilestoneBriefSchema):
+    initiative_id = fields.String()
+    programme_id = fields.String()
+    planned_start = fields.String()
+    planned_due_date = fields.String(metadata={"description": "The baseline due date"})
+    slip_days = fields.Integer()
+    replan_count = fields.Integer()
+    evidence_count = fields.Integer()
+    comment_count = fields.Integer()
+    blocked_reason = fields.String(allow_none=True)
+    dispute_reason = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    reported_complete_at = fields.String(allow_none=True)
+    verified_at = fields.String(allow_none=True)
+    verified_by = fields.String(allow_none=True)
+    last_progress_at = fields.String(allow_none=True)
+    last_update = fields.String()
+    version = fields.Integer()
+    position = fields.Integer(metadata={"description": "Log position of its last event"})
+    overdue = fields.Boolean()
+    due_soon = fields.Boolean()
+    days_since_progress = fields.Integer(allow_none=True)
+
+
+class RollupSchema(Schema):
+    milestone_count = fields.Integer()
+    counts_by_status = STATUS_COUNTS
+    percent_complete = fields.Float(allow_none=True)
+    overdue_count = fields.Integer()
+    due_soon_count = fields.Integer()
+    overdue = fields.List(fields.Nested(MilestoneBriefSchema))
+    due_soon = fields.List(fields.Nested(MilestoneBriefSchema))
+    rag = fields.Nested(RagSchema)
+    position = fields.Integer(metadata={"description": "Log position of its last change"})
+
+
+class ProjectionStateSchema(Schema):
+    as_of_position = fields.Integer(metadata={"description": "Last log position reflected"})
+    head_position = fields.Integer()
+    lag_events = fields.Integer(metadata={"description": "head_position - as_of_position"})
+    as_of_date = fields.Date(metadata={"description": "The day overdue and RAG refer to"})
+    source = fields.String(metadata={"description": "read_model, or log for ?as_of="})
+
+
+class InitiativeDashboardSchema(RollupSchema, ProjectionStateSchema):
+    initiative_id = fields.String()
+    programme_id = fields.String()
+    title = fields.String()
+    description = fields.String()
+    owner_agency = fields.String()
+    lead = fields.String()
+    launched_at = fields.String()
+    milestones = fields.List(fields.Nested(MilestoneRowSchema))
+
+
+class InitiativeSummarySchema(InitiativeDashboardSchema):
+    class Meta:
+        exclude = ("milestones", *ProjectionStateSchema._declared_fields)
+
+
+class ProgrammeDashboardSchema(RollupSchema, ProjectionStateSchema):
+    programme_id = fields.String()
+    title = fields.String()
+    description = fields.String()
+    lead_agency = fields.String()
+    created_at = fields.String()
+    initiatives = fields.List(fields.Nested(InitiativeSummarySchema))
+
+
+class ProgrammeSummarySchema(ProgrammeDashboardSchema):
+    class Meta:
+        exclude = tuple(ProjectionStateSchema._declared_fields)
+
+
+class OverviewSchema(ProjectionStateSchema):
+    programmes = fields.List(fields.Nested(ProgrammeSummarySchema))
+
+
+class ScorecardSchema(ProjectionStateSchema):
+    agency = fields.String()
+    milestone_count = fields.Integer()
+    counts_by_status = STATUS_COUNTS
+    completed_count = fields.Integer(metadata={"description": "Reported complete or verified"})
+    completed_on_time = fields.Integer(
+        metadata={"description": "Completion claimed on or before the baseline due date"}
+    )
+    on_time_rate = fields.Float(allow_none=True)
+    overdue_count = fields.Integer()
+    overdue = fields.List(fields.Nested(MilestoneBriefSchema))
+    reported_count = fields.Integer(metadata={"description": "Ever claimed complete"})
+    verified_count = fields.Integer()
+    disputed_count = fields.Integer()
+    verified_share = fields.Float(allow_none=True, metadata={"description": "verified/reported"})
+    slip_days_total = fields.Integer()
+    rag = fields.Nested(RagSchema)
+    position = fields.Integer()

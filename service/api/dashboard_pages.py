@@ -1,0 +1,165 @@
+"""Dashboards as server-rendered HTML pages for people: programme overview, initiative
+milestone table, milestone timeline, agency scorecard.
+
+Readers sign in by pasting a token into /ui/login; it is kept in an HttpOnly, SameSite
+cookie and checked against the token registry on every page, so revoking a token takes
+effect at once. A token never travels in a URL. With public read mode on, no sign-in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+
+from service.api.auth import PUBLIC, services
+from service.dashboard_queries import DashboardQueries
+from service.domain.dashboards import milestone_row
+from service.domain.errors import DomainError
+from service.store.readmodels import ReadModels
+from service.tokens import TokenRecord
+
+blp = Blueprint("pages", __name__, url_prefix="/ui")
+COOKIE = "rt_viewer"
+COOKIE_SECONDS = 8 * 3600
+SAFE_NEXT = re.compile(r"^/ui/[\w/\-.%]*$")
+
+
+def viewer() -> TokenRecord | None:
+    if services().config.public_read:
+        return PUBLIC
+    raw = request.cookies.get(COOKIE)
+    return services().tokens.authenticate(raw) if raw else None
+
+
+def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def page(*args: Any, **kwargs: Any) -> Any:
+        if viewer() is None:
+            return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return page
+
+
+def _as_of() -> date | None:
+    raw = request.args.get("as_of", "").strip()
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        abort(
+            Response(
+                render_template("error.html", message="as_of must be a date like 2026-11-25"),
+                status=422,
+            )
+        )
+
+
+def _render(template: str, compute: Callable[[DashboardQueries, date | None], Any]) -> Any:
+    queries = DashboardQueries(services())
+    as_of = _as_of()
+    try:
+        found = compute(queries, as_of)
+    except DomainError as error:
+        status = 404 if error.code == "not_found" else 422
+        return render_template("error.html", message=error.message), status
+    return render_template(template, data=found, as_of=as_of, viewer=viewer())
+
+
+@blp.get("/")
+@signed_in
+def overview() -> Any:
+    return _render("overview.html", lambda q, as_of: q.overview(as_of))
+
+
+@blp.get("/programmes/<uuid:programme_id>")
+@signed_in
+def programme(programme_id: Any) -> Any:
+    return _render("programme.html", lambda q, as_of: q.programme(str(programme_id), as_of))
+
+
+@blp.get("/initiatives/<uuid:initiative_id>")
+@signed_in
+def initiative(initiative_id: Any) -> Any:
+    return _render("initiative.html", lambda q, as_of: q.initiative(str(initiative_id), as_of))
+
+
+@blp.get("/agencies/<string:agency>")
+@signed_in
+def scorecard(agency: str) -> Any:
+    return _render("scorecard.html", lambda q, as_of: q.scorecard(agency, as_of))
+
+
+@blp.get("/milestones/<uuid:milestone_id>")
+@signed_in
+def milestone(milestone_id: Any) -> Any:
+    s, stream = services(), f"milestone-{milestone_id}"
+    events = s.store.read_stream(stream)
+    if not events:
+        return render_template("error.html", message="No such milestone."), 404
+    record = ReadModels(s.redis, s.keys).milestone(str(milestone_id))
+    queries = DashboardQueries(s)
+    row = milestone_row(record, s.clock.today(), queries.rules) if record else None
+    return render_template(
+        "milestone.html",
+        row=row,
+        events=events,
+        title=events[0].payload.get("title", ""),
+        viewer=viewer(),
+    )
+
+
+@blp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    target = request.values.get("next", "")
+    target = target if SAFE_NEXT.match(target) else url_for("pages.overview")
+    if request.method == "GET":
+        return render_template("login.html", next=target, error=None)
+    _same_origin()
+    token = request.form.get("token", "").strip()
+    if not token or services().tokens.authenticate(token) is None:
+        return render_template("login.html", next=target, error="Unknown token."), 401
+    response = redirect(target)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=COOKIE_SECONDS,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path="/ui",
+    )
+    return response
+
+
+@blp.post("/logout")
+def logout() -> Any:
+    _same_origin()
+    response = redirect(url_for("pages.login"))
+    response.delete_cookie(COOKIE, path="/ui")
+    return response
+
+
+def _same_origin() -> None:
+    """Refuse cross-site form posts (a page elsewhere signing someone in or out)."""
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        abort(403)
+
+
+@blp.app_template_filter("humanize")
+def humanize(event_type: str) -> str:
+    """ "MilestoneReportedComplete" -> "Milestone reported complete"."""
+    words = re.findall(r"[A-Z][a-z]*", event_type)
+    return " ".join([words[0], *(w.lower() for w in words[1:])]) if words else event_type
+
+
+@blp.app_template_filter("web_link")
+def web_link(uri: str) -> str | None:
+    """Only http(s) evidence links become clickable; anything else is shown as text."""
+    return uri if urlsplit(uri).scheme in ("http", "https") else None

@@ -1,0 +1,114 @@
+"""Dashboard queries for the API and the HTML pages: pick the source (the live read model,
+or the log folded to a past date), compute, and say which log position the answer reflects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from service import as_of as history
+from service.bootstrap import Services
+from service.domain import dashboards, scorecards
+from service.domain.dashboards import ReadSource
+from service.domain.errors import InvalidValue, NotFound
+from service.domain.rag import Thresholds
+from service.store.readmodels import ReadModels, live_generations
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A source of records and the day its dashboards are computed for."""
+
+    source: ReadSource
+    today: date
+    position: int
+    head: int
+    origin: str  # "read_model" or "log"
+
+    def envelope(self) -> dict[str, Any]:
+        return {
+            "as_of_position": self.position,
+            "head_position": self.head,
+            "lag_events": self.head - self.position if self.origin == "read_model" else 0,
+            "as_of_date": self.today,
+            "source": self.origin,
+        }
+
+
+class DashboardQueries:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        config = services.config
+        self.rules = Thresholds(
+            config.red_overdue_days, config.amber_due_within_days, config.amber_stale_days
+        )
+
+    def _day(self, as_of: date | None) -> date | None:
+        today = self.services.clock.today()
+        if as_of is not None and as_of > today:
+            raise InvalidValue("as_of", f"as_of must not be after today ({today.isoformat()})")
+        return as_of
+
+    def etag(self, path: str, as_of: date | None) -> str:
+        """Changes whenever the answer can: a new projected position, log head, or day.
+        A past day's answer is fixed by the log, so only the request names it."""
+        day = self._day(as_of)
+        today = self.services.clock.today()
+        parts: list[object] = [path, asdict(self.rules), today]
+        if day is None or day == today:
+            s = self.services
+            readmodels = ReadModels(s.redis, s.keys)
+            parts += [
+                live_generations(s.redis, s.keys),
+                readmodels.checkpoint(),
+                s.store.head_position(),
+            ]
+        return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
+
+    def reading(self, as_of: date | None, scope: str | None = None) -> Reading:
+        """``scope``: the root stream to fold for an as-of read (None: the whole log)."""
+        day = self._day(as_of)
+        store = self.services.store
+        if day is None:
+            live = ReadModels(self.services.redis, self.services.keys)
+            position = live.checkpoint()
+            head = store.head_position()
+            return Reading(live, self.services.clock.today(), position, head, "read_model")
+        snapshot = history.fold_tree(store, scope, day) if scope else history.fold_log(store, day)
+        return Reading(snapshot, day, snapshot.position, store.head_position(), "log")
+
+    def _answer(self, reading: Reading, found: dict[str, Any] | None, what: str) -> dict:
+        if found is None:
+            raise NotFound(what)
+        return {**found, **reading.envelope()}
+
+    def overview(self, as_of: date | None = None) -> dict[str, Any]:
+        reading = self.reading(as_of)
+        programmes = dashboards.overview(reading.source, reading.today, self.rules)
+        return {"programmes": programmes, **reading.envelope()}
+
+    def programme(self, programme_id: str, as_of: date | None = None) -> dict[str, Any]:
+        return self._scoped(dashboards.programme_dashboard, "programme", programme_id, as_of)
+
+    def initiative(self, initiative_id: str, as_of: date | None = None) -> dict[str, Any]:
+        return self._scoped(dashboards.initiative_dashboard, "initiative", initiative_id, as_of)
+
+    def _scoped(
+        self,
+        build: Callable[..., dict[str, Any] | None],
+        kind: str,
+        record_id: str,
+        as_of: date | None,
+    ) -> dict[str, Any]:
+        reading = self.reading(as_of, f"{kind}-{record_id}")
+        found = build(reading.source, record_id, reading.today, self.rules)
+        return self._answer(reading, found, f"{kind} {record_id}")
+
+    def scorecard(self, agency: str, as_of: date | None = None) -> dict[str, Any]:
+        reading = self.reading(as_of)
+        found = scorecards.scorecard(reading.source, agency, reading.today, self.rules)
+        return self._answer(reading, found, f"agency {agency!r} with milestones")
