@@ -7,13 +7,14 @@ environment. Tests that run jobs in-process install their own (frozen clock and 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import redis
 from rq import Queue
 
 from service.bootstrap import Services, bootstrap
-from service.cli.base import resolve_redis
 from service.config import Config
-from workers.schedule import QUEUE
+from service.embedded_redis import recorded_url
 
 _installed: Services | None = None
 
@@ -26,7 +27,10 @@ def install(services: Services | None) -> None:
 def services() -> Services:
     global _installed
     if _installed is None:
-        _installed = bootstrap(resolve_redis(Config.from_env()))
+        config = Config.from_env()
+        if not config.redis_url:  # started by `up` against its embedded Redis
+            config = config.with_(redis_url=recorded_url(Path(config.data_dir)) or "")
+        _installed = bootstrap(config)
     return _installed
 
 
@@ -45,4 +49,6 @@ def job_connection(found: Services) -> redis.Redis:
 
 
 def queue(found: Services) -> Queue:
+    from workers.schedule import QUEUE  # schedule.py imports the job modules
+
     return Queue(QUEUE, connection=job_connection(found))

@@ -11,6 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from workers.alerts import scan_for_overdue_milestones
+from workers.delivery import send_digests
+from workers.notify import notify
+
 QUEUE = "reform-tracker"
 
 
@@ -23,4 +27,10 @@ class PeriodicJob:
     job_timeout: int | None = None
 
 
-PERIODIC_JOBS: list[PeriodicJob] = []
+PERIODIC_JOBS: list[PeriodicJob] = [
+    # Alerts: the scan is cheap (due-date index), so it runs often; the notifier run is
+    # the safety net that resends deliveries a dead worker left behind.
+    PeriodicJob(scan_for_overdue_milestones, interval=300, job_timeout=300),
+    PeriodicJob(notify, interval=60, job_timeout=300),
+    PeriodicJob(send_digests, cron="0 7 * * *", job_timeout=600),
+]

@@ -1,0 +1,42 @@
+"""The alert jobs as `reform-tracker scheduler` registers them with rq.cron.CronScheduler,
+run by a real RQ worker: the scan raises, wakes the notifier, and the webhook arrives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rq.cron import CronScheduler
+
+from service.bootstrap import Services
+from tests.integration.alerting import Tracked, project_read_models, wired, work_until
+from tests.integration.webhook_receiver import Receiver
+from workers import runtime
+from workers.notify import subscription_store
+from workers.schedule import PERIODIC_JOBS, QUEUE
+
+
+def test_scheduled_scan_raises_and_delivers(services: Services) -> None:
+    alerting = wired(services, webhook_allow_private=True)
+    try:
+        with Receiver() as receiver:
+            subscription = subscription_store(alerting).create("webhook", url=receiver.url)
+            receiver.secret = subscription.secret or ""
+            tracked = Tracked(alerting)
+            tracked.milestone(alerting.clock.today() - timedelta(days=2))
+            project_read_models(alerting)
+
+            scheduler = CronScheduler(connection=runtime.job_connection(alerting))
+            for job in PERIODIC_JOBS:
+                scheduler.register(job.func, QUEUE, kwargs=job.kwargs, interval=job.interval,
+                                   cron=job.cron, job_timeout=job.job_timeout)
+            enqueued = {job.func_name for job in scheduler.enqueue_jobs()}
+            assert {"workers.alerts.scan_for_overdue_milestones",
+                    "workers.notify.notify"} <= enqueued
+
+            work_until(alerting, lambda: len(receiver.received) == 1)
+    finally:
+        runtime.install(None)
+
+    [got] = receiver.received
+    assert got.verified and got.payload["type"] == "alert.raised"
+    assert [e.type for e in alerting.store.iter_log()].count("AlertRaised") == 1
