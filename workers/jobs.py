@@ -16,7 +16,6 @@ from service.config import Config
 from service.store.keys import Keys
 from workers import runtime
 from workers.projector import Projector
-from workers.schedule import QUEUE
 
 # A lost job (worker killed, queue flushed) only delays projection this long.
 WAKE_FLAG_TTL_MS = 60_000
@@ -30,6 +29,8 @@ def wake_flag(key_prefix: str) -> str:
 def request_projection(connection: redis.Redis, key_prefix: str | None = None) -> bool:
     """Wake the projector after an append; True when a job was enqueued. ``connection`` is
     the RQ (bytes) connection; ``key_prefix`` defaults to the configured one."""
+    from workers.schedule import QUEUE  # schedule.py imports the job modules
+
     prefix = key_prefix if key_prefix is not None else Config.from_env().key_prefix
     if not connection.set(wake_flag(prefix), "1", nx=True, px=WAKE_FLAG_TTL_MS):
         return False
@@ -37,6 +38,11 @@ def request_projection(connection: redis.Redis, key_prefix: str | None = None) -
         project, job_timeout=PROJECT_TIMEOUT_SECONDS, result_ttl=60, failure_ttl=7 * 24 * 3600
     )
     return True
+
+
+def wake_projector(services: Services) -> bool:
+    """An append listener: ``services.append_listeners.append(lambda: wake_projector(s))``."""
+    return request_projection(runtime.job_connection(services), services.keys.prefix)
 
 
 def project() -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 from workers.alerts import scan_for_overdue_milestones
 from workers.delivery import send_digests
+from workers.jobs import project
 from workers.notify import notify
 
 QUEUE = "reform-tracker"
@@ -33,4 +34,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob(scan_for_overdue_milestones, interval=300, job_timeout=300),
     PeriodicJob(notify, interval=60, job_timeout=300),
     PeriodicJob(send_digests, cron="0 7 * * *", job_timeout=600),
+    # Projection runs on coalesced wake-ups after appends; this catches up after a start
+    # or a lost wake-up (and waits while another worker holds the projector lease).
+    PeriodicJob(project, interval=60, job_timeout=3600),
 ]
