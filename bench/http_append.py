@@ -19,7 +19,7 @@ from pathlib import Path
 from bench.http_load import Load, generator_name, post_load
 from bench.results import Row, Section, compared
 from bench.settings import Settings
-from bench.store_append import BENCH_KEYS
+from bench.workloads import BENCH_KEYS
 from service.bootstrap import Services, bootstrap
 from service.config import Config
 from service.tokens import TokenRecord

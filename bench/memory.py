@@ -12,7 +12,7 @@ import redis
 from bench.clients import ClientFactory, run_clients
 from bench.results import Section, compared
 from bench.settings import Settings
-from bench.store_append import (
+from bench.workloads import (
     STREAMS_PER_CLIENT,
     event_store_clients,
     raw_xadd_clients,

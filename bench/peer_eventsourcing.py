@@ -18,7 +18,7 @@ import redis
 from bench.clients import CONCURRENCY_MODEL, ClientFactory, Operation, run_clients
 from bench.results import Section, compared
 from bench.settings import Settings
-from bench.store_append import STREAMS_PER_CLIENT, event_store_clients, progress_event
+from bench.workloads import STREAMS_PER_CLIENT, event_store_clients, progress_event
 
 NAME = "Peer (eventsourcing)"
 POSTGRES = {
@@ -142,12 +142,12 @@ def run(settings: Settings) -> Section:
                     ).per_second
                 )
             row = compared(
-                f"ours vs eventsourcing, {concurrency} clients",
+                f"ours vs eventsourcing, {_clients(concurrency)}",
                 "throughput",
                 "events/s",
                 ours,
                 peer,
-                f"eventsourcing, {concurrency} clients",
+                f"eventsourcing, {_clients(concurrency)}",
             )
             row.target = ">= 3x the peer"
             row.met = (row.ratio or 0) >= TARGET_RATIO
@@ -171,3 +171,7 @@ def _fresh_backend(postgres: bool, folder: str) -> dict[str, str]:
     app, _ = _application(env)
     app.close()
     return env
+
+
+def _clients(count: int) -> str:
+    return f"{count} client{'s' if count > 1 else ''}"

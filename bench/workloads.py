@@ -1,0 +1,76 @@
+"""What the store benchmarks append: one event sequence, shared by ours, raw and the peer.
+
+Each client owns its milestone streams, so stream versions never conflict; what the
+clients share is the global log, exactly as API workers do.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from bench.clients import ClientFactory, Operation
+from service.clock import SystemClock, isoformat
+from service.domain.events import ProgressReported
+from service.store.chain import GENESIS, Actor, RecordedEvent
+from service.store.connection import connect
+from service.store.eventstore import EventStore
+from service.store.keys import Keys
+
+STREAMS_PER_CLIENT = 8
+BENCH_KEYS = Keys("bench")
+
+
+def progress_event(n: int) -> ProgressReported:
+    """The event sequence every store benchmark (and the peer) appends."""
+    return ProgressReported(percent=n % 101, note=f"unit {n % 7}: body cameras issued")
+
+
+def sample_record() -> str:
+    """An encoded event the size of the ones ours stores, for the raw baseline."""
+    return RecordedEvent(
+        id=str(uuid.uuid4()),
+        stream=f"milestone-{uuid.uuid4()}",
+        version=1,
+        position=1,
+        type="ProgressReported",
+        schema_version=1,
+        recorded_at=isoformat(datetime.now(UTC)),
+        actor={"token_id": "bench-0", "role": "reporter", "agency": "PGO"},
+        correlation_id=None,
+        causation_id=None,
+        payload=progress_event(1).to_payload(),
+        hash=GENESIS,
+        global_hash=GENESIS,
+    ).to_json()
+
+
+def event_store_clients(redis_url: str, events_per_append: int = 1) -> ClientFactory:
+    def factory(index: int) -> Operation:
+        store = EventStore(connect(redis_url), SystemClock(), BENCH_KEYS)
+        actor = Actor(token_id=f"bench-{index}", role="reporter", agency="PGO")
+        streams = [f"milestone-{uuid.uuid4()}" for _ in range(STREAMS_PER_CLIENT)]
+        versions = [0] * STREAMS_PER_CLIENT
+
+        def append(n: int) -> None:
+            slot = n % STREAMS_PER_CLIENT
+            events = [progress_event(n * events_per_append + i) for i in range(events_per_append)]
+            store.append(streams[slot], events, expected_version=versions[slot], actor=actor)
+            versions[slot] += events_per_append
+
+        return append
+
+    return factory
+
+
+def raw_xadd_clients(redis_url: str, encoded: str) -> ClientFactory:
+    def factory(index: int) -> Operation:
+        client = connect(redis_url)
+        keys = [f"bench-raw:{index}:{slot}" for slot in range(STREAMS_PER_CLIENT)]
+
+        def xadd(n: int) -> None:
+            client.xadd(keys[n % STREAMS_PER_CLIENT], {"e": encoded})
+
+        return xadd
+
+    return factory
