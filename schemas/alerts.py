@@ -18,8 +18,9 @@ class AlertOut(Schema):
     condition = fields.String(metadata={"description": "overdue, or due_in_<lead days>"})
     severity = fields.String(metadata={"enum": list(SEVERITIES)})
     state = fields.String(metadata={"enum": list(STATES)})
-    level = fields.String(metadata={"enum": list(LEVELS),
-                                    "description": "Who has been told, in escalation order"})
+    level = fields.String(
+        metadata={"enum": list(LEVELS), "description": "Who has been told, in escalation order"}
+    )
     due_date = fields.String()
     days_overdue = fields.Integer()
     raised_at = fields.String()
@@ -49,13 +50,19 @@ class AlertQuery(Schema):
     state = fields.String(validate=validate.OneOf(STATES))
     severity = fields.String(validate=validate.OneOf(SEVERITIES))
     programme = fields.UUID(metadata={"description": "Programme id"})
-    agency = fields.String(validate=validate.Length(min=1, max=100),
-                           metadata={"description": "Owner agency of the milestone"})
-    before = fields.Integer(validate=validate.Range(min=1),
-                            metadata={"description": "Cursor from next_cursor"})
+    agency = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Owner agency of the milestone"},
+    )
+    before = fields.Integer(
+        validate=validate.Range(min=1), metadata={"description": "Cursor from next_cursor"}
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class AcknowledgeIn(Schema):
-    note = fields.String(required=True, validate=validate.Length(min=1, max=MAX_NOTE),
-                         metadata={"description": "What is being done about it"})
+    note = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_NOTE),
+        metadata={"description": "What is being done about it"},
+    )

@@ -13,33 +13,49 @@ AGENCY = validate.Length(min=1, max=100)
 
 
 def _when(channel: str, then: dict[str, Any]) -> dict[str, Any]:
-    return {"if": {"properties": {"channel": {"const": channel}}, "required": ["channel"]},
-            "then": then}
+    return {
+        "if": {"properties": {"channel": {"const": channel}}, "required": ["channel"]},
+        "then": then,
+    }
 
 
 class SubscriptionIn(Schema):
     # The rules of channel_target, for the OpenAPI document (JSON Schema 2020-12).
     json_schema_rules = {
         "allOf": [
-            _when(WEBHOOK, {"required": ["url"], "properties": {"digest": {"const": False}},
-                            "not": {"required": ["address"]}}),
+            _when(
+                WEBHOOK,
+                {
+                    "required": ["url"],
+                    "properties": {"digest": {"const": False}},
+                    "not": {"required": ["address"]},
+                },
+            ),
             _when(EMAIL, {"required": ["address"], "not": {"required": ["url"]}}),
         ]
     }
     channel = fields.String(required=True, validate=validate.OneOf((WEBHOOK, EMAIL)))
-    url = fields.Url(schemes={"http", "https"}, require_tld=False,
-                     validate=validate.Length(max=2048),
-                     metadata={"description": "Webhook target (channel webhook)"})
+    url = fields.Url(
+        schemes={"http", "https"},
+        require_tld=False,
+        validate=validate.Length(max=2048),
+        metadata={"description": "Webhook target (channel webhook)"},
+    )
     address = fields.Email(metadata={"description": "Recipient (channel email)"})
-    digest = fields.Boolean(load_default=False,
-                            metadata={"description": "E-mail only: one message a day"})
+    digest = fields.Boolean(
+        load_default=False, metadata={"description": "E-mail only: one message a day"}
+    )
     programme_id = fields.UUID(load_default=None)
     initiative_id = fields.UUID(load_default=None)
     agency = fields.String(load_default=None, validate=AGENCY)
-    severities = fields.List(fields.String(validate=validate.OneOf(SEVERITIES)),
-                             load_default=list, metadata={"description": "Empty: all"})
+    severities = fields.List(
+        fields.String(validate=validate.OneOf(SEVERITIES)),
+        load_default=list,
+        metadata={"description": "Empty: all"},
+    )
     audience = fields.String(
-        load_default=LEVELS[0], validate=validate.OneOf(LEVELS),
+        load_default=LEVELS[0],
+        validate=validate.OneOf(LEVELS),
         metadata={"description": "Told once an alert has escalated to this level"},
     )
     description = fields.String(load_default="", validate=validate.Length(max=500))
@@ -85,8 +101,9 @@ class SubscriptionCreated(SubscriptionOut):
 class AttemptOut(Schema):
     attempt = fields.Integer()
     at = fields.String()
-    result = fields.String(metadata={"description": "delivered, retry, failed, gone, "
-                                     "interrupted or skipped"})
+    result = fields.String(
+        metadata={"description": "delivered, retry, failed, gone, interrupted or skipped"}
+    )
     status_code = fields.Integer(allow_none=True)
     error = fields.String(allow_none=True)
     duration_ms = fields.Float()

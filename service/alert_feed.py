@@ -33,9 +33,9 @@ ALERT_EVENTS = frozenset(
 BATCH = 1000
 
 
-def alert_batches(store: EventStore, after: int, batch: int = BATCH) -> Iterator[
-    tuple[int, list[RecordedEvent]]
-]:
+def alert_batches(
+    store: EventStore, after: int, batch: int = BATCH
+) -> Iterator[tuple[int, list[RecordedEvent]]]:
     """(last position read, alert events in it) per batch of the log after ``after``."""
     while True:
         events = store.read_log(after, batch)

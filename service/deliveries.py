@@ -94,11 +94,13 @@ class DeliveryLog:
             pipe.execute()
         return started
 
-    def record(self, delivery: Delivery, outcome: Outcome, status: str,
-               recheck_in: float | None = None) -> Delivery:
+    def record(
+        self, delivery: Delivery, outcome: Outcome, status: str, recheck_in: float | None = None
+    ) -> Delivery:
         """Log the attempt; ``recheck_in`` keeps it in the outbox (a retry is coming)."""
-        ended = replace(delivery, status=status, last_error=outcome.error,
-                        last_status_code=outcome.status_code)
+        ended = replace(
+            delivery, status=status, last_error=outcome.error, last_status_code=outcome.status_code
+        )
         entry = {"attempt": ended.attempts, "at": isoformat(self.clock.now()), **asdict(outcome)}
         with self.redis.pipeline(transaction=True) as pipe:
             self._save(ended, pipe)
@@ -130,11 +132,12 @@ class DeliveryLog:
     def claim(self, delivery_id: str, lease_seconds: float) -> None:
         self.redis.zadd(self.outbox_key, {delivery_id: self.now() + lease_seconds}, xx=True)
 
-    def page(self, subscription_id: str, before: int | None, limit: int) -> tuple[
-        list[Delivery], int | None
-    ]:
+    def page(
+        self, subscription_id: str, before: int | None, limit: int
+    ) -> tuple[list[Delivery], int | None]:
         upper = f"({before}" if before else "+inf"
-        ids = self.redis.zrevrangebyscore(self.index_key(subscription_id), upper, "-inf",
-                                          start=0, num=limit + 1)
+        ids = self.redis.zrevrangebyscore(
+            self.index_key(subscription_id), upper, "-inf", start=0, num=limit + 1
+        )
         found = [d for d in (self.get(str(i)) for i in ids[:limit]) if d]
         return found, (found[-1].seq if len(ids) > limit and found else None)

@@ -66,8 +66,11 @@ def _message(config: Config, to: str, subject: str, body: str) -> EmailMessage:
 
 def alert_message(config: Config, to: str, notice: AlertNotice) -> EmailMessage:
     subject = f"[Reform Tracker] {notice.alert.milestone_title}: {notice.summary()}"
-    footer = ["", "Acknowledge the alert, with a note, to stop its escalation:",
-              f"POST /alerts/{notice.alert.alert_id}/acknowledge"]
+    footer = [
+        "",
+        "Acknowledge the alert, with a note, to stop its escalation:",
+        f"POST /alerts/{notice.alert.alert_id}/acknowledge",
+    ]
     return _message(config, to, subject, "\n".join(notice.lines(config) + footer) + "\n")
 
 

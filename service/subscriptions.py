@@ -64,8 +64,9 @@ def new_secret() -> str:
 
 
 class SubscriptionStore:
-    def __init__(self, client: redis.Redis, keys: Keys, clock: Clock,
-                 allow_private: bool = False) -> None:
+    def __init__(
+        self, client: redis.Redis, keys: Keys, clock: Clock, allow_private: bool = False
+    ) -> None:
         self.redis = client
         self.key = keys.admin("subscriptions")
         self.clock = clock

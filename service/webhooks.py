@@ -100,8 +100,9 @@ def classify(status: int) -> str:
     return "failed"
 
 
-def post(url: str, secret: str, message_id: str, body: str, *, timeout: float,
-         allow_private: bool) -> Outcome:
+def post(
+    url: str, secret: str, message_id: str, body: str, *, timeout: float, allow_private: bool
+) -> Outcome:
     started = time.perf_counter()
 
     def took() -> float:
@@ -126,5 +127,9 @@ def post(url: str, secret: str, message_id: str, body: str, *, timeout: float,
         return Outcome("retry", error=f"{type(error).__name__}: {error}", duration_ms=took())
     finally:
         connection.close()
-    return Outcome(classify(status), status_code=status, duration_ms=took(),
-                   error=None if 200 <= status < 300 else f"HTTP {status}")
+    return Outcome(
+        classify(status),
+        status_code=status,
+        duration_ms=took(),
+        error=None if 200 <= status < 300 else f"HTTP {status}",
+    )

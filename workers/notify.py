@@ -135,8 +135,12 @@ class Notifier:
             found = self.deliveries.get(delivery_id)
             if found and found.status == SENDING:
                 # Its lease ran out: the worker died mid-attempt. Say so in the log.
-                self.deliveries.record(found, Outcome("interrupted", error=INTERRUPTED),
-                                       PENDING, recheck_in=QUEUED_LEASE_SECONDS)
+                self.deliveries.record(
+                    found,
+                    Outcome("interrupted", error=INTERRUPTED),
+                    PENDING,
+                    recheck_in=QUEUED_LEASE_SECONDS,
+                )
             self.deliveries.claim(delivery_id, QUEUED_LEASE_SECONDS)
             queue.enqueue(
                 DELIVER_JOB,

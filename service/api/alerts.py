@@ -20,12 +20,20 @@ from service.policy import ALERT_ACKNOWLEDGE, authorize
 from service.store.chain import Actor
 from workers.notify import wake_notifier
 
-blp = Blueprint("alerts", __name__, url_prefix="/alerts",
-                description="Overdue and due-soon milestone alerts, raised by the scheduled "
-                "scan. Acknowledging an alert stops its escalation.")
+blp = Blueprint(
+    "alerts",
+    __name__,
+    url_prefix="/alerts",
+    description="Overdue and due-soon milestone alerts, raised by the scheduled "
+    "scan. Acknowledging an alert stops its escalation.",
+)
 
-FILTERS = {"state": "state", "severity": "severity", "programme": "programme_id",
-           "agency": "owner_agency"}
+FILTERS = {
+    "state": "state",
+    "severity": "severity",
+    "programme": "programme_id",
+    "agency": "owner_agency",
+}
 
 
 def shown(doc: dict[str, Any], today: date) -> dict[str, Any]:
@@ -50,8 +58,10 @@ class Alerts(MethodView):
         filters = {FILTERS[k]: str(v) for k, v in args.items() if k in FILTERS}
         docs, cursor = feed().page(filters, args.get("before"), args["limit"])
         today = services().clock.today()
-        return {"alerts": [shown(doc, today) for doc in docs],
-                "next_cursor": str(cursor) if cursor else None}
+        return {
+            "alerts": [shown(doc, today) for doc in docs],
+            "next_cursor": str(cursor) if cursor else None,
+        }
 
 
 @blp.route("/<uuid:alert_id>")
@@ -85,8 +95,10 @@ class Acknowledge(MethodView):
         replay = found.store.idempotent_replay(key) if key else None
         if replay is None:
             found.store.append(
-                stream, rules.acknowledge(alert, body["note"], found.clock.now()),
-                expected_version=records[-1].version, idempotency=key,
+                stream,
+                rules.acknowledge(alert, body["note"], found.clock.now()),
+                expected_version=records[-1].version,
+                idempotency=key,
                 actor=Actor(token_id=token.id, role=token.role, agency=token.agency),
                 correlation_id=correlation_id(),
             )

@@ -22,9 +22,13 @@ from service.policy import ADMINISTER
 from service.subscriptions import Subscription
 from workers.notify import Notifier, delivery_log, subscription_store
 
-blp = Blueprint("subscriptions", __name__, url_prefix="/subscriptions",
-                description="Who is told about alerts: signed webhooks (Standard Webhooks) "
-                "or e-mail, filtered by programme, initiative, agency and severity.")
+blp = Blueprint(
+    "subscriptions",
+    __name__,
+    url_prefix="/subscriptions",
+    description="Who is told about alerts: signed webhooks (Standard Webhooks) "
+    "or e-mail, filtered by programme, initiative, agency and severity.",
+)
 
 
 @blp.before_request
@@ -82,8 +86,10 @@ class Deliveries(MethodView):
         found, cursor = delivery_log(services()).page(
             str(subscription_id), args.get("before"), args["limit"]
         )
-        return {"deliveries": [asdict(d) for d in found],
-                "next_cursor": str(cursor) if cursor else None}
+        return {
+            "deliveries": [asdict(d) for d in found],
+            "next_cursor": str(cursor) if cursor else None,
+        }
 
 
 @blp.route("/<uuid:subscription_id>/deliveries/<uuid:delivery_id>/redeliver")

@@ -22,19 +22,25 @@ def scanned(services: Services, *days_from_today: int) -> Tracked:
     return tracked
 
 
-def test_feed_filters_and_pages(client: FlaskClient, services: Services,
-                                tokens: dict[str, str]) -> None:
+def test_feed_filters_and_pages(
+    client: FlaskClient, services: Services, tokens: dict[str, str]
+) -> None:
     tracked = scanned(services, -5, -1, 2, 10)
     viewer = bearer(tokens["viewer"])
 
     everything = client.get("/alerts", headers=viewer)
     assert everything.status_code == 200
     assert sorted(a["severity"] for a in everything.json["alerts"]) == [
-        "high", "high", "low", "medium"]
+        "high",
+        "high",
+        "low",
+        "medium",
+    ]
     high = client.get("/alerts?severity=high&state=open", headers=viewer).json["alerts"]
     assert [a["days_overdue"] for a in high] == [1, 5]  # newest first
-    by_programme = client.get(f"/alerts?programme={tracked.programme_id}&agency={AGENCY_A}",
-                              headers=viewer).json["alerts"]
+    by_programme = client.get(
+        f"/alerts?programme={tracked.programme_id}&agency={AGENCY_A}", headers=viewer
+    ).json["alerts"]
     assert len(by_programme) == 4
     assert client.get("/alerts?agency=Nobody", headers=viewer).json["alerts"] == []
 
@@ -65,21 +71,33 @@ def test_acknowledgement_is_scoped_needs_a_note_and_stops_escalation(
     path = f"/alerts/{alert['id']}/acknowledge"
     head = services.store.head_position()
 
-    assert client.post(path, json={"note": "x"}, headers=bearer(tokens["viewer"])
-                       ).status_code == 403
-    assert client.post(path, json={"note": "x"}, headers=bearer(tokens["reporter_b"])
-                       ).status_code == 403
-    assert client.post(path, json={"note": "  "}, headers=bearer(tokens["reporter_a"])
-                       ).status_code == 422
-    assert client.post(path, json={"note": "x", "by": "me"},
-                       headers=bearer(tokens["reporter_a"])).status_code == 422
+    assert (
+        client.post(path, json={"note": "x"}, headers=bearer(tokens["viewer"])).status_code == 403
+    )
+    assert (
+        client.post(path, json={"note": "x"}, headers=bearer(tokens["reporter_b"])).status_code
+        == 403
+    )
+    assert (
+        client.post(path, json={"note": "  "}, headers=bearer(tokens["reporter_a"])).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            path, json={"note": "x", "by": "me"}, headers=bearer(tokens["reporter_a"])
+        ).status_code
+        == 422
+    )
     assert services.store.head_position() == head  # refusals append nothing
 
-    done = client.post(path, json={"note": "cameras arrive Monday"},
-                       headers=bearer(tokens["reporter_a"]))
+    done = client.post(
+        path, json={"note": "cameras arrive Monday"}, headers=bearer(tokens["reporter_a"])
+    )
     assert done.status_code == 200, done.json
     assert (done.json["state"], done.json["acknowledged_note"]) == (
-        "acknowledged", "cameras arrive Monday")
+        "acknowledged",
+        "cameras arrive Monday",
+    )
     assert done.json["acknowledged_by"]["agency"] == AGENCY_A
     again = client.post(path, json={"note": "again"}, headers=bearer(tokens["overseer"]))
     assert again.status_code == 409

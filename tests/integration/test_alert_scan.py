@@ -46,7 +46,10 @@ def test_each_condition_is_raised_once_and_a_second_scan_adds_nothing(
     assert alert_types(services, later) == alert_types(services, verified) == []
     doc = alerts_of(services, overdue)[0]
     assert (doc["severity"], doc["level"], doc["due_date"]) == (
-        "high", "owner_agency", (TODAY - timedelta(days=5)).isoformat())
+        "high",
+        "owner_agency",
+        (TODAY - timedelta(days=5)).isoformat(),
+    )
 
     head = services.store.head_position()
     assert OverdueScanner(services).scan().appended == {}
@@ -85,16 +88,24 @@ def test_reschedule_resolves_the_alert_and_the_new_date_is_watched_afresh(
     project_read_models(services)
     OverdueScanner(services).scan()
 
-    tracked.command(milestone, "reschedule", new_due_date=TODAY + timedelta(days=60),
-                    reason="procurement re-tendered")
+    tracked.command(
+        milestone,
+        "reschedule",
+        new_due_date=TODAY + timedelta(days=60),
+        reason="procurement re-tendered",
+    )
     project_read_models(services)
     assert OverdueScanner(services).scan().appended == {"AlertResolved": 1}
     doc = alerts_of(services, milestone)[0]
     assert (doc["state"], doc["resolved_cause"]) == ("resolved", "rescheduled")
     assert doc["resolved_detail"].endswith((TODAY + timedelta(days=60)).isoformat())
 
-    tracked.command(milestone, "reschedule", new_due_date=TODAY + timedelta(days=6),
-                    reason="cameras delivered early")
+    tracked.command(
+        milestone,
+        "reschedule",
+        new_due_date=TODAY + timedelta(days=6),
+        reason="cameras delivered early",
+    )
     project_read_models(services)
     assert OverdueScanner(services).scan().appended == {"AlertRaised": 1}
     assert alert_types(services, milestone) == ["due_in_14:open", "overdue:resolved"]

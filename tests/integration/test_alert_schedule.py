@@ -27,11 +27,19 @@ def test_scheduled_scan_raises_and_delivers(services: Services) -> None:
 
             scheduler = CronScheduler(connection=runtime.job_connection(alerting))
             for job in PERIODIC_JOBS:
-                scheduler.register(job.func, QUEUE, kwargs=job.kwargs, interval=job.interval,
-                                   cron=job.cron, job_timeout=job.job_timeout)
+                scheduler.register(
+                    job.func,
+                    QUEUE,
+                    kwargs=job.kwargs,
+                    interval=job.interval,
+                    cron=job.cron,
+                    job_timeout=job.job_timeout,
+                )
             enqueued = {job.func_name for job in scheduler.enqueue_jobs()}
-            assert {"workers.alerts.scan_for_overdue_milestones",
-                    "workers.notify.notify"} <= enqueued
+            assert {
+                "workers.alerts.scan_for_overdue_milestones",
+                "workers.notify.notify",
+            } <= enqueued
 
             work_until(alerting, lambda: len(receiver.received) == 1)
     finally:

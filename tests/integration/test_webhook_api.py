@@ -30,29 +30,35 @@ def test_only_admins_manage_subscriptions_and_bad_input_is_refused(
 ) -> None:
     admin = bearer(tokens["admin"])
     body = {"channel": "email", "address": "oversight@example.org"}
-    assert client.post("/subscriptions", json=body,
-                       headers=bearer(tokens["overseer"])).status_code == 403
+    assert (
+        client.post("/subscriptions", json=body, headers=bearer(tokens["overseer"])).status_code
+        == 403
+    )
     assert client.get("/subscriptions", headers=bearer(tokens["viewer"])).status_code == 403
 
-    for bad in ({"channel": "webhook"},
-                {"channel": "email", "url": "https://example.org/hook",
-                 "address": "a@example.org"},
-                {"channel": "sms", "address": "a@example.org"},
-                {**body, "severities": ["urgent"]},
-                {**body, "colour": "red"}):
+    for bad in (
+        {"channel": "webhook"},
+        {"channel": "email", "url": "https://example.org/hook", "address": "a@example.org"},
+        {"channel": "sms", "address": "a@example.org"},
+        {**body, "severities": ["urgent"]},
+        {**body, "colour": "red"},
+    ):
         refused = client.post("/subscriptions", json=bad, headers=admin)
         assert refused.status_code == 422, bad
         assert refused.headers["Content-Type"] == "application/problem+json"
 
-    private = client.post("/subscriptions", json={"channel": "webhook",
-                                                  "url": "http://127.0.0.1:8080/hook"},
-                          headers=admin)
+    private = client.post(
+        "/subscriptions",
+        json={"channel": "webhook", "url": "http://127.0.0.1:8080/hook"},
+        headers=admin,
+    )
     assert private.status_code == 422
     assert "not a public address" in private.json["errors"]["url"][0]
     assert client.get("/subscriptions", headers=admin).json == []
 
-    made = client.post("/subscriptions", json={**body, "digest": True, "severities": ["high"]},
-                       headers=admin)
+    made = client.post(
+        "/subscriptions", json={**body, "digest": True, "severities": ["high"]}, headers=admin
+    )
     assert made.status_code == 201 and made.json["secret"] is None
     assert made.json["severities"] == ["high"] and made.json["digest"] is True
 
@@ -62,15 +68,15 @@ def test_secret_once_delivery_log_redelivery_and_delete(
 ) -> None:
     admin = bearer(tokens["admin"])
     with Receiver(statuses=(500, 200)) as receiver:
-        made = permissive.post("/subscriptions", json={"channel": "webhook",
-                                                       "url": receiver.url}, headers=admin)
+        made = permissive.post(
+            "/subscriptions", json={"channel": "webhook", "url": receiver.url}, headers=admin
+        )
         assert made.status_code == 201
         receiver.secret = made.json["secret"]
         assert receiver.secret.startswith("whsec_")
         sid = made.json["id"]
         assert "secret" not in permissive.get(f"/subscriptions/{sid}", headers=admin).json
-        assert all("secret" not in s for s in
-                   permissive.get("/subscriptions", headers=admin).json)
+        assert all("secret" not in s for s in permissive.get("/subscriptions", headers=admin).json)
 
         overdue_alert(runtime.services())
         notify()

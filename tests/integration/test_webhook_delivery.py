@@ -38,9 +38,13 @@ def deliveries(services: Services, subscription: Subscription) -> list[Delivery]
 def settle(services: Services, subscription: Subscription) -> list[Delivery]:
     """Fan out, then work until every delivery of ``subscription`` is finished."""
     notify()
-    work_until(services, lambda: all(
-        d.status in ("delivered", "failed", "skipped") for d in deliveries(services, subscription)
-    ))
+    work_until(
+        services,
+        lambda: all(
+            d.status in ("delivered", "failed", "skipped")
+            for d in deliveries(services, subscription)
+        ),
+    )
     return deliveries(services, subscription)
 
 
@@ -70,7 +74,10 @@ def test_two_failures_then_success_is_one_delivery_with_three_attempts(
 
     assert delivery.status == "delivered"
     assert [(a["result"], a["status_code"]) for a in delivery.attempt_log] == [
-        ("retry", 500), ("retry", 503), ("delivered", 200)]
+        ("retry", 500),
+        ("retry", 503),
+        ("delivered", 200),
+    ]
     assert len(receiver.received) == 3 and all(r.verified for r in receiver.received)
     assert len({r.webhook_id for r in receiver.received}) == 1
 
@@ -97,8 +104,13 @@ def test_internal_targets_are_refused_at_creation_and_at_delivery(
     alerting: Services, services: Services
 ) -> None:
     strict = subscription_store(services)  # the default: private targets not allowed
-    for url in ("http://127.0.0.1:9/hook", "http://localhost/hook", "http://[::1]/x",
-                "http://169.254.169.254/latest/meta-data", "http://10.1.2.3/"):
+    for url in (
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://[::1]/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.1.2.3/",
+    ):
         with pytest.raises(InvalidValue, match="not a public address"):
             strict.create("webhook", url=url)
 

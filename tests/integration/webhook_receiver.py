@@ -74,8 +74,7 @@ class Receiver:
         with self.arrived:
             index = len(self.received)
             status = self.statuses[min(index, len(self.statuses) - 1)]
-            self.received.append(Received(headers.get("webhook-id", ""), verified, payload,
-                                          status))
+            self.received.append(Received(headers.get("webhook-id", ""), verified, payload, status))
             self.arrived.notify_all()
         return status
 
@@ -85,8 +84,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the http.server naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status = receiver._record({k.lower(): v for k, v in self.headers.items()},
-                                          body)
+                status = receiver._record({k.lower(): v for k, v in self.headers.items()}, body)
                 if receiver.hold:
                     receiver.hold.wait(60)
                 self.send_response(status)
