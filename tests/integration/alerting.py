@@ -10,15 +10,11 @@ from datetime import date, timedelta
 from rq import SimpleWorker
 
 from service.bootstrap import Services, bootstrap
-from service.domain.projections import IndexDue, Put
-from service.domain.readmodel import MILESTONES
-from service.domain.snapshot import Snapshot
-from service.store.readmodel_writes import queue_changes
-from service.store.readmodels import Layout, live_generations
 from service.tokens import TokenRecord
 from tests.conftest import AGENCY_A
 from workers import runtime
 from workers.alerts import OverdueScanner
+from workers.projector import Projector
 
 
 class Tracked:
@@ -33,8 +29,12 @@ class Tracked:
         )
         self.programme_id = programme.loaded.state.programme_id
         initiative = services.tracker.launch_initiative(
-            self.overseer, self.programme_id, title="Law and Order in the Army",
-            description="", owner_agency=AGENCY_A, lead="Deputy Prosecutor General",
+            self.overseer,
+            self.programme_id,
+            title="Law and Order in the Army",
+            description="",
+            owner_agency=AGENCY_A,
+            lead="Deputy Prosecutor General",
         )
         self.initiative_id = initiative.loaded.state.initiative_id
 
@@ -43,8 +43,12 @@ class Tracked:
 
     def milestone(self, due: date, title: str = "Body cameras for guard duty") -> str:
         outcome = self.services.tracker.plan_milestone(
-            self.reporter, self.initiative_id, title=title, description="",
-            planned_start=date(2026, 1, 15), due_date=due,
+            self.reporter,
+            self.initiative_id,
+            title=title,
+            description="",
+            planned_start=date(2026, 1, 15),
+            due_date=due,
         )
         return outcome.loaded.state.milestone_id
 
@@ -54,26 +58,16 @@ class Tracked:
 
 
 def project_read_models(services: Services) -> None:
-    """Fold the whole log into the live milestone read model and due-date index (the
-    projector worker's job, done here in one step so a test controls when it happens)."""
-    snapshot = Snapshot()
-    for event in services.store.iter_log():
-        snapshot.apply(event)
-    layout = Layout(services.keys, live_generations(services.redis, services.keys))
-    milestones = [
-        Put(MILESTONES, key, record) for key, record in snapshot.records[MILESTONES].items()
-    ]
-    due = [IndexDue(key, ordinal) for key, ordinal in snapshot.due.items()]
-    with services.redis.pipeline(transaction=True) as pipe:
-        pipe.delete(layout.due)
-        queue_changes(pipe, layout, [*milestones, *due])  # type: ignore[list-item]
-        pipe.execute()
+    """Bring the read models and the due-date index up to the head of the log with the
+    projector (the worker's job, done here so that a test controls when it happens)."""
+    Projector(services).catch_up()
 
 
 def wired(services: Services, **config: object) -> Services:
     """The same store and clock with alert settings changed, installed for RQ jobs."""
-    rewired = bootstrap(services.config.with_(**config), clock=services.clock,
-                        client=services.redis)
+    rewired = bootstrap(
+        services.config.with_(**config), clock=services.clock, client=services.redis
+    )
     runtime.install(rewired)
     return rewired
 
