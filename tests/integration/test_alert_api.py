@@ -106,3 +106,18 @@ def test_acknowledgement_is_scoped_needs_a_note_and_stops_escalation(
     assert "AlertEscalated" not in OverdueScanner(services).scan().appended
     after = client.get(f"/alerts/{alert['id']}", headers=bearer(tokens["viewer"])).json
     assert (after["level"], after["escalations"]) == ("owner_agency", 0)
+
+
+def test_a_retried_acknowledgement_appends_once(
+    client: FlaskClient, services: Services, tokens: dict[str, str]
+) -> None:
+    scanned(services, -2)
+    [alert] = client.get("/alerts", headers=bearer(tokens["viewer"])).json["alerts"]
+    headers = bearer(tokens["overseer"], **{"Idempotency-Key": "ack-1"})
+    path = f"/alerts/{alert['id']}/acknowledge"
+    first = client.post(path, json={"note": "on it"}, headers=headers)
+    retried = client.post(path, json={"note": "on it"}, headers=headers)
+    assert first.status_code == retried.status_code == 200
+    assert retried.json["state"] == "acknowledged"
+    acks = [e for e in services.store.iter_log() if e.type == "AlertAcknowledged"]
+    assert len(acks) == 1
