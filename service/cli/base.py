@@ -81,7 +81,7 @@ def resolve_redis(config: Config) -> Config:
     return config.with_(redis_url=found)
 
 
-def checked_client(config: Config, *, decode: bool = True) -> redis.Redis:
+def checked_client(config: Config, *, decode: bool = True, hint: str = "") -> redis.Redis:
     """A connection to a reachable Redis that will not lose acknowledged events."""
     client = connect(config.redis_url, decode=decode)
     try:
@@ -89,7 +89,7 @@ def checked_client(config: Config, *, decode: bool = True) -> redis.Redis:
         problems = ensure_durable(client, config.allow_unsafe_redis)
     except redis.RedisError as error:
         client.close()
-        raise CliError(f"cannot reach Redis at {shown(config.redis_url)}: {error}") from None
+        raise CliError(f"cannot reach Redis at {shown(config.redis_url)}: {error}{hint}") from None
     except UnsafeRedis as error:
         client.close()
         raise CliError(str(error)) from None
@@ -98,6 +98,16 @@ def checked_client(config: Config, *, decode: bool = True) -> redis.Redis:
     return client
 
 
+def connected(args: argparse.Namespace, *, decode: bool = True) -> tuple[Config, redis.Redis]:
+    config = cli_config(args)
+    hint = ""
+    if not config.redis_url:
+        # A stale file: `up` was killed before it could remove it.
+        hint = f" (address found in {Path(config.data_dir) / URL_FILE}; is `up` running?)"
+    config = resolve_redis(config)
+    return config, checked_client(config, decode=decode, hint=hint)
+
+
 def open_services(args: argparse.Namespace) -> Services:
-    config = resolve_redis(cli_config(args))
-    return bootstrap(config, client=checked_client(config))
+    config, client = connected(args)
+    return bootstrap(config, client=client)

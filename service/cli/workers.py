@@ -7,7 +7,7 @@ import argparse
 from rq import Worker
 from rq.cron import CronScheduler
 
-from service.cli.base import add_connection_options, checked_client, cli_config, resolve_redis
+from service.cli.base import add_connection_options, connected
 from workers.schedule import PERIODIC_JOBS, QUEUE
 
 
@@ -16,19 +16,16 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    config = resolve_redis(cli_config(args))
     # RQ pickles job data, so its connection must not decode replies to text.
-    connection = checked_client(config, decode=False)
+    config, connection = connected(args, decode=False)
     worker = Worker([QUEUE], connection=connection)
     worker.work(with_scheduler=True, logging_level=config.log_level)
     return 0
 
 
 def run_scheduler(args: argparse.Namespace) -> int:
-    config = resolve_redis(cli_config(args))
-    scheduler = CronScheduler(
-        connection=checked_client(config, decode=False), logging_level=config.log_level
-    )
+    config, connection = connected(args, decode=False)
+    scheduler = CronScheduler(connection=connection, logging_level=config.log_level)
     for job in PERIODIC_JOBS:
         scheduler.register(
             job.func,

@@ -102,6 +102,14 @@ def test_commands_find_the_redis_recorded_in_the_data_dir(
     assert redis.Redis.from_url(redis_url).dbsize() > 0
 
 
+def test_a_stale_recorded_address_says_where_it_came_from(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / URL_FILE).write_text(f"redis://127.0.0.1:{free_port()}/0\n")
+    code, _, err = run(capsys, "verify", "--data-dir", str(tmp_path))
+    assert code == 2 and str(tmp_path / URL_FILE) in err and "is `up` running?" in err
+
+
 @pytest.fixture
 def history(store: EventStore, system_actor: Actor) -> None:
     store.append(
