@@ -31,6 +31,7 @@ from service.store.keys import GLOBAL_HEAD, Keys
 
 APPEND_SCRIPT = resources.files("service.store").joinpath("append.lua").read_text()
 MAX_ATTEMPTS = 10_000
+HEADS_REMEMBERED = 10_000
 
 
 class VersionConflict(Exception):
@@ -95,6 +96,9 @@ class EventStore:
         self.keys = keys or Keys()
         self.idempotency_ttl = idempotency_ttl
         self._append = client.register_script(APPEND_SCRIPT)
+        # The last head this store saw per stream (and GLOBAL_HEAD). Only a guess: the
+        # script compares both heads and answers a wrong guess with the real ones.
+        self._heads: dict[str, str] = {}
 
     # --- writing -------------------------------------------------------------------
 
@@ -120,7 +124,8 @@ class EventStore:
         keys = self.keys
         idem_key = keys.idempotency(idempotency.scope, idempotency.key) if idempotency else keys.log
         children_key = keys.children(parent) if parent is not None else keys.log
-        raw_stream, raw_global = self.redis.hmget(keys.heads, [stream, GLOBAL_HEAD])
+        guess = self._guess_heads(stream, expected_version)
+        raw_stream, raw_global = guess or self.redis.hmget(keys.heads, [stream, GLOBAL_HEAD])
         for _ in range(MAX_ATTEMPTS):
             version, stream_prev = _parse_head(_text(raw_stream))
             if expected_version is not None and version != expected_version:
@@ -161,12 +166,36 @@ class EventStore:
             )
             outcome = _text(reply[0])
             if outcome == "ok":
+                self._remember(stream, _encode_head(last.version, last.hash),
+                               _encode_head(last.position, last.global_hash))
                 return AppendResult(events=records)
             if outcome == "dup":
                 assert idempotency is not None
                 return AppendResult(replay=_replay(idempotency, _text(reply[1]) or ""))
             raw_stream, raw_global = _text(reply[1]), _text(reply[2])
+            self._remember(stream, raw_stream or "", raw_global or "")
         raise RuntimeError("append did not win the global head after many attempts")
+
+    def _guess_heads(self, stream: str, expected_version: int | None) -> tuple[str, str] | None:
+        """Heads remembered from this store's last append or read, if they fit the caller.
+
+        A right guess saves the HMGET round trip; a wrong one costs no more than the
+        HMGET would have, since the script then answers with the real heads.
+        """
+        raw_global = self._heads.get(GLOBAL_HEAD)
+        raw_stream = self._heads.get(stream, "" if expected_version == 0 else None)
+        if raw_global is None or raw_stream is None:
+            return None
+        if expected_version is not None and _parse_head(raw_stream)[0] != expected_version:
+            return None
+        return raw_stream, raw_global
+
+    def _remember(self, stream: str, raw_stream: str, raw_global: str | None = None) -> None:
+        if len(self._heads) >= HEADS_REMEMBERED:
+            self._heads.clear()
+        self._heads[stream] = raw_stream
+        if raw_global is not None:
+            self._heads[GLOBAL_HEAD] = raw_global
 
     def _record(
         self,
@@ -250,7 +279,10 @@ class EventStore:
         entries = self.redis.xrange(
             self.keys.stream(stream), min=f"({after_version}-0", max="+", count=limit
         )
-        return [_decode(entry) for entry in entries]
+        events = [_decode(entry) for entry in entries]
+        if events and limit is None:  # read to the end: the last event is the head
+            self._remember(stream, _encode_head(events[-1].version, events[-1].hash))
+        return events
 
     def read_log(self, after_position: int = 0, limit: int = 100) -> list[RecordedEvent]:
         entries = self.redis.xrange(

@@ -1,0 +1,79 @@
+"""An append whose heads this store already knows costs one round trip, and a stale
+guess (another instance appended meanwhile) never weakens optimistic concurrency."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from service.clock import FrozenClock
+from service.domain import events as ev
+from service.store.chain import Actor
+from service.store.eventstore import EventStore, VersionConflict
+from service.store.keys import Keys
+
+
+def calls(client: redis.Redis, command: str) -> int:
+    return int(client.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
+def test_known_heads_skip_the_read(
+    store: EventStore, redis_client: redis.Redis, system_actor: Actor
+) -> None:
+    store.append("milestone-a", [ev.CommentAdded("one")], expected_version=0, actor=system_actor)
+    redis_client.config_resetstat()
+    store.append("milestone-a", [ev.CommentAdded("two")], expected_version=1, actor=system_actor)
+    assert calls(redis_client, "hmget") == 0
+    assert calls(redis_client, "evalsha") == 1
+
+
+def test_reading_a_stream_to_its_end_tells_the_next_append_its_head(
+    store: EventStore,
+    redis_client: redis.Redis,
+    clock: FrozenClock,
+    system_actor: Actor,
+) -> None:
+    store.append("milestone-a", [ev.CommentAdded("one")], expected_version=0, actor=system_actor)
+    fresh = EventStore(redis_client, clock, Keys("rt"))
+    fresh.append("milestone-b", [ev.CommentAdded("b")], expected_version=0, actor=system_actor)
+    version = fresh.read_stream("milestone-a")[-1].version
+    redis_client.config_resetstat()
+    fresh.append(
+        "milestone-a", [ev.CommentAdded("two")], expected_version=version, actor=system_actor
+    )
+    assert calls(redis_client, "hmget") == 0
+
+
+def test_a_stale_guess_still_refuses_a_stale_expected_version(
+    store: EventStore,
+    redis_client: redis.Redis,
+    clock: FrozenClock,
+    system_actor: Actor,
+) -> None:
+    other = EventStore(redis_client, clock, Keys("rt"))
+    store.append("milestone-a", [ev.CommentAdded("one")], expected_version=0, actor=system_actor)
+    other.append("milestone-a", [ev.CommentAdded("two")], expected_version=1, actor=system_actor)
+    with pytest.raises(VersionConflict) as refused:
+        store.append(
+            "milestone-a", [ev.CommentAdded("late")], expected_version=1, actor=system_actor
+        )
+    assert refused.value.actual == 2
+    assert [e.payload["text"] for e in store.read_stream("milestone-a")] == ["one", "two"]
+    assert store.head_position() == 2
+
+
+def test_a_stale_global_guess_is_corrected_and_the_chains_stay_whole(
+    store: EventStore,
+    redis_client: redis.Redis,
+    clock: FrozenClock,
+    system_actor: Actor,
+) -> None:
+    other = EventStore(redis_client, clock, Keys("rt"))
+    store.append("milestone-a", [ev.CommentAdded("a1")], expected_version=0, actor=system_actor)
+    other.append("milestone-b", [ev.CommentAdded("b1")], expected_version=0, actor=system_actor)
+    other.append("milestone-a", [ev.CommentAdded("a2")], expected_version=None, actor=system_actor)
+    result = store.append(
+        "milestone-a", [ev.CommentAdded("a3")], expected_version=None, actor=system_actor
+    )
+    assert (result.events[0].version, result.events[0].position) == (3, 4)
+    assert store.verify().ok
