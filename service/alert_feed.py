@@ -9,40 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
 import redis
 
+from service.alert_follower import Writes, follow_alert_events
 from service.domain import alerts as al
 from service.domain import events as ev
 from service.store.chain import RecordedEvent
 from service.store.eventstore import EventStore
-
-ALERT_EVENTS = frozenset(
-    cls.__name__
-    for cls in (
-        al.AlertRaised,
-        al.AlertEscalated,
-        al.AlertRenotified,
-        al.AlertAcknowledged,
-        al.AlertResolved,
-    )
-)
-BATCH = 1000
-
-
-def alert_batches(
-    store: EventStore, after: int, batch: int = BATCH
-) -> Iterator[tuple[int, list[RecordedEvent]]]:
-    """(last position read, alert events in it) per batch of the log after ``after``."""
-    while True:
-        events = store.read_log(after, batch)
-        if not events:
-            return
-        after = events[-1].position
-        yield after, [event for event in events if event.type in ALERT_EVENTS]
 
 
 def to_doc(alert: al.Alert, record: RecordedEvent, previous: dict[str, Any] | None) -> dict:
@@ -85,24 +61,12 @@ class AlertFeed:
 
     def sync(self) -> int:
         """Apply alert events appended since the checkpoint; returns how many."""
-        applied = 0
-        while True:
-            with self.redis.pipeline(transaction=True) as pipe:
-                try:
-                    pipe.watch(self.checkpoint_key)
-                    after = int(pipe.get(self.checkpoint_key) or 0)
-                    batch = next(alert_batches(self.store, after), None)
-                    if batch is None:
-                        return applied
-                    position, records = batch
-                    docs = self._evolve(records)
-                    pipe.multi()
-                    self._write(pipe, docs)
-                    pipe.set(self.checkpoint_key, position)
-                    pipe.execute()
-                    applied += len(records)
-                except redis.WatchError:
-                    continue  # someone else applied this batch; read on from theirs
+
+        def prepare(records: list[RecordedEvent]) -> tuple[Writes, int]:
+            docs = self._evolve(records)
+            return (lambda pipe: self._write(pipe, docs)), len(records)
+
+        return follow_alert_events(self.store, self.checkpoint_key, prepare)
 
     def _evolve(self, records: list[RecordedEvent]) -> dict[str, dict[str, Any]]:
         ids = list(dict.fromkeys(record.stream.removeprefix("alert-") for record in records))

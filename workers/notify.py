@@ -16,7 +16,7 @@ from typing import Any
 import redis
 from rq import Retry
 
-from service.alert_feed import alert_batches
+from service.alert_follower import Writes, follow_alert_events
 from service.bootstrap import Services
 from service.deliveries import PENDING, SENDING, Delivery, DeliveryLog, Outcome
 from service.domain import alerts as al
@@ -66,25 +66,17 @@ class Notifier:
 
     def fan_out(self) -> int:
         """Record deliveries for alert events since the checkpoint; returns how many."""
-        created = 0
-        while True:
-            with self.redis.pipeline(transaction=True) as pipe:
-                try:
-                    pipe.watch(self.checkpoint_key)
-                    after = int(pipe.get(self.checkpoint_key) or 0)
-                    batch = next(alert_batches(self.services.store, after), None)
-                    if batch is None:
-                        return created
-                    position, records = batch
-                    plans = self._plan(records)
-                    pipe.multi()
-                    for record, subscription in plans:
-                        self._add(pipe, record, subscription)
-                    pipe.set(self.checkpoint_key, position)
-                    pipe.execute()
-                    created += len(plans)
-                except redis.WatchError:
-                    continue
+
+        def prepare(records: list[RecordedEvent]) -> tuple[Writes, int]:
+            plans = self._plan(records)
+
+            def write(pipe: Any) -> None:
+                for record, subscription in plans:
+                    self._add(pipe, record, subscription)
+
+            return write, len(plans)
+
+        return follow_alert_events(self.services.store, self.checkpoint_key, prepare)
 
     def _plan(self, records: list[RecordedEvent]) -> list[tuple[RecordedEvent, Subscription]]:
         subscriptions = self.subscriptions.list()

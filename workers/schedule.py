@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rq.cron import CronScheduler
+
 from workers.alerts import scan_for_overdue_milestones
 from workers.delivery import send_digests
 from workers.jobs import project
@@ -38,3 +40,15 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     # or a lost wake-up (and waits while another worker holds the projector lease).
     PeriodicJob(project, interval=60, job_timeout=3600),
 ]
+
+
+def register_periodic_jobs(scheduler: CronScheduler) -> None:
+    for job in PERIODIC_JOBS:
+        scheduler.register(
+            job.func,
+            QUEUE,
+            kwargs=job.kwargs,
+            interval=job.interval,
+            cron=job.cron,
+            job_timeout=job.job_timeout,
+        )

@@ -8,7 +8,7 @@ from rq import Worker
 from rq.cron import CronScheduler
 
 from service.cli.base import add_connection_options, connected
-from workers.schedule import PERIODIC_JOBS, QUEUE
+from workers.schedule import QUEUE, register_periodic_jobs
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,15 +26,7 @@ def run_worker(args: argparse.Namespace) -> int:
 def run_scheduler(args: argparse.Namespace) -> int:
     config, connection = connected(args, decode=False)
     scheduler = CronScheduler(connection=connection, logging_level=config.log_level)
-    for job in PERIODIC_JOBS:
-        scheduler.register(
-            job.func,
-            QUEUE,
-            kwargs=job.kwargs,
-            interval=job.interval,
-            cron=job.cron,
-            job_timeout=job.job_timeout,
-        )
+    register_periodic_jobs(scheduler)
     # Runs until SIGTERM/SIGINT; with no jobs registered it only sends heartbeats.
     scheduler.start()
     return 0

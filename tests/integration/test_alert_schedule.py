@@ -12,7 +12,7 @@ from tests.integration.alerting import Tracked, project_read_models, wired, work
 from tests.integration.webhook_receiver import Receiver
 from workers import runtime
 from workers.notify import subscription_store
-from workers.schedule import PERIODIC_JOBS, QUEUE
+from workers.schedule import register_periodic_jobs
 
 
 def test_scheduled_scan_raises_and_delivers(services: Services) -> None:
@@ -26,15 +26,7 @@ def test_scheduled_scan_raises_and_delivers(services: Services) -> None:
             project_read_models(alerting)
 
             scheduler = CronScheduler(connection=runtime.job_connection(alerting))
-            for job in PERIODIC_JOBS:
-                scheduler.register(
-                    job.func,
-                    QUEUE,
-                    kwargs=job.kwargs,
-                    interval=job.interval,
-                    cron=job.cron,
-                    job_timeout=job.job_timeout,
-                )
+            register_periodic_jobs(scheduler)
             enqueued = {job.func_name for job in scheduler.enqueue_jobs()}
             assert {
                 "workers.alerts.scan_for_overdue_milestones",
