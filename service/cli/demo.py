@@ -13,7 +13,15 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from workers.jobs import wake_projector  # the worker imports are only needed here
+
     services = open_services(args)
+
+    def wake() -> None:
+        # As after an API append: dashboards show the demo as soon as a worker picks it up.
+        wake_projector(services)
+
+    services.append_listeners.append(wake)
     try:
         summary = load_demo(services)
     except DemoAlreadyLoaded as error:

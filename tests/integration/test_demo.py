@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 import redis
+from rq import Queue
 
 from service.bootstrap import Services, bootstrap
 from service.cli import main
@@ -16,6 +17,7 @@ from service.demo import DemoAlreadyLoaded, existing_programme, load_demo
 from service.demo_data import MOD, PGO
 from service.domain.milestone import IN_PROGRESS, PLANNED, VERIFIED
 from service.tokens import TokenRecord
+from workers.schedule import QUEUE
 
 
 def services_at(redis_client: redis.Redis, moment: datetime) -> Services:
@@ -74,6 +76,8 @@ def test_demo_command(
     out = capsys.readouterr().out
     assert "Loaded programme 'Army reform 2026'" in out
     assert "OVERDUE" in out and "verified" in out
+    queued = Queue(QUEUE, connection=redis.Redis.from_url(redis_url)).jobs
+    assert [job.func_name for job in queued] == ["workers.jobs.project"], "projector woken"
 
     assert main(["demo", "--redis-url", redis_url]) == 1
     assert "already exists" in capsys.readouterr().err
