@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from service.cli import demo, projection, tokens, up, verify, workers
+from service.cli import demo, projection, tokens, transfer, up, verify, workers
 from service.cli.base import CliError, Command
 
 COMMANDS: list[Command] = [
@@ -35,6 +35,18 @@ COMMANDS: list[Command] = [
     Command("token", "create, list and revoke API tokens", None, tokens.arguments),
     Command("verify", "check every hash chain of the event log", verify.run, verify.arguments),
     Command("demo", "load the example programme 'Army reform 2026'", demo.run, demo.arguments),
+    Command(
+        "export",
+        "write the event log as JSON Lines with its hashes",
+        transfer.run_export,
+        transfer.export_arguments,
+    ),
+    Command(
+        "import",
+        "restore an export into an empty store (refused unless it verifies)",
+        transfer.run_import,
+        transfer.import_arguments,
+    ),
     Command(
         "rebuild",
         "rebuild read models from the event log into new keys, then switch (no downtime)",

@@ -1,0 +1,88 @@
+"""`reform-tracker export`, `verify --file` (offline) and `import` through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from service.cli import main
+from service.domain import events as ev
+from service.store.chain import Actor
+from service.store.eventstore import EventStore
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def export_file(
+    store: EventStore,
+    system_actor: Actor,
+    redis_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> Path:
+    store.append(
+        "programme-1",
+        [ev.ProgrammeCreated("1", "Army reform 2026", "", "PGO")],
+        expected_version=0,
+        actor=system_actor,
+        parent="",
+    )
+    store.append(
+        "milestone-1",
+        [ev.MilestoneStarted("go"), ev.ProgressReported(40, "half")],
+        expected_version=None,
+        actor=system_actor,
+    )
+    path = tmp_path / "log.jsonl"
+    code, _, err = run(capsys, "export", "--redis-url", redis_url, "--output", str(path))
+    assert code == 0 and "exported 3 events" in err
+    return path
+
+
+def test_export_verifies_offline(export_file: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("RT_REDIS_URL", "redis://127.0.0.1:1/0")  # proves Redis is not used
+    code, out, _ = run(capsys, "verify", "--file", str(export_file), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["ok"] and report["events_checked"] == 3
+
+
+def test_an_edited_export_fails_offline_verification(export_file: Path, capsys) -> None:
+    lines = export_file.read_text().splitlines()
+    event = json.loads(lines[2])
+    event["payload"]["percent"] = 95
+    lines[2] = json.dumps(event)
+    export_file.write_text("\n".join(lines) + "\n")
+    code, out, _ = run(capsys, "verify", "--file", str(export_file))
+    assert code == 1 and "BREACH at position 3" in out
+
+
+def test_a_truncated_export_fails_against_the_published_head(export_file: Path, capsys) -> None:
+    code, out, _ = run(capsys, "verify", "--file", str(export_file), "--json")
+    head = json.loads(out)["head_hash"]
+    export_file.write_text("".join(export_file.read_text().splitlines(keepends=True)[:2]))
+    code, out, _ = run(capsys, "verify", "--file", str(export_file), "--head-hash", head)
+    assert code == 1 and "MISMATCH" in out
+
+
+def test_import_into_an_empty_store(
+    export_file: Path, capsys, redis_url, redis_client, store: EventStore
+) -> None:
+    before = list(store.iter_log())
+    redis_client.flushall()
+    code, out, _ = run(capsys, "import", "--redis-url", redis_url, str(export_file))
+    assert code == 0 and "imported 3 events" in out
+    assert list(store.iter_log()) == before and store.verify().ok
+    code, _, err = run(capsys, "import", "--redis-url", redis_url, str(export_file))
+    assert code == 1 and "empty" in err
+
+
+def test_missing_file_is_a_clear_message(capsys, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "verify", "--file", str(tmp_path / "nope.jsonl"))
+    assert code == 2 and "no such export file" in err
