@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from functools import partial
 
 import redis
 from flask import Flask, Response, g, request
@@ -30,6 +31,7 @@ from service.bootstrap import Services, bootstrap
 from service.config import Config
 from service.metrics import LATENCY, REQUESTS
 from service.store.durability import ensure_durable
+from workers.jobs import wake_projector
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 request_log = logging.getLogger("reform_tracker.http")
@@ -40,6 +42,8 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     services = services or bootstrap(config)
     logs.configure(config.log_level)
     _check_durability(services)
+    if not services.append_listeners:
+        services.append_listeners.append(partial(wake_projector, services))
 
     app = Flask(__name__)
     app.config.update(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,7 +32,12 @@ class Services:
 
     def appended(self) -> None:
         for listener in self.append_listeners:
-            listener()
+            try:
+                listener()
+            except redis.RedisError as error:
+                # The events are already acknowledged; a missed wake-up only delays the
+                # dashboards until the scheduler's periodic catch-up.
+                logging.getLogger("reform_tracker").warning("append listener failed: %s", error)
 
 
 def bootstrap(
