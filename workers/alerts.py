@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from service.alert_feed import AlertFeed, from_doc
 from service.bootstrap import Services
 from service.domain import alert_rules as rules
 from service.domain import alerts as al
-from service.domain import events as ev
 from service.domain.milestone import FINAL
+from service.store.batch import Append, append_each
 from service.store.chain import Actor
 from service.store.eventstore import VersionConflict
 from service.store.readmodels import ReadModels
@@ -67,14 +67,13 @@ class OverdueScanner:
         now = self.services.clock.now()
         today = now.date()
         report = ScanReport()
-        correlation = str(uuid.uuid4())
         self.feed.sync()
         horizon = today + timedelta(days=max(self.leads, default=0))
         readmodels = ReadModels(self.services.redis, self.services.keys)
         due_ids = [milestone_id for milestone_id, _ in readmodels.due_between(None, horizon)]
         due = load_milestones(readmodels, due_ids)
         report.due = len(due)
-        self._raise(due, today, report, correlation)
+        appends = self._raises(due, now)
         active = [(from_doc(doc), doc["version"]) for doc in self.feed.active()]
         missing = [a.milestone_id for a, _ in active if a.milestone_id not in due]
         current = {**due, **load_milestones(readmodels, missing)}
@@ -88,51 +87,35 @@ class OverdueScanner:
                 if cause
                 else rules.escalate(alert, now, self.escalate_after)
             )
-            self._append(alert.alert_id, events, version, report, correlation)
+            if events:
+                appends.append((al.stream_of(alert.alert_id), events, version))
+        # One pipeline, so the scan's appends share an fsync instead of waiting one each.
+        outcomes = append_each(self.store, appends, actor=SCANNER, correlation_id=str(uuid.uuid4()))
+        for (_stream, decided, _version), outcome in zip(appends, outcomes, strict=True):
+            if not isinstance(outcome, VersionConflict):  # a conflict: someone else's stands
+                for event in decided:
+                    report.count(event.type)
         self.feed.sync()
         return report
 
-    def _raise(
-        self, due: dict[str, rules.DueMilestone], today: date, report: ScanReport, correlation: str
-    ) -> None:
+    def _raises(self, due: dict[str, rules.DueMilestone], now: datetime) -> list[Append]:
+        """AlertRaised for each condition reached that the feed does not know yet; the
+        expected version 0 refuses it if another scan raised it meanwhile."""
         wanted = []
         for milestone in due.values():
             if milestone.status in FINAL:
                 continue  # verified or cancelled, and the index has not caught up yet
-            condition = rules.condition_for(milestone.due_date, today, self.leads)
+            condition = rules.condition_for(milestone.due_date, now.date(), self.leads)
             if condition:
                 wanted.append((milestone, condition))
         ids = [al.alert_id(m.milestone_id, c, m.due_date) for m, c in wanted]
-        now = self.services.clock.now()
-        for (milestone, condition), alert_id, known in zip(
-            wanted, ids, self.feed.known(ids), strict=True
-        ):
-            if not known:
-                events = rules.raise_alert(milestone, condition, now, self.leads)
-                self._append(alert_id, events, 0, report, correlation)
-
-    def _append(
-        self,
-        alert_id: str,
-        events: list[ev.DomainEvent],
-        version: int,
-        report: ScanReport,
-        correlation: str,
-    ) -> None:
-        if not events:
-            return
-        try:
-            self.store.append(
-                al.stream_of(alert_id),
-                events,
-                expected_version=version,
-                actor=SCANNER,
-                correlation_id=correlation,
+        return [
+            (al.stream_of(alert_id), rules.raise_alert(milestone, condition, now, self.leads), 0)
+            for (milestone, condition), alert_id, known in zip(
+                wanted, ids, self.feed.known(ids), strict=True
             )
-        except VersionConflict:
-            return  # raised or changed by someone else since we looked: theirs stands
-        for event in events:
-            report.count(event.type)
+            if not known
+        ]
 
 
 def scan_for_overdue_milestones() -> dict[str, object]:

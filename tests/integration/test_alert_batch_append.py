@@ -1,0 +1,95 @@
+"""append_each, which the scan uses to commit its alerts under one fsync: every append
+keeps its own compare-and-set, and a writer slipping in between is survived."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from service.clock import FrozenClock
+from service.domain import events as ev
+from service.store.batch import append_each
+from service.store.chain import Actor
+from service.store.eventstore import AppendResult, EventStore, VersionConflict
+from service.store.keys import Keys
+
+
+class Interloper:
+    """A Redis client that lets another writer append once, right after heads are read."""
+
+    def __init__(self, client: redis.Redis, other: EventStore, stream: str) -> None:
+        self.client, self.other, self.stream = client, other, stream
+        self.done = False
+
+    def hmget(self, *args: Any, **kwargs: Any) -> Any:
+        heads = self.client.hmget(*args, **kwargs)
+        if self.done:
+            return heads
+        self.done = True
+        self.other.append(
+            self.stream,
+            [ev.CommentAdded("in between")],
+            expected_version=None,
+            actor=Actor("other", "reporter", "PGO"),
+        )
+        return heads
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def comment(text: str) -> list[ev.DomainEvent]:
+    return [ev.CommentAdded(text)]
+
+
+def test_appends_commit_in_order_and_conflicts_append_nothing(
+    store: EventStore, system_actor: Actor
+) -> None:
+    store.append("alert-b", comment("first"), expected_version=0, actor=system_actor)
+    outcomes = append_each(
+        store,
+        [("alert-a", comment("a"), 0), ("alert-b", comment("b"), 0), ("alert-c", comment("c"), 0)],
+        actor=system_actor,
+    )
+    assert isinstance(outcomes[0], AppendResult) and isinstance(outcomes[2], AppendResult)
+    assert isinstance(outcomes[1], VersionConflict)
+    assert [outcomes[0].events[0].position, outcomes[2].events[0].position] == [2, 3]
+    assert store.stream_version("alert-b") == 1
+    assert store.verify().ok
+
+
+def test_a_writer_in_between_is_survived(
+    redis_client: redis.Redis, clock: FrozenClock, system_actor: Actor
+) -> None:
+    plain = EventStore(redis_client, clock, Keys("rt"))
+    # Someone appends elsewhere: the predicted chain is stale, every append is retried.
+    moved = EventStore(
+        Interloper(redis_client, plain, "milestone-x"),
+        clock,  # type: ignore[arg-type]
+        Keys("rt"),
+    )
+    outcomes = append_each(
+        moved, [("alert-a", comment("a"), 0), ("alert-b", comment("b"), 0)], actor=system_actor
+    )
+    assert all(isinstance(outcome, AppendResult) for outcome in outcomes)
+
+    # Someone appends to one of our streams: that one is refused, the others still land.
+    raced = EventStore(
+        Interloper(redis_client, plain, "alert-d"),
+        clock,  # type: ignore[arg-type]
+        Keys("rt"),
+    )
+    outcomes = append_each(
+        raced,
+        [("alert-c", comment("c"), 0), ("alert-d", comment("d"), 0), ("alert-e", comment("e"), 0)],
+        actor=system_actor,
+    )
+    assert [type(outcome).__name__ for outcome in outcomes] == [
+        "AppendResult",
+        "VersionConflict",
+        "AppendResult",
+    ]
+    assert [e.payload["text"] for e in plain.read_stream("alert-d")] == ["in between"]
+    assert plain.verify().ok
+    assert plain.head_position() == 6
