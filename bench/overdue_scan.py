@@ -4,7 +4,7 @@ due-date index would have to do), on the same Redis in the same run.
 
 Setup writes the milestone read models and the due-date index directly with a pipeline
 (the projector's format), so only the scan is timed. Two scan cases: the first scan,
-which appends 100 AlertRaised events (each fsynced, appendfsync always), and a steady-
+which appends 100 AlertRaised events (appendfsync always), and a steady-
 state scan that finds everything already raised. Run `python -m bench.overdue_scan`.
 """
 
