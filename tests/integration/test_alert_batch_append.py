@@ -3,7 +3,7 @@ keeps its own compare-and-set, and a writer slipping in between is survived."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -39,6 +39,10 @@ class Interloper:
         return getattr(self.client, name)
 
 
+def interloper(client: redis.Redis, other: EventStore, stream: str) -> redis.Redis:
+    return cast(redis.Redis, Interloper(client, other, stream))
+
+
 def comment(text: str) -> list[ev.DomainEvent]:
     return [ev.CommentAdded(text)]
 
@@ -64,22 +68,14 @@ def test_a_writer_in_between_is_survived(
 ) -> None:
     plain = EventStore(redis_client, clock, Keys("rt"))
     # Someone appends elsewhere: the predicted chain is stale, every append is retried.
-    moved = EventStore(
-        Interloper(redis_client, plain, "milestone-x"),
-        clock,  # type: ignore[arg-type]
-        Keys("rt"),
-    )
+    moved = EventStore(interloper(redis_client, plain, "milestone-x"), clock, Keys("rt"))
     outcomes = append_each(
         moved, [("alert-a", comment("a"), 0), ("alert-b", comment("b"), 0)], actor=system_actor
     )
     assert all(isinstance(outcome, AppendResult) for outcome in outcomes)
 
     # Someone appends to one of our streams: that one is refused, the others still land.
-    raced = EventStore(
-        Interloper(redis_client, plain, "alert-d"),
-        clock,  # type: ignore[arg-type]
-        Keys("rt"),
-    )
+    raced = EventStore(interloper(redis_client, plain, "alert-d"), clock, Keys("rt"))
     outcomes = append_each(
         raced,
         [("alert-c", comment("c"), 0), ("alert-d", comment("d"), 0), ("alert-e", comment("e"), 0)],
