@@ -98,6 +98,12 @@ def _settle(
     outcome = _text(reply[0])
     stream, events, expected = append
     if outcome == "ok":
+        last = records[-1]  # the store's head guesses stay right for its next append
+        store._remember(
+            stream,
+            _encode_head(last.version, last.hash),
+            _encode_head(last.position, last.global_hash),
+        )
         return AppendResult(events=records)
     if outcome == "conflict":
         return VersionConflict(stream, expected, _parse_head(_text(reply[1]))[0])
