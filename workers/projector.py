@@ -9,8 +9,6 @@ is redone on fresh state. So no event is lost or applied twice.
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable, Sequence
 
 import orjson
@@ -19,22 +17,19 @@ import redis
 from service.bootstrap import Services
 from service.clock import isoformat
 from service.domain.milestone_projection import Facts
-from service.domain.projections import milestone_id_of, project_batch
+from service.domain.projection_batch import project_batch
+from service.domain.projections import milestone_id_of
 from service.domain.readmodel import FAMILIES, MILESTONES
 from service.store.chain import RecordedEvent
 from service.store.readmodel_writes import queue_changes, queue_checkpoints
 from service.store.readmodels import Layout, generations_key, live_generations
 from workers.lease import Lease
+from workers.projector_status import lease_key, record_error, status_key
 
 BATCH = 2000
-log = logging.getLogger("reform_tracker.projector")
 
 # Called with the batch after it is projected and before it is committed (fault injection).
 BeforeCommit = Callable[[Sequence[RecordedEvent]], None]
-
-
-def status_key(services: Services) -> str:
-    return services.keys.read_model("projector:status")
 
 
 def fold_batch(
@@ -111,9 +106,7 @@ class Projector:
         self.services = services
         self.batch_size = batch_size
         self.before_commit = before_commit
-        self.lease = Lease(
-            services.redis, services.keys.read_model("projector:lease"), lease_ttl_ms
-        )
+        self.lease = Lease(services.redis, lease_key(services), lease_ttl_ms)
 
     def _live(self, pipe: redis.client.Pipeline) -> Layout:
         # Watching the pointer makes a rebuild's switch abort a batch aimed at the old one.
@@ -131,7 +124,7 @@ class Projector:
                 record_status=True,
             )
         except Exception as error:
-            self._record_error(error)
+            record_error(self.services, error)
             raise
 
     def catch_up(self, wait_seconds: float = 60.0) -> int:
@@ -147,32 +140,3 @@ class Projector:
             return total
         finally:
             self.lease.release()
-
-    def run(self, stop: threading.Event, block_ms: int = 1000) -> None:
-        """Project continuously: catch up, then wait for appends on the log (XREAD BLOCK)."""
-        while not stop.is_set():
-            if not self.lease.acquire(self.lease.ttl_ms / 1000):
-                continue
-            try:
-                while not stop.is_set() and self.lease.renew():
-                    if self.step() == 0:
-                        self._wait_for_append(block_ms)
-            finally:
-                self.lease.release()
-
-    def _wait_for_append(self, block_ms: int) -> None:
-        after = self.services.store.head_position()
-        self.services.redis.xread({self.services.keys.log: f"{after}-0"}, count=1, block=block_ms)
-
-    def _record_error(self, error: Exception) -> None:
-        log.exception("projection failed")
-        try:
-            self.services.redis.hset(
-                status_key(self.services),
-                mapping={
-                    "last_error": f"{type(error).__name__}: {error}",
-                    "last_error_at": isoformat(self.services.clock.now()),
-                },
-            )
-        except redis.RedisError:
-            log.warning("could not record the projection error")

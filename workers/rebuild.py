@@ -19,6 +19,7 @@ from service.domain.readmodel import FAMILIES, MILESTONES
 from service.store.readmodels import Layout, generations_key, live_generations
 from workers.lease import Lease
 from workers.projector import fold_batch
+from workers.projector_status import lease_key
 
 Progress = Callable[[int, int], None]  # (position reached, head position)
 REBUILD_BATCH = 5000
@@ -29,7 +30,7 @@ class RebuildReport:
     families: tuple[str, ...]
     generation: int
     position: int
-    seconds: float
+    seconds: float  # until the switch; deleting the old generation comes after
 
 
 def rebuild(
@@ -50,7 +51,7 @@ def rebuild(
     generation = int(services.redis.incr(keys.read_model("generation-counter")))
     building = Layout(keys, dict.fromkeys(families, generation), live=False)
     position = _fold_all(services, building, families, batch_size, progress)
-    lease = Lease(services.redis, keys.read_model("projector:lease"))
+    lease = Lease(services.redis, lease_key(services))
     if not lease.acquire(lease_wait_seconds):
         raise TimeoutError("the projector did not release its lease; nothing was switched")
     try:
@@ -58,10 +59,11 @@ def rebuild(
         retired = _switch(services, building, families)
     finally:
         lease.release()
+    switched = time.perf_counter() - started
     time.sleep(cleanup_delay)  # let reads pinned to the old generation finish
     for family, old_generation in retired.items():
         _delete_generation(services.redis, Layout(keys, {family: old_generation}), family)
-    return RebuildReport(families, generation, position, time.perf_counter() - started)
+    return RebuildReport(families, generation, position, switched)
 
 
 def _fold_all(
