@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 import orjson
 import redis
+from prometheus_client import Counter
 
 from service.bootstrap import Services
 from service.clock import isoformat
@@ -27,6 +28,13 @@ from workers.lease import Lease
 from workers.projector_status import lease_key, record_error, status_key
 
 BATCH = 2000
+EVENTS_PROJECTED = Counter(
+    "reform_tracker_events_projected_total", "Events folded into read models"
+)
+BATCH_CONFLICTS = Counter(
+    "reform_tracker_projector_conflicts_total",
+    "Batches redone because another worker or a rebuild committed first",
+)
 
 # Called with the batch after it is projected and before it is committed (fault injection).
 BeforeCommit = Callable[[Sequence[RecordedEvent]], None]
@@ -71,8 +79,10 @@ def fold_batch(
                         },
                     )
                 pipe.execute()
+                EVENTS_PROJECTED.inc(len(events))
                 return len(events)
             except redis.WatchError:
+                BATCH_CONFLICTS.inc()
                 continue  # another worker committed first: redo on its result
 
 

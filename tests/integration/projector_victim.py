@@ -1,0 +1,49 @@
+"""A projector process for the crash and race tests (run with `python -m`).
+
+It pauses between projecting a batch and committing it, and announces each batch in a
+marker file first, so a test can SIGKILL it exactly while a batch is in flight. At the end
+it prints how many of its batches another worker's commit made it redo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from prometheus_client import REGISTRY
+
+from service.bootstrap import bootstrap
+from service.config import Config
+from service.store.chain import RecordedEvent
+from workers.projector import Projector
+from workers.projector_status import projector_status
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("redis_url")
+    parser.add_argument("--prefix", default="rt")
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--pause", type=float, default=0.0)
+    parser.add_argument("--lease-ms", type=int, default=300)
+    parser.add_argument("--marker", type=Path)
+    args = parser.parse_args()
+    services = bootstrap(Config(redis_url=args.redis_url, key_prefix=args.prefix))
+
+    def in_flight(events: Sequence[RecordedEvent]) -> None:
+        if args.marker:
+            args.marker.write_text(f"{events[0].position} {events[-1].position}")
+        time.sleep(args.pause)
+
+    projector = Projector(
+        services, batch_size=args.batch, lease_ttl_ms=args.lease_ms, before_commit=in_flight
+    )
+    while projector_status(services)["lag"] > 0:
+        projector.catch_up(wait_seconds=30)
+    print(int(REGISTRY.get_sample_value("reform_tracker_projector_conflicts_total") or 0))
+
+
+if __name__ == "__main__":
+    main()
