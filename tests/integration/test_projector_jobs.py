@@ -54,7 +54,7 @@ def test_a_projection_error_is_recorded_and_nothing_is_half_applied(services: Se
     # A read model that is ahead of the log, e.g. restored from the wrong backup.
     layout = Layout(services.keys, live_generations(services.redis, services.keys))
     milestone_id = scenario.milestones[0]
-    stored = orjson.loads(services.redis.hget(layout.records("milestones"), milestone_id))
+    stored = orjson.loads(services.redis.hget(layout.records("milestones"), milestone_id) or "")
     stored["version"] = 5
     services.redis.hset(layout.records("milestones"), milestone_id, orjson.dumps(stored))
     before = ReadModels(services.redis, services.keys).checkpoint()
