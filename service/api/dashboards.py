@@ -15,6 +15,7 @@ from typing import Any
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from schemas.dashboards import (
     AsOfArgs,
@@ -47,7 +48,7 @@ def cached(compute: Callable[[DashboardQueries, date | None], dict[str, Any]], a
 
 @blp.route("/dashboard")
 class Overview(MethodView):
-    @blp.arguments(AsOfArgs, location="query")
+    @blp.arguments(AsOfArgs, location="query", unknown=RAISE)
     @blp.response(200, OverviewSchema)
     @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
     def get(self, args: dict[str, Any]) -> Any:
@@ -57,7 +58,7 @@ class Overview(MethodView):
 
 @blp.route("/programmes/<uuid:programme_id>/dashboard")
 class ProgrammeDashboard(MethodView):
-    @blp.arguments(AsOfArgs, location="query")
+    @blp.arguments(AsOfArgs, location="query", unknown=RAISE)
     @blp.response(200, ProgrammeDashboardSchema)
     @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
     def get(self, args: dict[str, Any], programme_id: Any) -> Any:
@@ -67,7 +68,7 @@ class ProgrammeDashboard(MethodView):
 
 @blp.route("/initiatives/<uuid:initiative_id>/dashboard")
 class InitiativeDashboard(MethodView):
-    @blp.arguments(AsOfArgs, location="query")
+    @blp.arguments(AsOfArgs, location="query", unknown=RAISE)
     @blp.response(200, InitiativeDashboardSchema)
     @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
     def get(self, args: dict[str, Any], initiative_id: Any) -> Any:
@@ -77,7 +78,7 @@ class InitiativeDashboard(MethodView):
 
 @blp.route("/agencies/<string:agency>/scorecard")
 class AgencyScorecard(MethodView):
-    @blp.arguments(AsOfArgs, location="query")
+    @blp.arguments(AsOfArgs, location="query", unknown=RAISE)
     @blp.response(200, ScorecardSchema)
     @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
     def get(self, args: dict[str, Any], agency: str) -> Any:
