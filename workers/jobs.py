@@ -40,9 +40,9 @@ def request_projection(connection: redis.Redis, key_prefix: str | None = None) -
     return True
 
 
-def wake_projector(services: Services) -> bool:
-    """An append listener: ``services.append_listeners.append(lambda: wake_projector(s))``."""
-    return request_projection(runtime.job_connection(services), services.keys.prefix)
+def wake_projector(services: Services) -> None:
+    """An append listener (create_app registers it): wake the projector after appends."""
+    request_projection(runtime.job_connection(services), services.keys.prefix)
 
 
 def project() -> int:

@@ -89,7 +89,7 @@ def test_initiative_page_milestone_table(
     signed_in: FlaskClient, tokens: dict[str, str], demo: dict[str, str]
 ) -> None:
     path = f"/programmes/{demo['programme']}/dashboard"
-    programme = signed_in.get(path, headers=bearer(tokens["viewer"])).json
+    programme: Any = signed_in.get(path, headers=bearer(tokens["viewer"])).json
     digital = programme["initiatives"][1]["initiative_id"]
     html = signed_in.get(f"/ui/initiatives/{digital}").get_data(as_text=True)
     row = html[html.index(f'data-milestone-id="{demo[RECORDING]}"') :]
