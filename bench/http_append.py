@@ -1,108 +1,25 @@
-"""HTTP append through gunicorn: report-progress commands vs a no-op POST, same server.
-
-gunicorn serves the production app (service.wsgi:app, plus the no-op route from
-bench/noop_app.py) with as many sync workers as cores, the `reform-tracker up` default.
-The rate limit is raised out of the way but the limiter stays in the request path.
-"""
+"""HTTP append through gunicorn: report-progress commands vs a no-op POST, same server,
+same run, alternating which goes first in each repetition (see bench/http_server.py)."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
-from datetime import timedelta
 from pathlib import Path
 
 from bench.http_load import Load, generator_name, post_load
+from bench.http_server import gunicorn, started_milestones
 from bench.results import Row, Section, compared
 from bench.settings import Settings
 from bench.workloads import BENCH_KEYS
-from service.bootstrap import Services, bootstrap
+from service.bootstrap import bootstrap
 from service.config import Config
-from service.tokens import TokenRecord
-from tests.redis_server import free_port
 
 NAME = "HTTP append"
 CONNECTIONS = 16
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
 PROGRESS = {"percent": 40, "note": "body cameras issued to the guard company"}
-
-
-def _start_gunicorn(settings: Settings, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "RT_REDIS_URL": settings.redis_url,
-        "RT_KEY_PREFIX": BENCH_KEYS.prefix,
-        "RT_RATE_LIMIT": "100000000/minute",
-    }
-    workers = os.cpu_count() or 2
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "bench.noop_app:app",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--graceful-timeout",
-            "10",
-        ],
-        env=env,
-        cwd=Path(__file__).resolve().parent.parent,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2):
-                return process, url
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:]) from None
-            time.sleep(0.1)
-
-
-def _milestones(
-    services: Services, overseer: TokenRecord, reporter: TokenRecord, count: int
-) -> list[str]:
-    """Fresh started milestones, so stream length (read on every command) stays small."""
-    tracker = services.tracker
-    programme = tracker.create_programme(
-        overseer, title="Army reform 2026", description="", lead_agency="PGO"
-    )
-    initiative = tracker.launch_initiative(
-        overseer,
-        programme.loaded.state.programme_id,
-        title="Digital Prevention",
-        description="",
-        owner_agency="PGO",
-        lead="Prosecutor General's Office",
-    )
-    today = services.clock.today()
-    ids = []
-    for number in range(count):
-        planned = tracker.plan_milestone(
-            reporter,
-            initiative.loaded.state.initiative_id,
-            title=f"Body cameras, unit {number}",
-            description="",
-            planned_start=today,
-            due_date=today + timedelta(days=90),
-        )
-        milestone_id = planned.loaded.state.milestone_id
-        tracker.command(reporter, milestone_id, "start", {"note": ""})
-        ids.append(milestone_id)
-    return ids
 
 
 def run(settings: Settings) -> Section:
@@ -119,26 +36,24 @@ def run(settings: Settings) -> Section:
         ],
     )
     samples: dict[str, list[Load]] = {"append": [], "noop": []}
-    with tempfile.TemporaryDirectory(prefix="rt-http-") as folder:
-        process, url = _start_gunicorn(settings, Path(folder) / "gunicorn.log")
-        try:
-            for repetition in range(settings.repetitions):
-                ids = _milestones(services, overseer, reporter, per_repetition)
-                paths = {
-                    "append": [f"/milestones/{i}/report-progress" for i in ids],
-                    "noop": ["/bench/noop"],
-                }
-                order = ["append", "noop"] if repetition % 2 == 0 else ["noop", "append"]
-                for kind in order:
-                    load = post_load(
-                        url, paths[kind], reporter_secret, PROGRESS, CONNECTIONS, settings.seconds
-                    )
-                    if load.errors > load.requests * 0.01:
-                        raise RuntimeError(f"{kind}: {load.errors} of {load.requests} failed")
-                    samples[kind].append(load)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with (
+        tempfile.TemporaryDirectory(prefix="rt-http-") as folder,
+        gunicorn(settings, Path(folder) / "gunicorn.log") as url,
+    ):
+        for repetition in range(settings.repetitions):
+            ids = started_milestones(services, overseer, reporter, per_repetition)
+            paths = {
+                "append": [f"/milestones/{i}/report-progress" for i in ids],
+                "noop": ["/bench/noop"],
+            }
+            order = ["append", "noop"] if repetition % 2 == 0 else ["noop", "append"]
+            for kind in order:
+                load = post_load(
+                    url, paths[kind], reporter_secret, PROGRESS, CONNECTIONS, settings.seconds
+                )
+                if load.errors > load.requests * 0.01:
+                    raise RuntimeError(f"{kind}: {load.errors} of {load.requests} failed")
+                samples[kind].append(load)
     section.rows = _rows(samples)
     services.redis.close()
     return section

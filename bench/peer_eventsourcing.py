@@ -1,103 +1,27 @@
-"""Peer: the same event sequence appended through the `eventsourcing` library.
-
-Its PostgreSQL backend is used when a server answers at 127.0.0.1:5432 (trust auth,
-database "test"), else its SQLite backend, whose connections we check are in
-synchronous=FULL so that both peers, like ours, fsync every acknowledged event.
-Each client process saves one aggregate per event, like one API command.
+"""Peer: the same event sequence appended through the `eventsourcing` library, at the
+same concurrency, alternating with ours in every repetition. Each client process saves
+one aggregate per event, like one API command. The backend is in bench/peer_backend.py.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 import tempfile
-from typing import Any
 
 import redis
 
-from bench.clients import CONCURRENCY_MODEL, ClientFactory, Operation, run_clients
+from bench.clients import CONCURRENCY_MODEL, run_clients
+from bench.peer_backend import (
+    drop_postgres_table,
+    fresh_backend,
+    peer_clients,
+    postgres_unreachable,
+)
 from bench.results import Section, compared
 from bench.settings import Settings
-from bench.workloads import STREAMS_PER_CLIENT, event_store_clients, progress_event
+from bench.workloads import STREAMS_PER_CLIENT, event_store_clients
 
 NAME = "Peer (eventsourcing)"
-POSTGRES = {
-    "POSTGRES_DBNAME": "test",
-    "POSTGRES_HOST": "127.0.0.1",
-    "POSTGRES_PORT": "5432",
-    "POSTGRES_USER": "postgres",
-    "POSTGRES_PASSWORD": "",
-}
 TARGET_RATIO = 3.0
-
-
-def _application(env: dict[str, str]) -> Any:
-    # Imported lazily: the peer is an optional dependency (extra "bench").
-    from eventsourcing.application import Application
-    from eventsourcing.domain import Aggregate, event
-
-    class BenchMilestone(Aggregate):
-        @event("Planned")
-        def __init__(self, title: str) -> None:
-            self.title = title
-
-        @event("ProgressReported")
-        def report_progress(self, percent: int, note: str) -> None:
-            self.percent = percent
-
-    class ReformTrackerBench(Application):
-        pass
-
-    return ReformTrackerBench(env=env), BenchMilestone
-
-
-def _postgres_reachable() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=2
-        ) as connection:
-            connection.execute("SELECT 1")
-        return None
-    except Exception as error:  # any failure means: use the SQLite backend
-        return f"{type(error).__name__}: {error}".strip()
-
-
-def _drop_postgres_table() -> None:
-    import psycopg
-
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test") as connection:
-        connection.execute("DROP TABLE IF EXISTS reformtrackerbench_events")
-
-
-def peer_clients(env: dict[str, str]) -> ClientFactory:
-    def factory(index: int) -> Operation:
-        # The parent created the tables; concurrent CREATE TABLEs would collide.
-        app, milestone_class = _application({**env, "CREATE_TABLE": "no"})
-        milestones = [milestone_class(f"milestone {slot}") for slot in range(STREAMS_PER_CLIENT)]
-        app.save(*milestones)
-
-        def save(n: int) -> None:
-            milestone = milestones[n % STREAMS_PER_CLIENT]
-            event = progress_event(n)
-            milestone.report_progress(event.percent, event.note)
-            app.save(milestone)
-
-        return save
-
-    return factory
-
-
-def _sqlite_env(folder: str) -> dict[str, str]:
-    path = os.path.join(folder, "peer.sqlite")
-    probe = sqlite3.connect(path)
-    probe.execute("PRAGMA journal_mode=WAL")
-    synchronous = probe.execute("PRAGMA synchronous").fetchone()[0]
-    probe.close()
-    if synchronous != 2:
-        raise RuntimeError(f"SQLite connections default to synchronous={synchronous}, not FULL")
-    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
 
 
 def run(settings: Settings) -> Section:
@@ -111,7 +35,7 @@ def run(settings: Settings) -> Section:
             status="skipped",
             reason="the eventsourcing package is not installed (pip install -e '.[bench]')",
         )
-    unreachable = _postgres_reachable()
+    unreachable = postgres_unreachable()
     backend = (
         "PostgreSQL 127.0.0.1:5432 (fsync on, synchronous_commit on)"
         if unreachable is None
@@ -130,17 +54,12 @@ def run(settings: Settings) -> Section:
         for concurrency in settings.concurrency:
             ours: list[float] = []
             peer: list[float] = []
-            for _ in range(settings.repetitions):
-                env = _fresh_backend(unreachable is None, folder)
-                peer.append(
-                    run_clients(peer_clients(env), concurrency, settings.seconds).per_second
-                )
+            for repetition in range(settings.repetitions):
+                env = fresh_backend(unreachable is None, folder)
                 admin.flushall()
-                ours.append(
-                    run_clients(
-                        event_store_clients(settings.redis_url), concurrency, settings.seconds
-                    ).per_second
-                )
+                runs = [(peer, peer_clients(env)), (ours, event_store_clients(settings.redis_url))]
+                for samples, factory in runs if repetition % 2 == 0 else reversed(runs):
+                    samples.append(run_clients(factory, concurrency, settings.seconds).per_second)
             row = compared(
                 f"ours vs eventsourcing, {_clients(concurrency)}",
                 "throughput",
@@ -153,24 +72,10 @@ def run(settings: Settings) -> Section:
             row.met = (row.ratio or 0) >= TARGET_RATIO
             section.rows.append(row)
     if unreachable is None:
-        _drop_postgres_table()
+        drop_postgres_table()
     admin.flushall()
     admin.close()
     return section
-
-
-def _fresh_backend(postgres: bool, folder: str) -> dict[str, str]:
-    """Empty tables for each repetition, created before the clients fork."""
-    if postgres:
-        _drop_postgres_table()
-        env = dict(POSTGRES, PERSISTENCE_MODULE="eventsourcing.postgres")
-    else:
-        for name in os.listdir(folder):
-            os.remove(os.path.join(folder, name))
-        env = _sqlite_env(folder)
-    app, _ = _application(env)
-    app.close()
-    return env
 
 
 def _clients(count: int) -> str:

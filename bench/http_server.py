@@ -1,0 +1,104 @@
+"""The server and the milestones the HTTP benchmark posts to.
+
+gunicorn serves the production app (service.wsgi:app, plus the no-op route from
+bench/noop_app.py) with as many sync workers as cores, the `reform-tracker up` default.
+The rate limit is raised out of the way but the limiter stays in the request path.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from bench.settings import Settings
+from bench.workloads import BENCH_KEYS
+from service.bootstrap import Services
+from service.tokens import TokenRecord
+from tests.redis_server import free_port
+
+
+@contextmanager
+def gunicorn(settings: Settings, log: Path) -> Iterator[str]:
+    """The production app plus the no-op route, served until the block ends; yields its URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "RT_REDIS_URL": settings.redis_url,
+        "RT_KEY_PREFIX": BENCH_KEYS.prefix,
+        "RT_RATE_LIMIT": "100000000/minute",
+    }
+    workers = os.cpu_count() or 2
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bench.noop_app:app",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--graceful-timeout",
+            "10",
+        ],
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:]) from None
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def started_milestones(
+    services: Services, overseer: TokenRecord, reporter: TokenRecord, count: int
+) -> list[str]:
+    """Fresh started milestones, so stream length (read on every command) stays small."""
+    tracker = services.tracker
+    programme = tracker.create_programme(
+        overseer, title="Army reform 2026", description="", lead_agency="PGO"
+    )
+    initiative = tracker.launch_initiative(
+        overseer,
+        programme.loaded.state.programme_id,
+        title="Digital Prevention",
+        description="",
+        owner_agency="PGO",
+        lead="Prosecutor General's Office",
+    )
+    today = services.clock.today()
+    ids = []
+    for number in range(count):
+        planned = tracker.plan_milestone(
+            reporter,
+            initiative.loaded.state.initiative_id,
+            title=f"Body cameras, unit {number}",
+            description="",
+            planned_start=today,
+            due_date=today + timedelta(days=90),
+        )
+        milestone_id = planned.loaded.state.milestone_id
+        tracker.command(reporter, milestone_id, "start", {"note": ""})
+        ids.append(milestone_id)
+    return ids
