@@ -9,7 +9,7 @@ event out of stream order, which means the projector lost or repeated one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import MISSING, fields
 from typing import TYPE_CHECKING, Any
 
 from service.domain import milestone as ms
@@ -75,20 +75,24 @@ _CHANGES: dict[str, Callable[[Facts, LoggedEvent], Facts]] = {
 }
 
 
+# MilestoneRecord's defaults, taken once: asdict() per new milestone was a third of the
+# projector's time (it deep-copies).
+_DEFAULTS: Facts = {f.name: f.default for f in fields(MilestoneRecord) if f.default is not MISSING}
+
+
 def _planned(event: LoggedEvent) -> Facts:
     p = event.payload
-    return asdict(
-        MilestoneRecord(
-            milestone_id=p["milestone_id"],
-            initiative_id=p["initiative_id"],
-            programme_id=p["programme_id"],
-            title=p["title"],
-            owner_agency=p["owner_agency"],
-            planned_start=p["planned_start"],
-            planned_due_date=p["due_date"],
-            due_date=p["due_date"],
-        )
-    )
+    return {
+        **_DEFAULTS,
+        "milestone_id": p["milestone_id"],
+        "initiative_id": p["initiative_id"],
+        "programme_id": p["programme_id"],
+        "title": p["title"],
+        "owner_agency": p["owner_agency"],
+        "planned_start": p["planned_start"],
+        "planned_due_date": p["due_date"],
+        "due_date": p["due_date"],
+    }
 
 
 def apply(before: Facts | None, event: LoggedEvent) -> Facts:
