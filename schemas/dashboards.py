@@ -12,8 +12,9 @@ STATUS_COUNTS = fields.Dict(
 class AsOfArgs(Schema):
     as_of = fields.Date(
         metadata={
-            "description": "Status as it was at the end of this date (UTC), folded from the "
-            "event log instead of read from the projection; not after today"
+            "description": "A past date: the status as it was at the end of that day (UTC), "
+            "folded from the event log. Today or later: the current status with overdue and "
+            "RAG computed for that day (what it will be if nothing changes)"
         }
     )
 

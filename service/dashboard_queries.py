@@ -14,7 +14,7 @@ from service import as_of as history
 from service.bootstrap import Services
 from service.domain import dashboards, scorecards
 from service.domain.dashboards import ReadSource
-from service.domain.errors import InvalidValue, NotFound
+from service.domain.errors import NotFound
 from service.domain.rag import Thresholds
 from service.store.readmodels import ReadModels, live_generations
 
@@ -47,19 +47,16 @@ class DashboardQueries:
             config.red_overdue_days, config.amber_due_within_days, config.amber_stale_days
         )
 
-    def _day(self, as_of: date | None) -> date | None:
-        today = self.services.clock.today()
-        if as_of is not None and as_of > today:
-            raise InvalidValue("as_of", f"as_of must not be after today ({today.isoformat()})")
-        return as_of
+    def _past_day(self, as_of: date | None) -> date | None:
+        """The past day to fold the log to; None when the live read model answers: no
+        date, today, or a later day (what the dashboard will say then if nothing changes)."""
+        return as_of if as_of is not None and as_of < self.services.clock.today() else None
 
     def etag(self, path: str, as_of: date | None) -> str:
         """Changes whenever the answer can: a new projected position, log head, or day.
         A past day's answer is fixed by the log, so only the request names it."""
-        day = self._day(as_of)
-        today = self.services.clock.today()
-        parts: list[object] = [path, asdict(self.rules), today]
-        if day is None or day == today:
+        parts: list[object] = [path, asdict(self.rules), self.services.clock.today()]
+        if self._past_day(as_of) is None:
             s = self.services
             readmodels = ReadModels(s.redis, s.keys)
             parts += [
@@ -70,16 +67,16 @@ class DashboardQueries:
         return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
 
     def reading(self, as_of: date | None, scope: str | None = None) -> Reading:
-        """``scope``: the root stream to fold for an as-of read (None: the whole log)."""
-        day = self._day(as_of)
+        """``scope``: the root stream to fold for a past day (None: the whole log)."""
         store = self.services.store
-        if day is None:
+        past = self._past_day(as_of)
+        if past is None:
             live = ReadModels(self.services.redis, self.services.keys)
             position = live.checkpoint()
-            head = store.head_position()
-            return Reading(live, self.services.clock.today(), position, head, "read_model")
-        snapshot = history.fold_tree(store, scope, day) if scope else history.fold_log(store, day)
-        return Reading(snapshot, day, snapshot.position, store.head_position(), "log")
+            day = max(self.services.clock.today(), as_of or date.min)
+            return Reading(live, day, position, store.head_position(), "read_model")
+        snapshot = history.fold_tree(store, scope, past) if scope else history.fold_log(store, past)
+        return Reading(snapshot, past, snapshot.position, store.head_position(), "log")
 
     def _answer(self, reading: Reading, found: dict[str, Any] | None, what: str) -> dict:
         if found is None:

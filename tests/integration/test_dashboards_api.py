@@ -171,9 +171,16 @@ def test_as_of_folds_the_log_to_the_end_of_a_past_day(
     overview = get(client, tokens["viewer"], "/dashboard?as_of=2026-11-26").json
     assert overview["programmes"][0]["counts_by_status"] == then["counts_by_status"]
     assert get(client, tokens["viewer"], path + "?as_of=2026-11-24").status_code == 404
+    ahead = get(client, tokens["viewer"], path + "?as_of=2026-12-28").json  # a month ahead
+    assert (ahead["source"], ahead["as_of_date"], ahead["lag_events"]) == (
+        "read_model",
+        "2026-12-28",
+        0,
+    )
+    assert ahead["rag"]["reasons"] == [f"{CONTACTS}: 36 days overdue (more than 30)"]
 
 
-@pytest.mark.parametrize("query", ["as_of=2026-13-01", "as_of=2030-01-01", "colour=red"])
+@pytest.mark.parametrize("query", ["as_of=2026-13-01", "as_of=26-11-2026", "colour=red"])
 def test_bad_queries_are_problems(
     client: FlaskClient, tokens: dict[str, str], demo: dict[str, str], query: str
 ) -> None:
