@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
-from pathlib import Path
 from typing import Any, cast
 
 import redis
 
+from bench.own_redis import redis_url_or_own
 from bench.projector_log import append_demo_log
 from service.bootstrap import Services, bootstrap
 from service.config import Config
@@ -99,21 +98,11 @@ def _rows(found: dict[str, Any]) -> list[dict[str, Any]]:
 def run(quick: bool = True, redis_url: str | None = None, events: int | None = None) -> dict:
     """The benchmark section: rows comparable across runs, plus the raw figures."""
     count = events or (QUICK_EVENTS if quick else FULL_EVENTS)
-    with tempfile.TemporaryDirectory(prefix="rt-bench-projector-") as data_dir:
-        server = None
-        if redis_url is None:
-            from tests.redis_server import RedisServer
-
-            server = RedisServer(Path(data_dir)).start()
-            redis_url = server.url
-        try:
-            services = bootstrap(Config(redis_url=redis_url, key_prefix=PREFIX))
-            _clear(services)
-            found = measure(services, count)
-            _clear(services)
-        finally:
-            if server:
-                server.stop()
+    with redis_url_or_own(redis_url, "projector") as url:
+        services = bootstrap(Config(redis_url=url, key_prefix=PREFIX))
+        _clear(services)
+        found = measure(services, count)
+        _clear(services)
     return {
         "rows": _rows(found),
         "raw": found,

@@ -1,8 +1,8 @@
 """Dashboards as JSON: every programme, one programme, one initiative, an agency scorecard.
 
 Each answer says which log position it reflects (as_of_position) and how far the
-projection lags the log (lag_events). ?as_of=YYYY-MM-DD answers from the log folded to
-the end of that day. ETag/If-None-Match: an unchanged answer costs a 304 and three small
+projection lags the log (lag_events). A past ?as_of=YYYY-MM-DD answers from the log
+folded to the end of that day. ETag/If-None-Match: an unchanged answer costs a 304 and three small
 Redis reads, without computing the dashboard.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE
+from marshmallow import RAISE, Schema
 
 from schemas.dashboards import (
     AsOfArgs,
@@ -35,7 +35,9 @@ blp = Blueprint(
 )
 
 
-def cached(compute: Callable[[DashboardQueries, date | None], dict[str, Any]], args: dict):
+def cached(
+    compute: Callable[[DashboardQueries, date | None], dict[str, Any]], args: dict[str, Any]
+) -> Any:
     """The dashboard, or 304 when the caller's ETag still names the same answer."""
     reader()
     queries = DashboardQueries(services())
@@ -46,41 +48,47 @@ def cached(compute: Callable[[DashboardQueries, date | None], dict[str, Any]], a
     return compute(queries, as_of), 200, {"ETag": tag}
 
 
-@blp.route("/dashboard")
-class Overview(MethodView):
-    @blp.arguments(AsOfArgs, location="query", unknown=RAISE)
-    @blp.response(200, OverviewSchema)
-    @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
-    def get(self, args: dict[str, Any]) -> Any:
-        """Every programme: RAG, counts by status, % complete, overdue and due-soon lists."""
-        return cached(lambda q, as_of: q.overview(as_of), args)
+def _dashboard(
+    rule: str,
+    schema: type[Schema],
+    summary: str,
+    compute: Callable[..., dict[str, Any]],
+) -> None:
+    """One GET route: ``compute(queries, as_of, **path_arguments)`` behind the ETag check."""
+
+    class Dashboard(MethodView):
+        @blp.arguments(AsOfArgs, location="query", unknown=RAISE)
+        @blp.response(200, schema)
+        @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
+        @blp.doc(summary=summary)
+        def get(self, args: dict[str, Any], **path: Any) -> Any:
+            return cached(lambda q, as_of: compute(q, as_of, **path), args)
+
+    Dashboard.__name__ = schema.__name__.removesuffix("Schema")
+    blp.add_url_rule(rule, view_func=Dashboard)
 
 
-@blp.route("/programmes/<uuid:programme_id>/dashboard")
-class ProgrammeDashboard(MethodView):
-    @blp.arguments(AsOfArgs, location="query", unknown=RAISE)
-    @blp.response(200, ProgrammeDashboardSchema)
-    @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
-    def get(self, args: dict[str, Any], programme_id: Any) -> Any:
-        """One programme with a summary per initiative."""
-        return cached(lambda q, as_of: q.programme(str(programme_id), as_of), args)
-
-
-@blp.route("/initiatives/<uuid:initiative_id>/dashboard")
-class InitiativeDashboard(MethodView):
-    @blp.arguments(AsOfArgs, location="query", unknown=RAISE)
-    @blp.response(200, InitiativeDashboardSchema)
-    @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
-    def get(self, args: dict[str, Any], initiative_id: Any) -> Any:
-        """One initiative with every milestone: planned vs current due date, slip, RAG."""
-        return cached(lambda q, as_of: q.initiative(str(initiative_id), as_of), args)
-
-
-@blp.route("/agencies/<string:agency>/scorecard")
-class AgencyScorecard(MethodView):
-    @blp.arguments(AsOfArgs, location="query", unknown=RAISE)
-    @blp.response(200, ScorecardSchema)
-    @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
-    def get(self, args: dict[str, Any], agency: str) -> Any:
-        """On-time rate, overdue count, verified vs reported, for one owner agency."""
-        return cached(lambda q, as_of: q.scorecard(agency, as_of), args)
+_dashboard(
+    "/dashboard",
+    OverviewSchema,
+    "Every programme: RAG, counts by status, % complete, overdue and due-soon lists",
+    lambda q, as_of: q.overview(as_of),
+)
+_dashboard(
+    "/programmes/<uuid:programme_id>/dashboard",
+    ProgrammeDashboardSchema,
+    "One programme, with a summary per initiative",
+    lambda q, as_of, programme_id: q.programme(str(programme_id), as_of),
+)
+_dashboard(
+    "/initiatives/<uuid:initiative_id>/dashboard",
+    InitiativeDashboardSchema,
+    "One initiative with every milestone: planned vs current due date, slip, RAG",
+    lambda q, as_of, initiative_id: q.initiative(str(initiative_id), as_of),
+)
+_dashboard(
+    "/agencies/<string:agency>/scorecard",
+    ScorecardSchema,
+    "On-time rate, overdue count, verified vs reported, for one owner agency",
+    lambda q, as_of, agency: q.scorecard(agency, as_of),
+)
