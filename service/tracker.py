@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
 from typing import Any, Generic, TypeVar
 
 from service import policy
@@ -187,7 +188,10 @@ class Tracker:
         )
         if result.replay:
             return self._replayed(kind, result.replay)
-        return Outcome(self.load(kind, new_id), result.events)
+        state = FOLDS[kind](list(decided))
+        return Outcome(
+            Loaded(result.events[0].stream, state, result.version, result.events), result.events
+        )
 
     # --- commands on milestones ----------------------------------------------------
 
@@ -229,7 +233,10 @@ class Tracker:
                 continue  # someone else wrote first: decide again on the new state
             if result.replay:
                 return self._replayed("milestone", result.replay)
-            return Outcome(self.load("milestone", milestone_id), result.events)
+            # The new state is the loaded one moved on by the events just appended.
+            state = reduce(ms.evolve, decided, loaded.state)
+            after = Loaded(loaded.stream, state, result.version, loaded.events + result.events)
+            return Outcome(after, result.events)
         raise VersionConflict(stream_name("milestone", milestone_id), -1, -1)
 
     # --- idempotent replays --------------------------------------------------------

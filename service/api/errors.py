@@ -8,6 +8,7 @@ from typing import Any
 import flask_smorest
 import redis
 from flask import Flask, Response, g, json, request
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from schemas.common import ProblemSchema
@@ -77,6 +78,9 @@ class ProblemApi(flask_smorest.Api):
             )
         detail = data.get("message") or (error.description if status != 500 else None)
         headers = dict(data.get("headers") or {})
+        if isinstance(error, RateLimitExceeded):
+            # The whole window: waiting that long is always enough.
+            headers["Retry-After"] = str(error.limit.limit.get_expiry())
         if status == 405 and error.get_response().headers.get("Allow"):
             headers["Allow"] = error.get_response().headers["Allow"]
         return problem(status, error.name, detail, headers=headers)

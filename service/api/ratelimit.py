@@ -27,7 +27,9 @@ def install(app: Flask, config: Config) -> Limiter:
         default_limits=[config.rate_limit],
         storage_uri=config.redis_url,
         key_prefix=f"{config.key_prefix}:ratelimit",
-        headers_enabled=True,
+        # X-RateLimit-* headers cost two more Redis round trips on every request; only a
+        # refused request gets Retry-After (see errors.ProblemApi).
+        headers_enabled=False,
         # A Redis outage is reported by the request itself (503), not by the limiter.
         swallow_errors=True,
     )
