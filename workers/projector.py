@@ -63,6 +63,11 @@ def fold_batch(
                     pipe.unwatch()
                     return 0
                 touched = _touched(pipe, layout, families, events)
+                if pipe.mget(checkpoint_keys) != raw:
+                    # Another commit landed between reading the checkpoints and the
+                    # records: they would not match each other. (Every commit moves the
+                    # checkpoints, so unchanged ones mean the records are theirs.)
+                    raise redis.WatchError
                 changes = project_batch(events, touched, checkpoints)
                 if before_commit:
                     before_commit(events)
@@ -83,6 +88,7 @@ def fold_batch(
                 return len(events)
             except redis.WatchError:
                 BATCH_CONFLICTS.inc()
+                pipe.reset()
                 continue  # another worker committed first: redo on its result
 
 

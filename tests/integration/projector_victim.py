@@ -29,6 +29,9 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=0.0)
     parser.add_argument("--lease-ms", type=int, default=300)
     parser.add_argument("--marker", type=Path)
+    parser.add_argument("--ready", type=Path, help="create this file when started")
+    parser.add_argument("--go", type=Path, help="start projecting once this file exists")
+    parser.add_argument("--stop", type=Path, help="keep projecting until this file exists")
     args = parser.parse_args()
     services = bootstrap(Config(redis_url=args.redis_url, key_prefix=args.prefix))
 
@@ -40,7 +43,11 @@ def main() -> None:
     projector = Projector(
         services, batch_size=args.batch, lease_ttl_ms=args.lease_ms, before_commit=in_flight
     )
-    while projector_status(services)["lag"] > 0:
+    if args.ready:
+        args.ready.touch()
+    while args.go and not args.go.exists():
+        time.sleep(0.01)
+    while projector_status(services)["lag"] > 0 or (args.stop and not args.stop.exists()):
         projector.catch_up(wait_seconds=30)
     print(int(REGISTRY.get_sample_value("reform_tracker_projector_conflicts_total") or 0))
 

@@ -4,6 +4,8 @@ batch, and the read models still equal a full rebuild with no event applied twic
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from service.bootstrap import Services
 from tests.integration.projection_support import (
     Scenario,
@@ -12,20 +14,37 @@ from tests.integration.projection_support import (
     random_history,
     reference,
 )
-from tests.integration.test_projector_crash import start_victim
+from tests.integration.test_projector_crash import start_victim, wait_for
 from workers.projector import Projector
 
 
-def test_two_workers_racing_equal_a_full_rebuild(services: Services) -> None:
+def test_two_workers_racing_equal_a_full_rebuild(services: Services, tmp_path: Path) -> None:
     scenario = Scenario(services, services.clock.today())
     random_history(scenario, 200, seed=3)
     # A 20 ms lease and a 50 ms pause before each commit: the lease lapses in every batch,
     # so the other worker takes it and both work on the same batch.
     racers = [
-        start_victim(services, "--batch", "9", "--pause", "0.05", "--lease-ms", "20")
-        for _ in range(2)
+        start_victim(
+            services,
+            "--batch",
+            "9",
+            "--pause",
+            "0.05",
+            "--lease-ms",
+            "20",
+            "--ready",
+            str(tmp_path / f"ready-{n}"),
+            "--go",
+            str(tmp_path / "go"),
+            "--stop",
+            str(tmp_path / "stop"),
+        )
+        for n in range(2)
     ]
+    wait_for(lambda: all((tmp_path / f"ready-{n}").exists() for n in range(2)))
+    (tmp_path / "go").touch()  # both start on the same backlog
     random_history(scenario, 300, seed=4)  # appends while they race
+    (tmp_path / "stop").touch()  # they stop once caught up
     conflicts = 0
     for racer in racers:
         out, _ = racer.communicate(timeout=120)
