@@ -73,10 +73,11 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     app.register_blueprint(dashboard_pages.blp)
     _document_schema_rules(api)
     register_error_handlers(app)
-    if config.rate_limit:
-        ratelimit.install(app, config)
+    # Request ids and content-type checks come first, so even a 429 carries its request id.
     app.before_request(_before)
     app.after_request(_after)
+    if config.rate_limit:
+        ratelimit.install(app, config)
     return app
 
 

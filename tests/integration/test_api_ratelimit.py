@@ -15,6 +15,7 @@ def test_token_over_its_budget_gets_429(services, tokens) -> None:
     refused = client.get("/programmes", headers=viewer)
     assert refused.content_type == "application/problem+json"
     assert int(refused.headers["Retry-After"]) > 0
+    assert refused.json["request_id"] == refused.headers["X-Request-ID"] != ""
     # Budgets are per token: another token is unaffected, and health checks are never limited.
     assert client.get("/programmes", headers=bearer(tokens["overseer"])).status_code == 200
     assert all(client.get("/healthz").status_code == 200 for _ in range(8))
