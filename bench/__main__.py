@@ -1,4 +1,4 @@
-"""python -m bench [--quick] [--json out.json]; `reform-tracker bench` calls main() too."""
+"""python -m bench [--quick] [--json out.json], run from the repository root."""
 
 from __future__ import annotations
 
