@@ -93,7 +93,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def refused(error: DomainError) -> Response:
-        extra = {"errors": {error.field: [error.message]}} if error.field else {}
+        extra: dict[str, Any] = {"errors": {error.field: [error.message]}} if error.field else {}
         status = 422 if error.field else 409
         title = "Invalid input" if error.field else "Command refused"
         return problem(status, title, error.message, error.code.replace("_", "-"), **extra)

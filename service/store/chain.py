@@ -154,12 +154,18 @@ class ChainWalker:
             return False
         expected_position = self.position + 1
         if event.position != expected_position:
-            return self._fail(expected_position, event.stream, f"expected position "
-                              f"{expected_position}, found {event.position}")
+            return self._fail(
+                expected_position,
+                event.stream,
+                f"expected position {expected_position}, found {event.position}",
+            )
         version, previous = self.stream_heads.get(event.stream, (0, GENESIS))
         if event.version != version + 1:
-            return self._fail(event.position, event.stream, f"expected version {version + 1} "
-                              f"of stream, found {event.version}")
+            return self._fail(
+                event.position,
+                event.stream,
+                f"expected version {version + 1} of stream, found {event.version}",
+            )
         if event_hash(previous, event.body()) != event.hash:
             return self._fail(event.position, event.stream, "event hash does not match content")
         if chain_hash(self.global_hash, event.hash) != event.global_hash:

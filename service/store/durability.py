@@ -15,6 +15,10 @@ class UnsafeRedis(Exception):
     pass
 
 
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def durability_problems(client: redis.Redis) -> list[str]:
     """What about this server's configuration could lose an acknowledged event."""
     problems = []
@@ -24,9 +28,9 @@ def durability_problems(client: redis.Redis) -> list[str]:
         except redis.ResponseError as error:
             problems.append(f"cannot read {name} ({error}); it must be {wanted}")
             continue
-        actual = reply.get(name) if name in reply else reply.get(name.encode())
-        if isinstance(actual, bytes):
-            actual = actual.decode()
+        # Clients may or may not decode replies: normalise the keys and values to text.
+        decoded = {_text(key): _text(value) for key, value in dict(reply).items()}
+        actual = decoded.get(name)
         if actual != wanted:
             problems.append(f"{name} is {actual!r}, must be {wanted!r}")
     return problems

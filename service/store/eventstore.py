@@ -135,18 +135,27 @@ class EventStore:
                 raise VersionConflict(stream, expected_version, version)
             position, global_prev = _parse_head(_text(raw_global))
             records = self._record(
-                stream, events, version, stream_prev, position, global_prev,
-                actor, correlation_id, causation_id,
+                stream,
+                events,
+                version,
+                stream_prev,
+                position,
+                global_prev,
+                actor,
+                correlation_id,
+                causation_id,
             )
             last = records[-1]
             idem_value = ""
             if idempotency:
-                idem_value = json.dumps({
-                    "fingerprint": idempotency.fingerprint,
-                    "stream": stream,
-                    "first_version": records[0].version,
-                    "last_version": last.version,
-                })
+                idem_value = json.dumps(
+                    {
+                        "fingerprint": idempotency.fingerprint,
+                        "stream": stream,
+                        "first_version": records[0].version,
+                        "last_version": last.version,
+                    }
+                )
             reply = self._append(
                 keys=[keys.stream(stream), keys.log, keys.heads, idem_key, children_key],
                 args=[
@@ -166,8 +175,11 @@ class EventStore:
             )
             outcome = _text(reply[0])
             if outcome == "ok":
-                self._remember(stream, _encode_head(last.version, last.hash),
-                               _encode_head(last.position, last.global_hash))
+                self._remember(
+                    stream,
+                    _encode_head(last.version, last.hash),
+                    _encode_head(last.position, last.global_hash),
+                )
                 return AppendResult(events=records)
             if outcome == "dup":
                 assert idempotency is not None
@@ -238,8 +250,9 @@ class EventStore:
         It must extend both chains where they end now; anything else is refused.
         """
         keys = self.keys
-        raw_stream, raw_global = (_text(v) for v in self.redis.hmget(
-            keys.heads, [record.stream, GLOBAL_HEAD]))
+        raw_stream, raw_global = (
+            _text(v) for v in self.redis.hmget(keys.heads, [record.stream, GLOBAL_HEAD])
+        )
         version, stream_prev = _parse_head(raw_stream)
         position, global_prev = _parse_head(raw_global)
         if (record.version, record.position) != (version + 1, position + 1) or (
@@ -248,14 +261,26 @@ class EventStore:
         ):
             raise ValueError(f"event at position {record.position} does not extend the log")
         reply = self._append(
-            keys=[keys.stream(record.stream), keys.log, keys.heads, keys.log,
-                  keys.children(parent) if parent is not None else keys.log],
+            keys=[
+                keys.stream(record.stream),
+                keys.log,
+                keys.heads,
+                keys.log,
+                keys.children(parent) if parent is not None else keys.log,
+            ],
             args=[
-                record.stream, raw_stream or "", raw_global or "",
+                record.stream,
+                raw_stream or "",
+                raw_global or "",
                 _encode_head(record.version, record.hash),
                 _encode_head(record.position, record.global_hash),
-                "", self.idempotency_ttl, record.stream if parent is not None else "",
-                record.version, record.position, 1, record.to_json(),
+                "",
+                self.idempotency_ttl,
+                record.stream if parent is not None else "",
+                record.version,
+                record.position,
+                1,
+                record.to_json(),
             ],
         )
         if _text(reply[0]) != "ok":
@@ -279,16 +304,14 @@ class EventStore:
         entries = self.redis.xrange(
             self.keys.stream(stream), min=f"({after_version}-0", max="+", count=limit
         )
-        events = [_decode(entry) for entry in entries]
+        events = [_decode(entry) for entry in entries or []]
         if events and limit is None:  # read to the end: the last event is the head
             self._remember(stream, _encode_head(events[-1].version, events[-1].hash))
         return events
 
     def read_log(self, after_position: int = 0, limit: int = 100) -> list[RecordedEvent]:
-        entries = self.redis.xrange(
-            self.keys.log, min=f"({after_position}-0", max="+", count=limit
-        )
-        return [_decode(entry) for entry in entries]
+        entries = self.redis.xrange(self.keys.log, min=f"({after_position}-0", max="+", count=limit)
+        return [_decode(entry) for entry in entries or []]
 
     def iter_log(self, after_position: int = 0, batch: int = 1000) -> Iterator[RecordedEvent]:
         return self._iter(self.keys.log, after_position, batch)
@@ -335,21 +358,29 @@ class EventStore:
         return walker.report()
 
     def _verify_heads(self, walker: ChainWalker) -> None:
-        heads = {(_text(k) or ""): (_text(v) or "") for k, v in self.redis.hgetall(
-            self.keys.heads).items()}
+        heads = {
+            (_text(k) or ""): (_text(v) or "")
+            for k, v in self.redis.hgetall(self.keys.heads).items()
+        }
         position, digest = _parse_head(heads.pop(GLOBAL_HEAD, ""))
         if position != walker.position or (position and digest != walker.global_hash):
-            walker.fail(walker.position + 1, None,
-                        f"global head says position {position} but the log ends at "
-                        f"{walker.position}: events are missing")
+            walker.fail(
+                walker.position + 1,
+                None,
+                f"global head says position {position} but the log ends at "
+                f"{walker.position}: events are missing",
+            )
             return
         for stream in sorted(set(walker.stream_heads) - set(heads)):
             walker.fail(walker.position + 1, stream, "stream has events but no head")
             return
         for stream, raw in sorted(heads.items()):
             if _parse_head(raw) != walker.stream_heads.get(stream, (0, GENESIS)):
-                walker.fail(walker.position + 1, stream,
-                            "stream head does not match the last event of the stream")
+                walker.fail(
+                    walker.position + 1,
+                    stream,
+                    "stream head does not match the last event of the stream",
+                )
                 return
 
     def _verify_streams(self, walker: ChainWalker, batch: int) -> None:
@@ -389,9 +420,7 @@ def _decode(entry: Any) -> RecordedEvent:
 def _replay(idempotency: Idempotency, raw: str) -> Replay:
     stored = json.loads(raw)
     if stored["fingerprint"] != idempotency.fingerprint:
-        raise IdempotencyMismatch(
-            "this Idempotency-Key was already used with a different request"
-        )
+        raise IdempotencyMismatch("this Idempotency-Key was already used with a different request")
     return Replay(
         stream=stored["stream"],
         first_version=stored["first_version"],
