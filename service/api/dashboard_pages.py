@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
+from service.api.alerts import feed as alert_feed
+from service.api.alerts import shown
 from service.api.auth import PUBLIC, services
 from service.dashboard_queries import DashboardQueries
 from service.domain.dashboards import milestone_row
@@ -60,7 +62,21 @@ def _as_of() -> date | None:
         )
 
 
-def _render(template: str, compute: Callable[[DashboardQueries, date | None], Any]) -> Any:
+def open_alerts(**scope: str) -> list[dict[str, Any]]:
+    """Alerts not yet resolved for the record in ``scope`` (e.g. programme_id=...)."""
+    today = services().clock.today()
+    return [
+        shown(alert, today)
+        for alert in alert_feed().active()
+        if alert["state"] != "resolved" and all(alert.get(k) == v for k, v in scope.items())
+    ]
+
+
+def _render(
+    template: str,
+    compute: Callable[[DashboardQueries, date | None], Any],
+    **alert_scope: str,
+) -> Any:
     queries = DashboardQueries(services())
     as_of = _as_of()
     try:
@@ -68,7 +84,9 @@ def _render(template: str, compute: Callable[[DashboardQueries, date | None], An
     except DomainError as error:
         status = 404 if error.code == "not_found" else 422
         return render_template("error.html", message=error.message), status
-    return render_template(template, data=found, as_of=as_of, viewer=viewer())
+    # Alerts are shown for now only: an as-of page shows the record as it was.
+    alerts = open_alerts(**alert_scope) if alert_scope and as_of is None else []
+    return render_template(template, data=found, as_of=as_of, viewer=viewer(), alerts=alerts)
 
 
 @blp.get("/")
@@ -80,13 +98,21 @@ def overview() -> Any:
 @blp.get("/programmes/<uuid:programme_id>")
 @signed_in
 def programme(programme_id: Any) -> Any:
-    return _render("programme.html", lambda q, as_of: q.programme(str(programme_id), as_of))
+    return _render(
+        "programme.html",
+        lambda q, as_of: q.programme(str(programme_id), as_of),
+        programme_id=str(programme_id),
+    )
 
 
 @blp.get("/initiatives/<uuid:initiative_id>")
 @signed_in
 def initiative(initiative_id: Any) -> Any:
-    return _render("initiative.html", lambda q, as_of: q.initiative(str(initiative_id), as_of))
+    return _render(
+        "initiative.html",
+        lambda q, as_of: q.initiative(str(initiative_id), as_of),
+        initiative_id=str(initiative_id),
+    )
 
 
 @blp.get("/agencies/<string:agency>")
@@ -111,6 +137,7 @@ def milestone(milestone_id: Any) -> Any:
         events=events,
         title=events[0].payload.get("title", ""),
         viewer=viewer(),
+        alerts=open_alerts(milestone_id=str(milestone_id)),
     )
 
 
