@@ -8,6 +8,7 @@ to let a test kill the sender mid-delivery.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -31,6 +32,7 @@ class Receiver:
         self.received: list[Received] = []
         self.arrived = threading.Condition()
         self.hold: threading.Event | None = None  # set -> requests wait for release()
+        self.delay = 0.0  # seconds each answer takes, to widen the window for a kill
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(
@@ -87,6 +89,7 @@ class Receiver:
                 status = receiver._record({k.lower(): v for k, v in self.headers.items()}, body)
                 if receiver.hold:
                     receiver.hold.wait(60)
+                time.sleep(receiver.delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
