@@ -47,3 +47,25 @@ def test_refuses_to_start_on_a_lossy_redis(tmp_path, clock) -> None:
         assert app.test_client().get("/readyz").json["problems"]
     finally:
         server.stop()
+
+
+def test_redis_restarting_under_a_running_api(tmp_path, clock) -> None:
+    server = RedisServer(tmp_path / "redis").start()
+    services = bootstrap(Config(redis_url=server.url, log_level="WARNING"), clock=clock)
+    client = create_app(services=services).test_client()
+    token = services.tokens.create("overseer", None)[0]
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"title": "Army reform 2026", "lead_agency": "PGO"}
+    try:
+        assert client.post("/programmes", json=body, headers=headers).status_code == 201
+        server.kill()
+        refused = client.post("/programmes", json=body, headers=headers)
+        assert refused.status_code == 503 and refused.headers["Retry-After"]
+        assert client.get("/readyz").status_code == 503
+        server = RedisServer(server.data_dir, server.port).start()
+        assert client.get("/readyz").status_code == 200
+        assert client.post("/programmes", json=body, headers=headers).status_code == 201
+        # The refused request left nothing behind; the acknowledged ones survived.
+        assert services.store.head_position() == 2 and services.store.verify().ok
+    finally:
+        server.stop()
