@@ -40,4 +40,8 @@ def run(args: argparse.Namespace) -> int:
         f"Events in the log: {services.store.head_position()}. "
         "Check them with: reform-tracker verify"
     )
+    print(
+        "Dashboards: /dashboard and /ui/. Overdue alerts reach /alerts with the "
+        "scheduler's next scan (every 5 minutes while `reform-tracker up` runs)."
+    )
     return 0
