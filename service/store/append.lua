@@ -1,5 +1,6 @@
 -- Append events to one aggregate stream and the global log, atomically.
--- KEYS: 1 stream, 2 global log, 3 heads hash, 4 idempotency record, 5 children list
+-- KEYS: 1 stream, 2 global log, 3 heads hash, 4 idempotency record, 5 children list,
+--       6 (optional) the group committer's lease: while it is held, appends queue for it
 -- ARGV: 1 stream name, 2 expected stream head, 3 expected global head,
 --       4 new stream head, 5 new global head, 6 idempotency record ('' = none),
 --       7 idempotency ttl seconds, 8 child to register ('' = none),
@@ -13,6 +14,9 @@ if ARGV[6] ~= '' then
 end
 local stream_head = redis.call('HGET', KEYS[3], ARGV[1]) or ''
 local global_head = redis.call('HGET', KEYS[3], '$global') or ''
+if KEYS[6] and redis.call('EXISTS', KEYS[6]) == 1 then
+  return {'moved', stream_head, global_head}
+end
 if stream_head ~= ARGV[2] then
   return {'conflict', stream_head, global_head}
 end

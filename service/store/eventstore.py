@@ -27,6 +27,7 @@ from service.store.chain import (
     chain_hash,
     event_hash,
 )
+from service.store.group_commit import GroupCommit
 from service.store.keys import GLOBAL_HEAD, Keys
 
 APPEND_SCRIPT = resources.files("service.store").joinpath("append.lua").read_text()
@@ -90,6 +91,7 @@ class EventStore:
         clock: Clock,
         keys: Keys | None = None,
         idempotency_ttl: int = 7 * 24 * 3600,
+        group_commit: bool = True,
     ) -> None:
         self.redis = client
         self.clock = clock
@@ -99,6 +101,7 @@ class EventStore:
         # The last head this store saw per stream (and GLOBAL_HEAD). Only a guess: the
         # script compares both heads and answers a wrong guess with the real ones.
         self._heads: dict[str, str] = {}
+        self.group_commit = GroupCommit(self) if group_commit else None
 
     # --- writing -------------------------------------------------------------------
 
@@ -124,6 +127,17 @@ class EventStore:
         keys = self.keys
         idem_key = keys.idempotency(idempotency.scope, idempotency.key) if idempotency else keys.log
         children_key = keys.children(parent) if parent is not None else keys.log
+        if self.group_commit and self.group_commit.contended():
+            return self.group_commit.append(
+                stream,
+                events,
+                expected_version=expected_version,
+                actor=actor,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+                idempotency=idempotency,
+                parent=parent,
+            )
         guess = self._guess_heads(stream, expected_version)
         raw_stream, raw_global = guess or self.redis.hmget(keys.heads, [stream, GLOBAL_HEAD])
         for _ in range(MAX_ATTEMPTS):
@@ -157,7 +171,14 @@ class EventStore:
                     }
                 )
             reply = self._append(
-                keys=[keys.stream(stream), keys.log, keys.heads, idem_key, children_key],
+                keys=[
+                    keys.stream(stream),
+                    keys.log,
+                    keys.heads,
+                    idem_key,
+                    children_key,
+                    *([keys.committer] if self.group_commit else []),
+                ],
                 args=[
                     stream,
                     _text(raw_stream) or "",
@@ -186,6 +207,19 @@ class EventStore:
                 return AppendResult(replay=_replay(idempotency, _text(reply[1]) or ""))
             raw_stream, raw_global = _text(reply[1]), _text(reply[2])
             self._remember(stream, raw_stream or "", raw_global or "")
+            if outcome == "moved" and self.group_commit is not None:
+                # Another append won the global head: queue for a shared commit instead
+                # of racing again (see group_commit.py).
+                return self.group_commit.append(
+                    stream,
+                    events,
+                    expected_version=expected_version,
+                    actor=actor,
+                    correlation_id=correlation_id,
+                    causation_id=causation_id,
+                    idempotency=idempotency,
+                    parent=parent,
+                )
         raise RuntimeError("append did not win the global head after many attempts")
 
     def _guess_heads(self, stream: str, expected_version: int | None) -> tuple[str, str] | None:

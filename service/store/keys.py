@@ -49,6 +49,19 @@ class Keys:
     def idempotency(self, scope: str, key: str) -> str:
         return f"{self._log_tag}:idem:{scope}:{key}"
 
+    @property
+    def pending_appends(self) -> str:
+        """List of appends waiting for the group committer (see group_commit.py)."""
+        return f"{self._log_tag}:pending"
+
+    @property
+    def committer(self) -> str:
+        """Lease of the client that currently commits everyone's pending appends."""
+        return f"{self._log_tag}:committer"
+
+    def append_reply(self, request_id: str) -> str:
+        return f"{self._log_tag}:reply:{request_id}"
+
     # --- read models ---
     def read_model(self, name: str) -> str:
         return f"{self._rm_tag}:{name}"
