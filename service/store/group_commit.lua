@@ -49,5 +49,7 @@ if redis.call('GET', KEYS[4]) == ARGV[2] then
     return {'ok', 'released'}
   end
   redis.call('PEXPIRE', KEYS[4], plan.lease_ms)
+  return {'ok', 'more'}
 end
-return {'ok', 'more'}
+-- The lease ran out and another client commits now: leave the queue to it.
+return {'ok', 'lost'}

@@ -163,7 +163,7 @@ class GroupCommit:
             if outcome[0] != "ok":
                 continue  # someone wrote first: plan again on the new heads
             own = answers.get(own_id, own)
-            if outcome[1] == "released":
+            if outcome[1] != "more":  # the queue is empty, or someone else took over
                 return own
 
     def _release(self, token: str) -> None:

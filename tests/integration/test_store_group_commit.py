@@ -129,3 +129,32 @@ def test_children_are_registered_once(redis_url, clock, group_commit: bool) -> N
         parent="",
     )
     assert store.children("") == ["programme-1"]
+
+
+def test_an_unanswered_append_times_out_and_a_keyed_retry_gets_the_result(
+    client, tokens, services, monkeypatch
+) -> None:
+    """No committer for too long: 503 (the outcome is unknown); the queued request is still
+    committed later, and a retry with the same Idempotency-Key returns that result."""
+    from service.store import group_commit
+    from tests.conftest import bearer
+    from tests.integration.api_helpers import post, seed
+
+    s = seed(client, tokens)
+    monkeypatch.setattr(group_commit, "DEADLINE_SECONDS", 0.3)
+    store = services.store
+    assert store.group_commit is not None
+    store.group_commit.contended = lambda: True  # type: ignore[method-assign]
+    store.redis.set(store.keys.committer, "a stuck committer", px=60_000)
+    path = f"/milestones/{s.milestone_id}/comment"
+    headers = {"Idempotency-Key": "timeout-1"}
+    refused = post(client, tokens["reporter_a"], path, {"text": "late"}, **headers)
+    assert refused.status_code == 503 and refused.json["code"] == "append-timeout"
+    assert refused.headers["Retry-After"]
+
+    store.redis.delete(store.keys.committer)
+    retried = post(client, tokens["reporter_a"], path, {"text": "late"}, **headers)
+    assert retried.status_code == 200, retried.json
+    comments = [e for e in store.iter_log() if e.type == "CommentAdded"]
+    assert len(comments) == 1 and retried.json["events"][0]["id"] == comments[0].id
+    assert client.get("/verify", headers=bearer(tokens["viewer"])).json["ok"]
