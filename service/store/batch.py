@@ -58,24 +58,7 @@ def append_each(
         )
         last = records[-1]
         new_global = _encode_head(last.position, last.global_hash)
-        store._append(
-            keys=[keys.stream(stream), keys.log, keys.heads, keys.log, keys.log],
-            args=[
-                stream,
-                _text(raw) or "",
-                expected_global,
-                _encode_head(last.version, last.hash),
-                new_global,
-                "",
-                store.idempotency_ttl,
-                "",
-                version + 1,
-                position + 1,
-                len(records),
-                *[record.to_json() for record in records],
-            ],
-            client=pipe,
-        )
+        store.call_append_script(records, _text(raw), expected_global, client=pipe)
         planned.append(records)
         position, global_prev, expected_global = last.position, last.global_hash, new_global
     replies = iter(pipe.execute())

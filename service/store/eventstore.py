@@ -7,10 +7,9 @@ Nothing in this module deletes, trims or rewrites a stream.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -18,6 +17,17 @@ import redis
 
 from service.clock import Clock, isoformat
 from service.domain.events import DomainEvent
+from service.store.appends import (
+    AppendResult,
+    Idempotency,
+    IdempotencyMismatch,
+    Replay,
+    VersionConflict,
+    _encode_head,
+    _parse_head,
+    _replay,
+    idempotency_record,
+)
 from service.store.chain import (
     GENESIS,
     Actor,
@@ -30,58 +40,20 @@ from service.store.chain import (
 from service.store.group_commit import GroupCommit
 from service.store.keys import GLOBAL_HEAD, Keys
 
+# The append outcomes and errors are part of the store's interface; they live in appends.py
+# so that group_commit.py can share them.
+__all__ = [
+    "AppendResult",
+    "EventStore",
+    "Idempotency",
+    "IdempotencyMismatch",
+    "Replay",
+    "VersionConflict",
+]
+
 APPEND_SCRIPT = resources.files("service.store").joinpath("append.lua").read_text()
 MAX_ATTEMPTS = 10_000
 HEADS_REMEMBERED = 10_000
-
-
-class VersionConflict(Exception):
-    def __init__(self, stream: str, expected: int, actual: int) -> None:
-        super().__init__(f"stream {stream} is at version {actual}, expected {expected}")
-        self.stream = stream
-        self.expected = expected
-        self.actual = actual
-
-
-class IdempotencyMismatch(Exception):
-    """The Idempotency-Key was already used for a different request."""
-
-
-@dataclass(frozen=True)
-class Idempotency:
-    scope: str
-    key: str
-    fingerprint: str
-
-
-@dataclass(frozen=True)
-class Replay:
-    """What an earlier request with the same Idempotency-Key appended."""
-
-    stream: str
-    first_version: int
-    last_version: int
-
-
-@dataclass
-class AppendResult:
-    events: list[RecordedEvent] = field(default_factory=list)
-    replay: Replay | None = None
-
-    @property
-    def version(self) -> int:
-        return self.events[-1].version if self.events else 0
-
-
-def _parse_head(raw: str | None) -> tuple[int, str]:
-    if not raw:
-        return 0, GENESIS
-    number, digest = raw.split(":", 1)
-    return int(number), digest
-
-
-def _encode_head(number: int, digest: str) -> str:
-    return f"{number}:{digest}"
 
 
 class EventStore:
@@ -124,11 +96,9 @@ class EventStore:
         """
         if not events:
             raise ValueError("nothing to append")
-        keys = self.keys
-        idem_key = keys.idempotency(idempotency.scope, idempotency.key) if idempotency else keys.log
-        children_key = keys.children(parent) if parent is not None else keys.log
-        if self.group_commit and self.group_commit.contended():
-            return self.group_commit.append(
+        queue = (
+            partial(
+                self.group_commit.append,
                 stream,
                 events,
                 expected_version=expected_version,
@@ -138,8 +108,13 @@ class EventStore:
                 idempotency=idempotency,
                 parent=parent,
             )
+            if self.group_commit
+            else None
+        )
+        if queue and self.group_commit and self.group_commit.contended():
+            return queue()
         guess = self._guess_heads(stream, expected_version)
-        raw_stream, raw_global = guess or self.redis.hmget(keys.heads, [stream, GLOBAL_HEAD])
+        raw_stream, raw_global = guess or self.redis.hmget(self.keys.heads, [stream, GLOBAL_HEAD])
         for _ in range(MAX_ATTEMPTS):
             version, stream_prev = _parse_head(_text(raw_stream))
             if expected_version is not None and version != expected_version:
@@ -159,43 +134,16 @@ class EventStore:
                 correlation_id,
                 causation_id,
             )
-            last = records[-1]
-            idem_value = ""
-            if idempotency:
-                idem_value = json.dumps(
-                    {
-                        "fingerprint": idempotency.fingerprint,
-                        "stream": stream,
-                        "first_version": records[0].version,
-                        "last_version": last.version,
-                    }
-                )
-            reply = self._append(
-                keys=[
-                    keys.stream(stream),
-                    keys.log,
-                    keys.heads,
-                    idem_key,
-                    children_key,
-                    *([keys.committer] if self.group_commit else []),
-                ],
-                args=[
-                    stream,
-                    _text(raw_stream) or "",
-                    _text(raw_global) or "",
-                    _encode_head(last.version, last.hash),
-                    _encode_head(last.position, last.global_hash),
-                    idem_value,
-                    self.idempotency_ttl,
-                    stream if parent is not None else "",
-                    version + 1,
-                    position + 1,
-                    len(records),
-                    *[record.to_json() for record in records],
-                ],
+            reply = self.call_append_script(
+                records,
+                _text(raw_stream),
+                _text(raw_global),
+                idempotency=idempotency,
+                parent=parent,
             )
             outcome = _text(reply[0])
             if outcome == "ok":
+                last = records[-1]
                 self._remember(
                     stream,
                     _encode_head(last.version, last.hash),
@@ -207,19 +155,10 @@ class EventStore:
                 return AppendResult(replay=_replay(idempotency, _text(reply[1]) or ""))
             raw_stream, raw_global = _text(reply[1]), _text(reply[2])
             self._remember(stream, raw_stream or "", raw_global or "")
-            if outcome == "moved" and self.group_commit is not None:
+            if outcome == "moved" and queue:
                 # Another append won the global head: queue for a shared commit instead
                 # of racing again (see group_commit.py).
-                return self.group_commit.append(
-                    stream,
-                    events,
-                    expected_version=expected_version,
-                    actor=actor,
-                    correlation_id=correlation_id,
-                    causation_id=causation_id,
-                    idempotency=idempotency,
-                    parent=parent,
-                )
+                return queue()
         raise RuntimeError("append did not win the global head after many attempts")
 
     def _guess_heads(self, stream: str, expected_version: int | None) -> tuple[str, str] | None:
@@ -283,9 +222,8 @@ class EventStore:
 
         It must extend both chains where they end now; anything else is refused.
         """
-        keys = self.keys
         raw_stream, raw_global = (
-            _text(v) for v in self.redis.hmget(keys.heads, [record.stream, GLOBAL_HEAD])
+            _text(v) for v in self.redis.hmget(self.keys.heads, [record.stream, GLOBAL_HEAD])
         )
         version, stream_prev = _parse_head(raw_stream)
         position, global_prev = _parse_head(raw_global)
@@ -294,31 +232,52 @@ class EventStore:
             or chain_hash(global_prev, record.hash) != record.global_hash
         ):
             raise ValueError(f"event at position {record.position} does not extend the log")
-        reply = self._append(
-            keys=[
-                keys.stream(record.stream),
-                keys.log,
-                keys.heads,
-                keys.log,
-                keys.children(parent) if parent is not None else keys.log,
-            ],
-            args=[
-                record.stream,
-                raw_stream or "",
-                raw_global or "",
-                _encode_head(record.version, record.hash),
-                _encode_head(record.position, record.global_hash),
-                "",
-                self.idempotency_ttl,
-                record.stream if parent is not None else "",
-                record.version,
-                record.position,
-                1,
-                record.to_json(),
-            ],
-        )
+        reply = self.call_append_script([record], raw_stream, raw_global, parent=parent)
         if _text(reply[0]) != "ok":
             raise VersionConflict(record.stream, version, -1)
+
+    def call_append_script(
+        self,
+        records: Sequence[RecordedEvent],
+        raw_stream: str | None,
+        raw_global: str | None,
+        *,
+        idempotency: Idempotency | None = None,
+        parent: str | None = None,
+        client: Any = None,
+    ) -> Any:
+        """Send append.lua for ``records`` (one stream, chained on the given heads).
+
+        While a group committer holds its lease the script refuses ("moved"), so direct
+        appends cannot spoil the committer's plan.
+        """
+        keys, first, last = self.keys, records[0], records[-1]
+        idem_key = keys.idempotency(idempotency.scope, idempotency.key) if idempotency else None
+        return self._append(
+            keys=[
+                keys.stream(first.stream),
+                keys.log,
+                keys.heads,
+                idem_key or keys.log,
+                keys.children(parent) if parent is not None else keys.log,
+                *([keys.committer] if self.group_commit else []),
+            ],
+            args=[
+                first.stream,
+                raw_stream or "",
+                raw_global or "",
+                _encode_head(last.version, last.hash),
+                _encode_head(last.position, last.global_hash),
+                idempotency_record(idempotency, records) if idempotency else "",
+                self.idempotency_ttl,
+                first.stream if parent is not None else "",
+                first.version,
+                first.position,
+                len(records),
+                *[record.to_json() for record in records],
+            ],
+            client=client,
+        )
 
     def idempotent_replay(self, idempotency: Idempotency) -> Replay | None:
         raw = self.redis.get(self.keys.idempotency(idempotency.scope, idempotency.key))
@@ -449,14 +408,3 @@ def _decode(entry: Any) -> RecordedEvent:
     _entry_id, fields = entry
     raw = fields.get(b"e") if b"e" in fields else fields.get("e")
     return RecordedEvent.from_json(raw)
-
-
-def _replay(idempotency: Idempotency, raw: str) -> Replay:
-    stored = json.loads(raw)
-    if stored["fingerprint"] != idempotency.fingerprint:
-        raise IdempotencyMismatch("this Idempotency-Key was already used with a different request")
-    return Replay(
-        stream=stored["stream"],
-        first_version=stored["first_version"],
-        last_version=stored["last_version"],
-    )

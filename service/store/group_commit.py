@@ -22,11 +22,22 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
 
 from service.domain.events import DomainEvent
+from service.store.appends import (
+    AppendResult,
+    Idempotency,
+    IdempotencyMismatch,
+    Replay,
+    VersionConflict,
+    _encode_head,
+    _parse_head,
+    _replay,
+    idempotency_record,
+)
 from service.store.chain import Actor, RecordedEvent
 from service.store.keys import GLOBAL_HEAD
 
 if TYPE_CHECKING:
-    from service.store.eventstore import AppendResult, EventStore, Idempotency
+    from service.store.eventstore import EventStore
 
 SCRIPT = resources.files("service.store").joinpath("group_commit.lua").read_text()
 BATCH = 256
@@ -115,13 +126,6 @@ class GroupCommit:
             leader = bool(self.redis.set(self.keys.committer, token, nx=True, px=LEASE_MS))
 
     def _result(self, reply: dict[str, Any]) -> AppendResult:
-        from service.store.eventstore import (
-            AppendResult,
-            IdempotencyMismatch,
-            Replay,
-            VersionConflict,
-        )
-
         if reply["outcome"] == "conflict":
             raise VersionConflict(reply["stream"], reply["expected"], reply["actual"])
         if reply["outcome"] == "mismatch":
@@ -131,7 +135,9 @@ class GroupCommit:
         records = [RecordedEvent.from_json(raw) for raw in reply["events"]]
         last = records[-1]
         self.store._remember(
-            last.stream, f"{last.version}:{last.hash}", f"{last.position}:{last.global_hash}"
+            last.stream,
+            _encode_head(last.version, last.hash),
+            _encode_head(last.position, last.global_hash),
         )
         return AppendResult(events=records)
 
@@ -173,13 +179,6 @@ class GroupCommit:
     def _plan(
         self, requests: list[dict[str, Any]], own_id: str
     ) -> tuple[_Plan, dict[str, dict[str, Any]]]:
-        from service.store.eventstore import (
-            Idempotency,
-            IdempotencyMismatch,
-            _parse_head,
-            _replay,
-        )
-
         streams = sorted({r["stream"] for r in requests})
         idem_keys = [
             self.keys.idempotency(*r["idempotency"][:2]) for r in requests if r["idempotency"]
@@ -238,17 +237,10 @@ class GroupCommit:
                         [stream_key, record.version, record.position, record.to_json()]
                     )
                 last = records[-1]
-                plan.streams[stream][1] = f"{last.version}:{last.hash}"
+                plan.streams[stream][1] = _encode_head(last.version, last.hash)
                 position, global_prev = last.position, last.global_hash
                 if idem and idem_key:
-                    claimed[idem_key] = json.dumps(
-                        {
-                            "fingerprint": idem.fingerprint,
-                            "stream": stream,
-                            "first_version": records[0].version,
-                            "last_version": last.version,
-                        }
-                    )
+                    claimed[idem_key] = idempotency_record(idem, records)
                     plan.idempotency.append([plan.key(idem_key), claimed[idem_key]])
                 if request["parent"] is not None:
                     plan.children.append([plan.key(self.keys.children(request["parent"])), stream])
@@ -259,7 +251,7 @@ class GroupCommit:
             plan.replies.append(
                 [plan.key(self.keys.append_reply(request["id"])), json.dumps(answer)]
             )
-        plan.global_heads = [start_global, f"{position}:{global_prev}" if position else ""]
+        plan.global_heads = [start_global, _encode_head(position, global_prev) if position else ""]
         return plan, answers
 
 

@@ -1,0 +1,82 @@
+"""Appends as the store's callers see them: outcomes, errors, idempotency records and
+the "<number>:<hash>" spelling of a chain head. Shared by the store and group commit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from service.store.chain import GENESIS, RecordedEvent
+
+
+class VersionConflict(Exception):
+    def __init__(self, stream: str, expected: int, actual: int) -> None:
+        super().__init__(f"stream {stream} is at version {actual}, expected {expected}")
+        self.stream = stream
+        self.expected = expected
+        self.actual = actual
+
+
+class IdempotencyMismatch(Exception):
+    """The Idempotency-Key was already used for a different request."""
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    scope: str
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What an earlier request with the same Idempotency-Key appended."""
+
+    stream: str
+    first_version: int
+    last_version: int
+
+
+@dataclass
+class AppendResult:
+    events: list[RecordedEvent] = field(default_factory=list)
+    replay: Replay | None = None
+
+    @property
+    def version(self) -> int:
+        return self.events[-1].version if self.events else 0
+
+
+def _parse_head(raw: str | None) -> tuple[int, str]:
+    if not raw:
+        return 0, GENESIS
+    number, digest = raw.split(":", 1)
+    return int(number), digest
+
+
+def _encode_head(number: int, digest: str) -> str:
+    return f"{number}:{digest}"
+
+
+def idempotency_record(idempotency: Idempotency, records: Sequence[RecordedEvent]) -> str:
+    """What an Idempotency-Key points at: the versions its request appended."""
+    return json.dumps(
+        {
+            "fingerprint": idempotency.fingerprint,
+            "stream": records[0].stream,
+            "first_version": records[0].version,
+            "last_version": records[-1].version,
+        }
+    )
+
+
+def _replay(idempotency: Idempotency, raw: str) -> Replay:
+    stored = json.loads(raw)
+    if stored["fingerprint"] != idempotency.fingerprint:
+        raise IdempotencyMismatch("this Idempotency-Key was already used with a different request")
+    return Replay(
+        stream=stored["stream"],
+        first_version=stored["first_version"],
+        last_version=stored["last_version"],
+    )
