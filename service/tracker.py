@@ -19,7 +19,7 @@ from service.domain import milestone as ms
 from service.domain import programme as pg
 from service.domain.errors import NotFound
 from service.store.chain import Actor, RecordedEvent
-from service.store.eventstore import EventStore, Idempotency, VersionConflict
+from service.store.eventstore import EventStore, Idempotency, Replay, VersionConflict
 from service.tokens import TokenRecord
 
 State = TypeVar("State")
@@ -65,6 +65,8 @@ MILESTONE_COMMANDS: dict[str, tuple[Decision, str]] = {
     "comment": (ms.comment, policy.MILESTONE_COMMENT),
 }
 
+PARENT_KIND = {"initiative": "programme", "milestone": "initiative"}
+
 FOLDS: dict[str, Callable[[list[ev.DomainEvent]], Any]] = {
     "programme": pg.fold_programme,
     "initiative": pg.fold_initiative,
@@ -95,9 +97,10 @@ class Tracker:
         return Loaded(stream, state, records[-1].version, records)
 
     def children(self, kind: str, parent_id: str | None) -> list[Loaded[Any]]:
-        parent = stream_name(*_parent_of(kind), parent_id) if parent_id else ""
+        """Programmes (no parent), a programme's initiatives, an initiative's milestones."""
+        parent = ""
         if parent_id:
-            self.load(_parent_of(kind)[0], parent_id)  # 404 for an unknown parent
+            parent = self.load(PARENT_KIND[kind], parent_id).stream  # 404 for an unknown one
         return [self.load(kind, child.split("-", 1)[1]) for child in self.store.children(parent)]
 
     # --- creating ------------------------------------------------------------------
@@ -110,6 +113,8 @@ class Tracker:
         **fields: Any,
     ) -> Outcome[pg.Programme]:
         policy.authorize(token, policy.PROGRAMME_CREATE)
+        if replay := self._replay(idempotency):
+            return replay
         new_id = str(uuid.uuid4())
         decided = pg.create_programme(programme_id=new_id, **fields)
         return self._create("programme", new_id, "", decided, token, idempotency, correlation_id)
@@ -123,7 +128,7 @@ class Tracker:
         **fields: Any,
     ) -> Outcome[pg.Initiative]:
         policy.authorize(token, policy.INITIATIVE_LAUNCH)
-        if replay := self._replay("initiative", idempotency):
+        if replay := self._replay(idempotency):
             return replay
         programme = self.load("programme", programme_id)
         new_id = str(uuid.uuid4())
@@ -145,7 +150,7 @@ class Tracker:
         idempotency: Idempotency | None = None,
         correlation_id: str | None = None,
     ) -> Outcome[ms.Milestone]:
-        if replay := self._replay("milestone", idempotency):
+        if replay := self._replay(idempotency):
             return replay
         initiative = self.load("initiative", initiative_id)
         agency = owner_agency or initiative.state.owner_agency
@@ -175,8 +180,6 @@ class Tracker:
         idempotency: Idempotency | None,
         correlation_id: str | None,
     ) -> Outcome[Any]:
-        if replay := self._replay(kind, idempotency):
-            return replay
         result = self.store.append(
             stream_name(kind, new_id),
             decided,
@@ -187,7 +190,7 @@ class Tracker:
             parent=parent,
         )
         if result.replay:
-            return self._replayed(kind, result.replay)
+            return self._replayed(result.replay)
         state = FOLDS[kind](list(decided))
         return Outcome(
             Loaded(result.events[0].stream, state, result.version, result.events), result.events
@@ -207,14 +210,14 @@ class Tracker:
         correlation_id: str | None = None,
     ) -> Outcome[ms.Milestone]:
         decide, permission = MILESTONE_COMMANDS[verb]
-        if replay := self._replay("milestone", idempotency):
+        if replay := self._replay(idempotency):
             return replay
         for _attempt in range(RETRIES):
             loaded = self.load("milestone", milestone_id)
             policy.authorize(token, permission, loaded.state.owner_agency)
             if expected_version is not None and loaded.version != expected_version:
                 # A concurrent twin with the same Idempotency-Key may be what moved it on.
-                if replay := self._replay("milestone", idempotency):
+                if replay := self._replay(idempotency):
                     return replay
                 raise PreconditionFailed(expected_version, loaded.version)
             decided = decide(loaded.state, **args)
@@ -232,7 +235,7 @@ class Tracker:
                     raise
                 continue  # someone else wrote first: decide again on the new state
             if result.replay:
-                return self._replayed("milestone", result.replay)
+                return self._replayed(result.replay)
             # The new state is the loaded one moved on by the events just appended.
             state = reduce(ms.evolve, decided, loaded.state)
             after = Loaded(loaded.stream, state, result.version, loaded.events + result.events)
@@ -241,18 +244,15 @@ class Tracker:
 
     # --- idempotent replays --------------------------------------------------------
 
-    def _replay(self, kind: str, idempotency: Idempotency | None) -> Outcome[Any] | None:
+    def _replay(self, idempotency: Idempotency | None) -> Outcome[Any] | None:
+        """The original outcome, when this Idempotency-Key was already used."""
         if idempotency is None:
             return None
         found = self.store.idempotent_replay(idempotency)
-        return self._replayed(kind, found) if found else None
+        return self._replayed(found) if found else None
 
-    def _replayed(self, kind: str, replay: Any) -> Outcome[Any]:
+    def _replayed(self, replay: Replay) -> Outcome[Any]:
         stream_kind, aggregate_id = replay.stream.split("-", 1)
         loaded = self.load(stream_kind, aggregate_id, up_to_version=replay.last_version)
         appended = [e for e in loaded.events if e.version >= replay.first_version]
         return Outcome(loaded, appended, replayed=True)
-
-
-def _parent_of(kind: str) -> tuple[str]:
-    return {"initiative": ("programme",), "milestone": ("initiative",)}[kind]

@@ -35,12 +35,7 @@ class Programmes(MethodView):
     @blp.response(200, ProgrammeOut(many=True))
     def get(self) -> list[dict[str, Any]]:
         """List programmes, oldest first."""
-        streams.reader()
-        tracker = services().tracker
-        return [
-            represent(tracker.load("programme", name.split("-", 1)[1]))
-            for name in tracker.store.children("")
-        ]
+        return streams.children("programme", None)
 
     @blp.arguments(ProgrammeIn)
     @blp.response(201, ProgrammeOut, headers={"ETag": {"schema": {"type": "string"}}})

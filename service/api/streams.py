@@ -32,6 +32,6 @@ def aggregate_events(kind: str, aggregate_id: str, args: dict[str, int]) -> dict
     return page(events, args["limit"], "version")
 
 
-def children(kind: str, parent_id: str) -> list[dict[str, Any]]:
+def children(kind: str, parent_id: str | None) -> list[dict[str, Any]]:
     reader()
     return [represent(loaded) for loaded in services().tracker.children(kind, parent_id)]
