@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from flask import g, request
@@ -51,14 +52,16 @@ def correlation_id() -> str | None:
     return g.get("request_id")
 
 
-def represent(loaded: Loaded[Any], **derived: Any) -> dict[str, Any]:
-    """An aggregate's folded state plus its version and timestamps."""
+def represent(
+    loaded: Loaded[Any], derive: Callable[[Any], dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """An aggregate's folded state plus its version, timestamps and derived fields."""
     return {
         **dataclasses.asdict(loaded.state),
         "version": loaded.version,
         "created_at": loaded.events[0].recorded_at,
         "updated_at": loaded.events[-1].recorded_at,
-        **derived,
+        **(derive(loaded.state) if derive else {}),
     }
 
 

@@ -12,7 +12,7 @@ from schemas.common import EventPageSchema, LogPageArgs
 from service.api import streams
 from service.api.auth import current_token, services
 from service.api.http import correlation_id, idempotency
-from service.api.milestones import overdue_fields
+from service.api.milestones import overdue
 from service.api.programmes import created
 
 blp = Blueprint(
@@ -45,11 +45,7 @@ class InitiativeMilestones(MethodView):
     @blp.response(200, MilestoneOut(many=True))
     def get(self, initiative_id: Any) -> list[dict[str, Any]]:
         """Milestones of an initiative, in planning order, with derived overdue flags."""
-        today = services().clock.today()
-        return [
-            {**row, **overdue_fields(row, today)}
-            for row in streams.children("milestone", str(initiative_id))
-        ]
+        return streams.children("milestone", str(initiative_id), overdue)
 
     @blp.arguments(MilestoneIn)
     @blp.response(201, MilestoneOut)
@@ -63,6 +59,4 @@ class InitiativeMilestones(MethodView):
             correlation_id=correlation_id(),
             **body,
         )
-        response = created(outcome, f"/milestones/{outcome.loaded.state.milestone_id}")
-        response[0].update(overdue_fields(response[0], services().clock.today()))
-        return response
+        return created(outcome, f"/milestones/{outcome.loaded.state.milestone_id}", overdue)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask.views import MethodView
@@ -20,6 +19,7 @@ from service.api.http import (
     represent,
     versioned,
 )
+from service.domain import milestone as ms
 
 blp = Blueprint(
     "milestones",
@@ -30,14 +30,10 @@ blp = Blueprint(
 )
 
 
-def overdue_fields(row: dict[str, Any], today: date) -> dict[str, Any]:
-    due = (
-        row["due_date"]
-        if isinstance(row["due_date"], date)
-        else date.fromisoformat(row["due_date"])
-    )
-    overdue = row["status"] not in ("verified", "cancelled") and today > due
-    return {"overdue": overdue, "days_overdue": (today - due).days if overdue else 0}
+def overdue(state: ms.Milestone) -> dict[str, Any]:
+    """Overdue is derived from the clock, never stored (the domain decides what it means)."""
+    today = services().clock.today()
+    return {"overdue": state.is_overdue(today), "days_overdue": state.days_overdue(today)}
 
 
 @blp.route("/<uuid:milestone_id>")
@@ -45,9 +41,7 @@ class Milestone(MethodView):
     @blp.response(200, MilestoneOut)
     def get(self, milestone_id: Any) -> tuple[Any, int, dict]:
         """Current state of a milestone (folded from its stream); ETag is its version."""
-        body, status, headers = streams.aggregate("milestone", str(milestone_id))
-        body.update(overdue_fields(body, services().clock.today()))
-        return body, status, headers
+        return streams.aggregate("milestone", str(milestone_id), overdue)
 
 
 @blp.route("/<uuid:milestone_id>/events")
@@ -85,8 +79,7 @@ def _command_view(verb: str) -> type[MethodView]:
             )
             if not outcome.replayed:
                 services().appended()
-            state = represent(outcome.loaded)
-            state.update(overdue_fields(state, services().clock.today()))
+            state = represent(outcome.loaded, overdue)
             result = {"milestone": state, "events": [e.to_dict() for e in outcome.appended]}
             return versioned(result, outcome.loaded.version)
 

@@ -22,8 +22,10 @@ blp = Blueprint(
 )
 
 
-def created(outcome: Any, location: str) -> tuple[Any, int, dict]:
-    body, _status, headers = versioned(represent(outcome.loaded), outcome.loaded.version)
+def created(
+    outcome: Any, location: str, derive: streams.Derive | None = None
+) -> tuple[Any, int, dict]:
+    body, _status, headers = versioned(represent(outcome.loaded, derive), outcome.loaded.version)
     if not outcome.replayed:
         services().appended()
     headers["Location"] = location

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from service.api.auth import reader, services
@@ -17,11 +18,14 @@ def page(events: list[RecordedEvent], limit: int, cursor_of: str) -> dict[str, A
     return {"events": [event.to_dict() for event in events], "next_cursor": cursor}
 
 
-def aggregate(kind: str, aggregate_id: str, **derived: Any) -> tuple[Any, int, dict]:
+# Fields computed from an aggregate's state at read time (e.g. a milestone's overdue flags).
+Derive = Callable[[Any], dict[str, Any]]
+
+
+def aggregate(kind: str, aggregate_id: str, derive: Derive | None = None) -> tuple[Any, int, dict]:
     reader()
     loaded = services().tracker.load(kind, aggregate_id)
-    extra = {name: compute(loaded.state) for name, compute in derived.items()}
-    return versioned(represent(loaded, **extra), loaded.version)
+    return versioned(represent(loaded, derive), loaded.version)
 
 
 def aggregate_events(kind: str, aggregate_id: str, args: dict[str, int]) -> dict[str, Any]:
@@ -32,6 +36,8 @@ def aggregate_events(kind: str, aggregate_id: str, args: dict[str, int]) -> dict
     return page(events, args["limit"], "version")
 
 
-def children(kind: str, parent_id: str | None) -> list[dict[str, Any]]:
+def children(
+    kind: str, parent_id: str | None, derive: Derive | None = None
+) -> list[dict[str, Any]]:
     reader()
-    return [represent(loaded) for loaded in services().tracker.children(kind, parent_id)]
+    return [represent(loaded, derive) for loaded in services().tracker.children(kind, parent_id)]
