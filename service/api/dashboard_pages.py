@@ -67,8 +67,8 @@ def open_alerts(**scope: str) -> list[dict[str, Any]]:
     today = services().clock.today()
     return [
         shown(alert, today)
-        for alert in alert_feed().active()
-        if alert["state"] != "resolved" and all(alert.get(k) == v for k, v in scope.items())
+        for alert in alert_feed().active()  # the feed's active set holds no resolved alert
+        if all(alert.get(k) == v for k, v in scope.items())
     ]
 
 
