@@ -5,8 +5,9 @@
     python -m bench.profile_append --clients 1 --profile   # pyinstrument, one process
 
 Starts its own redis-server (AOF, appendfsync always) like the harness, runs the same
-clients as the Store append section, and prints events/s, script calls per append and
-the redis-server pid (for `strace -c -e trace=fdatasync -p <pid>`).
+clients as the Store append section (with a sealer process alongside), and prints
+events/s, how many events were left unsealed when the clients stopped, and the
+redis-server pid (for `strace -c -e trace=fdatasync -p <pid>`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import redis
-
 from bench.clients import run_clients
-from bench.workloads import event_store_clients
+from bench.workloads import event_store_clients, sealing
 from tests.redis_server import RedisServer
 
 
@@ -53,15 +52,14 @@ def main() -> None:
             if options.profile:
                 profile_one_client(server.url, options.seconds)
                 return
-            admin = redis.Redis.from_url(server.url)
             factory = event_store_clients(server.url, options.events_per_call)
-            result = run_clients(factory, options.clients, options.seconds)
-            calls = admin.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+            with sealing(server.url) as store:
+                result = run_clients(factory, options.clients, options.seconds)
+                lag = store.head_position() - store.sealer.sealed_position()
             print(
                 f"{options.clients} clients: {result.per_second * options.events_per_call:,.0f}"
-                f" events/s, {calls / max(result.operations, 1):.2f} script calls per append"
+                f" events/s, {lag} unsealed when they stopped"
             )
-            admin.close()
         finally:
             server.stop()
 

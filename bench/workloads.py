@@ -6,8 +6,13 @@ clients share is the global log, exactly as API workers do.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from multiprocessing.synchronize import Event
 
 from bench.clients import ClientFactory, Operation
 from service.clock import SystemClock, isoformat
@@ -41,8 +46,8 @@ def sample_record() -> str:
         causation_id=None,
         payload=progress_event(1).to_payload(),
         hash=GENESIS,
-        global_hash=GENESIS,
-    ).to_json()
+        global_hash=None,
+    ).stored()
 
 
 def event_store_clients(redis_url: str, events_per_append: int = 1) -> ClientFactory:
@@ -74,3 +79,25 @@ def raw_xadd_clients(redis_url: str, encoded: str) -> ClientFactory:
         return xadd
 
     return factory
+
+
+@contextmanager
+def sealing(redis_url: str) -> Iterator[EventStore]:
+    """A sealer process chaining the global log while the body runs, as the worker does
+    in production; yields a store to read the sealed head with."""
+    context = mp.get_context("fork")
+    stop = context.Event()
+    process = context.Process(target=_seal_until, args=(redis_url, stop))
+    process.start()
+    try:
+        yield EventStore(connect(redis_url), SystemClock(), BENCH_KEYS)
+    finally:
+        stop.set()
+        process.join(timeout=60)
+
+
+def _seal_until(redis_url: str, stop: Event) -> None:
+    store = EventStore(connect(redis_url), SystemClock(), BENCH_KEYS)
+    while not stop.is_set():
+        if not store.sealer.seal():
+            time.sleep(0.001)

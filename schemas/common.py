@@ -28,7 +28,9 @@ class EventSchema(Schema):
     id = fields.String()
     stream = fields.String()
     version = fields.Integer()
-    position = fields.Integer()
+    position = fields.Integer(
+        metadata={"description": "Place in the global log, given out when the event commits"}
+    )
     type = fields.String()
     schema_version = fields.Integer()
     recorded_at = fields.String()
@@ -37,9 +39,20 @@ class EventSchema(Schema):
     causation_id = fields.String(allow_none=True)
     payload = fields.Dict()
     hash = fields.String(
-        metadata={"description": "SHA-256 chaining to the stream's previous event"}
+        metadata={
+            "description": "SHA-256 of the previous event's hash in this stream and this "
+            "event's canonical JSON (every field but position and the two hashes)"
+        }
     )
-    global_hash = fields.String(metadata={"description": "SHA-256 chaining the global log"})
+    global_hash = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "SHA-256 of the previous global_hash and this event's hash, in "
+            "position order. Null until the worker seals the event into the global chain, "
+            "usually within milliseconds of the append (always null in an append's own "
+            "response)"
+        },
+    )
 
 
 class EventPageSchema(Schema):
@@ -65,8 +78,16 @@ class LogPageArgs(Schema):
 class VerifyReportSchema(Schema):
     ok = fields.Boolean()
     events_checked = fields.Integer()
-    head_position = fields.Integer()
-    head_hash = fields.String()
+    head_position = fields.Integer(metadata={"description": "Last position in the log"})
+    head_hash = fields.String(
+        metadata={"description": "The global chain's hash at sealed_position"}
+    )
+    sealed_position = fields.Integer(
+        metadata={
+            "description": "Last position sealed into the global chain; later events are "
+            "checked against their stream chains only, until the worker seals them"
+        }
+    )
     first_bad_position = fields.Integer(allow_none=True)
     stream = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)

@@ -44,7 +44,7 @@ def follow_alert_events(
             try:
                 pipe.watch(checkpoint_key)
                 after = int(pipe.get(checkpoint_key) or 0)
-                events = store.read_log(after, BATCH)
+                events = store.read_log(after, BATCH, sealed=False)
                 if not events:
                     return total
                 write, count = prepare([e for e in events if e.type in ALERT_EVENTS])

@@ -28,8 +28,14 @@ class BadExport(Exception):
 
 
 def export(store: EventStore, out: TextIO) -> int:
+    """Write the log up to its sealed head, sealing it first, so every exported event
+    carries its global hash (events appended meanwhile are left for the next export)."""
+    store.sealer.seal_all()
+    sealed = store.sealer.sealed_position()
     count = 0
     for event in store.iter_log():
+        if event.position > sealed:
+            break
         out.write(event.to_json() + "\n")
         count += 1
     return count
@@ -61,6 +67,9 @@ def import_log(store: EventStore, events: Iterable[RecordedEvent]) -> int:
     for record in records:
         parent = PARENTS[record.type](record) if record.type in PARENTS else None
         store.restore(record, parent)
+    store.sealer.seal_all()
+    if report.sealed_position and store.verify().head_hash != report.head_hash:
+        raise BadExport("the restored log seals to a different global chain than the export")
     return len(records)
 
 

@@ -90,7 +90,7 @@ class Tracker:
 
     def load(self, kind: str, aggregate_id: str, up_to_version: int | None = None) -> Loaded[Any]:
         stream = stream_name(kind, aggregate_id)
-        records = self.store.read_stream(stream, limit=up_to_version)
+        records = self.store.read_stream(stream, limit=up_to_version, sealed=False)
         state = FOLDS[kind]([ev.from_payload(r.type, r.payload) for r in records])
         if state is None:
             raise NotFound(f"{kind} {aggregate_id}")

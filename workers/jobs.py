@@ -3,7 +3,8 @@
 Appends do not enqueue one job per event. ``request_projection`` sets a short-lived flag
 and enqueues ``project`` only when the flag was not set, so a burst of appends costs one
 job. The job clears the flag before it reads the log: an append after that point enqueues
-a new job, an append before it is seen by this one, so no wake-up is lost.
+a new job, an append before it is seen by this one, so no wake-up is lost. The job seals
+the global chain (service/store/seal.py) before it projects.
 """
 
 from __future__ import annotations
@@ -51,5 +52,7 @@ def project() -> int:
 
 
 def catch_up(services: Services) -> int:
+    """Seal the global chain up to the head, then project it."""
     services.redis.delete(wake_flag(services.keys.prefix))
+    services.store.sealer.seal_all()
     return Projector(services).catch_up()

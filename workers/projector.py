@@ -58,7 +58,9 @@ def fold_batch(
                 pipe.watch(*checkpoint_keys)
                 raw = pipe.mget(checkpoint_keys)
                 checkpoints = {f: int(v or 0) for f, v in zip(families, raw, strict=True)}
-                events = services.store.read_log(min(checkpoints.values()), batch_size)
+                events = services.store.read_log(
+                    min(checkpoints.values()), batch_size, sealed=False
+                )
                 if not events:
                     pipe.unwatch()
                     return 0

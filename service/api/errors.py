@@ -16,7 +16,6 @@ from service.domain.errors import DomainError, NotFound
 from service.policy import Forbidden
 from service.store.durability import UnsafeRedis
 from service.store.eventstore import IdempotencyMismatch, VersionConflict
-from service.store.group_commit import AppendTimeout
 from service.tracker import PreconditionFailed
 
 PROBLEM_TYPE = "urn:reform-tracker:problem:"
@@ -133,17 +132,6 @@ def register_error_handlers(app: Flask) -> None:
             "The event store is unreachable; nothing was written. Retry later.",
             "store-unavailable",
             headers={"Retry-After": "5"},
-        )
-
-    @app.errorhandler(AppendTimeout)
-    def append_timeout(error: AppendTimeout) -> Response:
-        return problem(
-            503,
-            "Service Unavailable",
-            "The append was queued but not confirmed in time; it may have been recorded. "
-            "Retry with the same Idempotency-Key to get the original result.",
-            "append-timeout",
-            headers={"Retry-After": "1"},
         )
 
     @app.errorhandler(UnsafeRedis)

@@ -20,7 +20,23 @@ class DomainEvent:
         return type(self).__name__
 
     def to_payload(self) -> dict[str, Any]:
+        payload = {name: getattr(self, name) for name in _field_names(type(self))}
+        if all(type(value) in _SCALARS for value in payload.values()):
+            return payload  # nothing to copy: asdict's deep copy cost more than the hash
         return dataclasses.asdict(self)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
+    return names
 
 
 @dataclass(frozen=True)

@@ -1,41 +1,52 @@
 -- Append events to one aggregate stream and the global log, atomically.
--- KEYS: 1 stream, 2 global log, 3 heads hash, 4 idempotency record, 5 children list,
---       6 (optional) the group committer's lease: while it is held, appends queue for it
--- ARGV: 1 stream name, 2 expected stream head, 3 expected global head,
---       4 new stream head, 5 new global head, 6 idempotency record ('' = none),
---       7 idempotency ttl seconds, 8 child to register ('' = none),
---       9 first version, 10 first position, 11 n, 12.. n encoded events
--- Heads are "version:hash" / "position:hash"; '' means an empty stream or log.
-if ARGV[6] ~= '' then
-  local existing = redis.call('GET', KEYS[4])
+-- KEYS: 1 stream, 2 global log, 3 heads hash, then the idempotency record if the header
+--       says 'i', then the children list if it says 'c'.
+-- ARGV: 1 stream name,
+--       2 header "expected stream head|new stream head|first version|position|ttl|flags":
+--         heads are "version:hash" ('' = empty stream); position is the global position
+--         the first event must get ('' = the next one: only an import that replays
+--         positions sets it); ttl is the idempotency record's, in seconds; flags hold 'i'
+--         (idempotency record follows) and 'c' (register the stream as a child),
+--       3 the idempotency record if flagged, then the encoded events.
+-- Few, packed arguments on purpose: every argument costs the client and Redis time.
+-- The heads hash also holds '$position', the last global position given out, so the
+-- script numbers the events itself and appends to different streams never wait for each
+-- other. Returns {'ok', first position} | {'dup', idempotency record} |
+-- {'conflict', actual stream head} | {'moved', last position}.
+local expected, new, first, wanted, ttl, flags =
+  string.match(ARGV[2], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+local idempotent = string.find(flags, 'i', 1, true) ~= nil
+local child = string.find(flags, 'c', 1, true) ~= nil
+local idem_key = idempotent and KEYS[4] or nil
+local children_key = child and KEYS[idempotent and 5 or 4] or nil
+local events_from = idempotent and 4 or 3
+if idempotent then
+  local existing = redis.call('GET', idem_key)
   if existing then
     return {'dup', existing}
   end
 end
 local stream_head = redis.call('HGET', KEYS[3], ARGV[1]) or ''
-local global_head = redis.call('HGET', KEYS[3], '$global') or ''
-if KEYS[6] and redis.call('EXISTS', KEYS[6]) == 1 then
-  return {'moved', stream_head, global_head}
+if stream_head ~= expected then
+  return {'conflict', stream_head}
 end
-if stream_head ~= ARGV[2] then
-  return {'conflict', stream_head, global_head}
+local last = tonumber(redis.call('HGET', KEYS[3], '$position') or '0')
+if wanted ~= '' and tonumber(wanted) ~= last + 1 then
+  return {'moved', string.format('%d', last)}
 end
-if global_head ~= ARGV[3] then
-  return {'moved', stream_head, global_head}
-end
-local version = tonumber(ARGV[9])
-local position = tonumber(ARGV[10])
-local n = tonumber(ARGV[11])
+local version = tonumber(first)
+local n = #ARGV - events_from + 1
 for i = 1, n do
-  local encoded = ARGV[11 + i]
-  redis.call('XADD', KEYS[1], (version + i - 1) .. '-0', 'e', encoded)
-  redis.call('XADD', KEYS[2], (position + i - 1) .. '-0', 'e', encoded)
+  local encoded = ARGV[events_from + i - 1]
+  local position = string.format('%d', last + i)
+  redis.call('XADD', KEYS[1], string.format('%d-0', version + i - 1), 'e', encoded, 'p', position)
+  redis.call('XADD', KEYS[2], position .. '-0', 'e', encoded)
 end
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[4], '$global', ARGV[5])
-if ARGV[6] ~= '' then
-  redis.call('SET', KEYS[4], ARGV[6], 'EX', tonumber(ARGV[7]))
+redis.call('HSET', KEYS[3], ARGV[1], new, '$position', string.format('%d', last + n))
+if idempotent then
+  redis.call('SET', idem_key, ARGV[3], 'EX', tonumber(ttl))
 end
-if ARGV[8] ~= '' then
-  redis.call('RPUSH', KEYS[5], ARGV[8])
+if child then
+  redis.call('RPUSH', children_key, ARGV[1])
 end
-return {'ok'}
+return {'ok', string.format('%d', last + 1)}

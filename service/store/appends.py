@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from service.store.chain import GENESIS, RecordedEvent
 
@@ -80,3 +81,15 @@ def _replay(idempotency: Idempotency, raw: str) -> Replay:
         first_version=stored["first_version"],
         last_version=stored["last_version"],
     )
+
+
+def _text(value: Any) -> str | None:
+    """A Redis reply as text, whether the client decodes responses or not."""
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _field(fields: Any, name: str) -> Any:
+    """A field of a stream entry, whether the client decodes responses or not."""
+    return fields.get(name.encode()) if name.encode() in fields else fields.get(name)

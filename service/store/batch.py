@@ -3,9 +3,9 @@
 With ``appendfsync always`` Redis fsyncs once per pass of its event loop, before it
 replies, so appends sent one after another wait for one fsync each. Here they go out in
 one pipeline: each is the ordinary append script, compare-and-set on its own stream's
-head as usual, with the global positions and hashes chained in advance as if the
-previous ones had committed. If another writer moves the global head in between, the
-appends that were refused for it are retried one by one with ``EventStore.append``.
+head as usual (the script gives out the global positions, so they do not depend on each
+other). An append whose stream moved in between is decided again on its own with
+``EventStore.append``.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ from service.store.eventstore import (
     AppendResult,
     EventStore,
     VersionConflict,
-    _encode_head,
     _parse_head,
     _text,
 )
-from service.store.keys import GLOBAL_HEAD
 
 Append = tuple[str, Sequence[DomainEvent], int]  # stream, events, expected version
 
@@ -42,10 +40,7 @@ def append_each(
         raise ValueError("append_each needs distinct streams")
     if not appends:
         return []
-    keys = store.keys
-    *stream_heads, global_head = store.redis.hmget(keys.heads, [*streams, GLOBAL_HEAD])
-    expected_global = _text(global_head) or ""
-    position, global_prev = _parse_head(expected_global)
+    stream_heads = store.redis.hmget(store.keys.heads, streams)
     pipe = store.redis.pipeline(transaction=False)
     planned: list[Any] = []
     for (stream, events, expected), raw in zip(appends, stream_heads, strict=True):
@@ -53,14 +48,9 @@ def append_each(
         if version != expected:
             planned.append(VersionConflict(stream, expected, version))
             continue
-        records = store._record(
-            stream, events, version, stream_prev, position, global_prev, actor, correlation_id, None
-        )
-        last = records[-1]
-        new_global = _encode_head(last.position, last.global_hash)
-        store.call_append_script(records, _text(raw), expected_global, client=pipe)
+        records = store._record(stream, events, version, stream_prev, actor, correlation_id, None)
+        store.call_append_script(records, _text(raw) or "", client=pipe)
         planned.append(records)
-        position, global_prev, expected_global = last.position, last.global_hash, new_global
     replies = iter(pipe.execute())
     return [
         _settle(store, plan, next(replies), append, actor, correlation_id)
@@ -78,19 +68,10 @@ def _settle(
     actor: Actor,
     correlation_id: str | None,
 ) -> AppendResult | VersionConflict:
-    outcome = _text(reply[0])
+    if _text(reply[0]) == "ok":
+        return AppendResult(events=store.committed(records, reply))
     stream, events, expected = append
-    if outcome == "ok":
-        last = records[-1]  # the store's head guesses stay right for its next append
-        store._remember(
-            stream,
-            _encode_head(last.version, last.hash),
-            _encode_head(last.position, last.global_hash),
-        )
-        return AppendResult(events=records)
-    if outcome == "conflict":
-        return VersionConflict(stream, expected, _parse_head(_text(reply[1]))[0])
-    try:  # "moved": the log moved under the chain we predicted; append on its own
+    try:  # the stream moved since its head was read: decide on its own
         return store.append(
             stream, events, expected_version=expected, actor=actor, correlation_id=correlation_id
         )

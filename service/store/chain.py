@@ -1,11 +1,16 @@
 """Recorded events, their canonical encoding and the two SHA-256 hash chains.
 
 ``hash``        = SHA-256(previous event hash of the same stream || canonical(body))
-``global_hash`` = SHA-256(previous global_hash || hash)
+``global_hash`` = SHA-256(previous global_hash || hash), in global position order
 
-The body is every field except the two hashes, encoded as JSON with sorted keys, no
-whitespace and UTF-8. The first event of a chain uses GENESIS as its predecessor.
-This module is pure so exports can be verified offline, without Redis.
+The body is every field except the global position and the two hashes, encoded as JSON
+with sorted keys, no whitespace and UTF-8. The first event of a chain uses GENESIS as
+its predecessor. The append that records an event computes its ``hash``; the store gives
+it the next global position as it commits, and the sealer (``seal.py``) chains the
+global log shortly after, so an event read before it is sealed has no ``global_hash``
+yet. The global chain binds every event to its position: editing, deleting or
+reordering sealed events breaks it. This module is pure so exports can be verified
+offline, without Redis.
 """
 
 from __future__ import annotations
@@ -42,9 +47,10 @@ class RecordedEvent:
     causation_id: str | None
     payload: dict[str, Any]
     hash: str
-    global_hash: str
+    global_hash: str | None  # None until the sealer has chained it into the global log
 
     def body(self) -> dict[str, Any]:
+        """What ``hash`` covers: every field but the position and the two hashes."""
         # Shallow on purpose: asdict's deep copy was a third of an append's encoding time.
         return {name: getattr(self, name) for name in BODY_FIELDS}
 
@@ -52,9 +58,19 @@ class RecordedEvent:
         return asdict(self)
 
     def to_json(self) -> str:
+        """The whole record, as an export line holds it."""
         return canonical(
-            {**self.body(), "hash": self.hash, "global_hash": self.global_hash}
+            {
+                **self.body(),
+                "position": self.position,
+                "hash": self.hash,
+                "global_hash": self.global_hash,
+            }
         ).decode()
+
+    def stored(self) -> str:
+        """The record as Redis keeps it: position and global hash live beside it."""
+        return canonical({**self.body(), "hash": self.hash}).decode()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RecordedEvent:
@@ -64,8 +80,17 @@ class RecordedEvent:
     def from_json(cls, raw: str | bytes) -> RecordedEvent:
         return cls.from_dict(json.loads(raw))
 
+    @classmethod
+    def from_stored(
+        cls, raw: str | bytes, position: int, global_hash: str | None = None
+    ) -> RecordedEvent:
+        data = orjson.loads(raw)
+        return cls(**data, position=position, global_hash=global_hash)
 
-BODY_FIELDS = tuple(f.name for f in fields(RecordedEvent) if f.name not in {"hash", "global_hash"})
+
+BODY_FIELDS = tuple(
+    f.name for f in fields(RecordedEvent) if f.name not in {"position", "hash", "global_hash"}
+)
 
 
 def canonical(value: Any) -> bytes:
@@ -123,8 +148,9 @@ class VerifyReport:
     ok: bool
     events_checked: int
     head_position: int
-    head_hash: str
+    head_hash: str  # the global hash at sealed_position
     breach: Breach | None = None
+    sealed_position: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +158,7 @@ class VerifyReport:
             "events_checked": self.events_checked,
             "head_position": self.head_position,
             "head_hash": self.head_hash,
+            "sealed_position": self.sealed_position,
             "first_bad_position": self.breach.position if self.breach else None,
             "stream": self.breach.stream if self.breach else None,
             "reason": self.breach.reason if self.breach else None,
@@ -143,7 +170,11 @@ class ChainWalker:
 
     def __init__(self) -> None:
         self.stream_heads: dict[str, tuple[int, str]] = {}
+        # Per stream, a digest of the positions its events hold in the global log, so the
+        # stream's own copy can be checked against them without keeping every position.
+        self.stream_positions: dict[str, Any] = {}
         self.position = 0
+        self.sealed_position = 0
         self.global_hash = GENESIS
         self.checked = 0
         self.breach: Breach | None = None
@@ -168,11 +199,20 @@ class ChainWalker:
             )
         if event_hash(previous, event.body()) != event.hash:
             return self._fail(event.position, event.stream, "event hash does not match content")
-        if chain_hash(self.global_hash, event.hash) != event.global_hash:
-            return self._fail(event.position, event.stream, "global chain hash does not match")
+        if event.global_hash is not None:
+            if self.sealed_position != self.position:
+                return self._fail(
+                    event.position, event.stream, "sealed event after an unsealed one"
+                )
+            if chain_hash(self.global_hash, event.hash) != event.global_hash:
+                return self._fail(event.position, event.stream, "global chain hash does not match")
+            self.global_hash = event.global_hash
+            self.sealed_position = event.position
         self.stream_heads[event.stream] = (event.version, event.hash)
+        positions = self.stream_positions.get(event.stream) or hashlib.sha256()
+        positions.update(b"%d," % event.position)
+        self.stream_positions[event.stream] = positions
         self.position = event.position
-        self.global_hash = event.global_hash
         self.checked += 1
         return True
 
@@ -191,6 +231,7 @@ class ChainWalker:
             head_position=self.position,
             head_hash=self.global_hash,
             breach=self.breach,
+            sealed_position=self.sealed_position,
         )
 
 

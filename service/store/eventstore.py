@@ -1,15 +1,16 @@
 """The Redis event store: atomic, hash-chained, idempotent appends and reads.
 
-Hashes are computed here in Python; the append script only compares-and-sets the
-stream head and the global head, so a concurrent writer can never fork either chain.
+Stream hashes are computed here in Python; the append script compares-and-sets the
+stream head, so a concurrent writer can never fork a stream's chain, and gives the
+events their global positions. The global chain is sealed after the fact (seal.py).
 Nothing in this module deletes, trims or rewrites a stream.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
-from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -24,8 +25,10 @@ from service.store.appends import (
     Replay,
     VersionConflict,
     _encode_head,
+    _field,
     _parse_head,
     _replay,
+    _text,
     idempotency_record,
 )
 from service.store.chain import (
@@ -34,14 +37,13 @@ from service.store.chain import (
     ChainWalker,
     RecordedEvent,
     VerifyReport,
-    chain_hash,
     event_hash,
 )
-from service.store.group_commit import GroupCommit
-from service.store.keys import GLOBAL_HEAD, Keys
+from service.store.keys import POSITION_HEAD, SEALED_HEAD, Keys
+from service.store.seal import Sealer
 
 # The append outcomes and errors are part of the store's interface; they live in appends.py
-# so that group_commit.py can share them.
+# so that the sealer and the batch writer can share them.
 __all__ = [
     "AppendResult",
     "EventStore",
@@ -63,17 +65,16 @@ class EventStore:
         clock: Clock,
         keys: Keys | None = None,
         idempotency_ttl: int = 7 * 24 * 3600,
-        group_commit: bool = True,
     ) -> None:
         self.redis = client
         self.clock = clock
         self.keys = keys or Keys()
         self.idempotency_ttl = idempotency_ttl
         self._append = client.register_script(APPEND_SCRIPT)
-        # The last head this store saw per stream (and GLOBAL_HEAD). Only a guess: the
-        # script compares both heads and answers a wrong guess with the real ones.
+        # The last head this store saw per stream. Only a guess: the script compares it
+        # and answers a wrong guess with the real head.
         self._heads: dict[str, str] = {}
-        self.group_commit = GroupCommit(self) if group_commit else None
+        self.sealer = Sealer(self)
 
     # --- writing -------------------------------------------------------------------
 
@@ -96,91 +97,61 @@ class EventStore:
         """
         if not events:
             raise ValueError("nothing to append")
-        queue = (
-            partial(
-                self.group_commit.append,
-                stream,
-                events,
-                expected_version=expected_version,
-                actor=actor,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-                idempotency=idempotency,
-                parent=parent,
-            )
-            if self.group_commit
-            else None
-        )
-        if queue and self.group_commit and self.group_commit.contended():
-            return queue()
-        guess = self._guess_heads(stream, expected_version)
-        raw_stream, raw_global = guess or self.redis.hmget(self.keys.heads, [stream, GLOBAL_HEAD])
+        raw_stream = self._guess_head(stream, expected_version)
+        if raw_stream is None:
+            raw_stream = _text(self.redis.hget(self.keys.heads, stream)) or ""
         for _ in range(MAX_ATTEMPTS):
-            version, stream_prev = _parse_head(_text(raw_stream))
+            version, stream_prev = _parse_head(raw_stream)
             if expected_version is not None and version != expected_version:
                 # A retry's expected version is stale because of its own first attempt.
                 if idempotency and (replay := self.idempotent_replay(idempotency)):
                     return AppendResult(replay=replay)
                 raise VersionConflict(stream, expected_version, version)
-            position, global_prev = _parse_head(_text(raw_global))
             records = self._record(
-                stream,
-                events,
-                version,
-                stream_prev,
-                position,
-                global_prev,
-                actor,
-                correlation_id,
-                causation_id,
+                stream, events, version, stream_prev, actor, correlation_id, causation_id
             )
             reply = self.call_append_script(
-                records,
-                _text(raw_stream),
-                _text(raw_global),
-                idempotency=idempotency,
-                parent=parent,
+                records, raw_stream, idempotency=idempotency, parent=parent
             )
             outcome = _text(reply[0])
             if outcome == "ok":
-                last = records[-1]
-                self._remember(
-                    stream,
-                    _encode_head(last.version, last.hash),
-                    _encode_head(last.position, last.global_hash),
-                )
-                return AppendResult(events=records)
+                return AppendResult(events=self.committed(records, reply))
             if outcome == "dup":
                 assert idempotency is not None
                 return AppendResult(replay=_replay(idempotency, _text(reply[1]) or ""))
-            raw_stream, raw_global = _text(reply[1]), _text(reply[2])
-            self._remember(stream, raw_stream or "", raw_global or "")
-            if outcome == "moved" and queue:
-                # Another append won the global head: queue for a shared commit instead
-                # of racing again (see group_commit.py).
-                return queue()
-        raise RuntimeError("append did not win the global head after many attempts")
+            # "conflict": the stream moved (or the guess was stale); decide on its real head.
+            raw_stream = _text(reply[1]) or ""
+            self._remember(stream, raw_stream)
+        raise RuntimeError("append did not win the stream head after many attempts")
 
-    def _guess_heads(self, stream: str, expected_version: int | None) -> tuple[str, str] | None:
-        """Heads remembered from this store's last append or read, if they fit the caller.
+    def committed(self, records: list[RecordedEvent], reply: Any) -> list[RecordedEvent]:
+        """The records as committed: numbered from the position the script gave out."""
+        first = int(_text(reply[1]) or 0)
+        numbered = [
+            RecordedEvent(**vars(record) | {"position": first + offset})
+            for offset, record in enumerate(records)
+        ]
+        last = numbered[-1]
+        self._remember(last.stream, _encode_head(last.version, last.hash))
+        return numbered
 
-        A right guess saves the HMGET round trip; a wrong one costs no more than the
-        HMGET would have, since the script then answers with the real heads.
+    def _guess_head(self, stream: str, expected_version: int | None) -> str | None:
+        """The head remembered from this store's last append or read, if it fits the caller.
+
+        A right guess saves the HGET round trip; a wrong one costs no more than the HGET
+        would have, since the script then answers with the real head.
         """
-        raw_global = self._heads.get(GLOBAL_HEAD)
         raw_stream = self._heads.get(stream, "" if expected_version == 0 else None)
-        if raw_global is None or raw_stream is None:
+        if raw_stream is None:
             return None
         if expected_version is not None and _parse_head(raw_stream)[0] != expected_version:
             return None
-        return raw_stream, raw_global
+        return raw_stream
 
-    def _remember(self, stream: str, raw_stream: str, raw_global: str | None = None) -> None:
+    def _remember(self, stream: str, raw_stream: str) -> None:
         if len(self._heads) >= HEADS_REMEMBERED:
             self._heads.clear()
         self._heads[stream] = raw_stream
-        if raw_global is not None:
-            self._heads[GLOBAL_HEAD] = raw_global
 
     def _record(
         self,
@@ -188,12 +159,11 @@ class EventStore:
         events: Sequence[DomainEvent],
         version: int,
         stream_prev: str,
-        position: int,
-        global_prev: str,
         actor: Actor,
         correlation_id: str | None,
         causation_id: str | None,
     ) -> list[RecordedEvent]:
+        """Records chained onto the stream's head; positions are given out on commit."""
         recorded_at = isoformat(self.clock.now())
         actor_data = {"token_id": actor.token_id, "role": actor.role, "agency": actor.agency}
         records = []
@@ -202,7 +172,6 @@ class EventStore:
                 "id": str(uuid.uuid4()),
                 "stream": stream,
                 "version": version + offset,
-                "position": position + offset,
                 "type": event.type,
                 "schema_version": event.schema_version,
                 "recorded_at": recorded_at,
@@ -212,70 +181,57 @@ class EventStore:
                 "payload": event.to_payload(),
             }
             digest = event_hash(stream_prev, body)
-            global_digest = chain_hash(global_prev, digest)
-            records.append(RecordedEvent(**body, hash=digest, global_hash=global_digest))
-            stream_prev, global_prev = digest, global_digest
+            records.append(RecordedEvent(**body, position=0, hash=digest, global_hash=None))
+            stream_prev = digest
         return records
 
     def restore(self, record: RecordedEvent, parent: str | None = None) -> None:
-        """Write an event recorded elsewhere (an export) exactly as it was, hashes and all.
-
-        It must extend both chains where they end now; anything else is refused.
-        """
-        raw_stream, raw_global = (
-            _text(v) for v in self.redis.hmget(self.keys.heads, [record.stream, GLOBAL_HEAD])
-        )
+        """Write an event recorded elsewhere (an export) exactly as it was: same position,
+        same stream hash. It must extend its stream where it ends now and take the next
+        global position; anything else is refused. Seal afterwards to rebuild the global
+        chain, which must come out as the export's."""
+        raw_stream = _text(self.redis.hget(self.keys.heads, record.stream)) or ""
         version, stream_prev = _parse_head(raw_stream)
-        position, global_prev = _parse_head(raw_global)
-        if (record.version, record.position) != (version + 1, position + 1) or (
-            event_hash(stream_prev, record.body()) != record.hash
-            or chain_hash(global_prev, record.hash) != record.global_hash
-        ):
-            raise ValueError(f"event at position {record.position} does not extend the log")
-        reply = self.call_append_script([record], raw_stream, raw_global, parent=parent)
+        if record.version != version + 1 or event_hash(stream_prev, record.body()) != record.hash:
+            raise ValueError(f"event at position {record.position} does not extend its stream")
+        reply = self.call_append_script(
+            [record], raw_stream, parent=parent, position=record.position
+        )
         if _text(reply[0]) != "ok":
-            raise VersionConflict(record.stream, version, -1)
+            raise ValueError(f"event at position {record.position} does not extend the log")
 
     def call_append_script(
         self,
         records: Sequence[RecordedEvent],
-        raw_stream: str | None,
-        raw_global: str | None,
+        raw_stream: str,
         *,
         idempotency: Idempotency | None = None,
         parent: str | None = None,
+        position: int | None = None,
         client: Any = None,
     ) -> Any:
-        """Send append.lua for ``records`` (one stream, chained on the given heads).
-
-        While a group committer holds its lease the script refuses ("moved"), so direct
-        appends cannot spoil the committer's plan.
-        """
+        """Send append.lua for ``records`` (one stream, chained on the given head)."""
         keys, first, last = self.keys, records[0], records[-1]
-        idem_key = keys.idempotency(idempotency.scope, idempotency.key) if idempotency else None
-        return self._append(
-            keys=[
-                keys.stream(first.stream),
-                keys.log,
-                keys.heads,
-                idem_key or keys.log,
-                keys.children(parent) if parent is not None else keys.log,
-                *([keys.committer] if self.group_commit else []),
-            ],
-            args=[
-                first.stream,
-                raw_stream or "",
-                raw_global or "",
+        flags = ("i" if idempotency else "") + ("c" if parent is not None else "")
+        header = "|".join(
+            [
+                raw_stream,
                 _encode_head(last.version, last.hash),
-                _encode_head(last.position, last.global_hash),
-                idempotency_record(idempotency, records) if idempotency else "",
-                self.idempotency_ttl,
-                first.stream if parent is not None else "",
-                first.version,
-                first.position,
-                len(records),
-                *[record.to_json() for record in records],
-            ],
+                str(first.version),
+                "" if position is None else str(position),
+                str(self.idempotency_ttl),
+                flags,
+            ]
+        )
+        optional_keys, optional_args = [], []
+        if idempotency:
+            optional_keys.append(keys.idempotency(idempotency.scope, idempotency.key))
+            optional_args.append(idempotency_record(idempotency, records))
+        if parent is not None:
+            optional_keys.append(keys.children(parent))
+        return self._append(
+            keys=[keys.stream(first.stream), keys.log, keys.heads, *optional_keys],
+            args=[first.stream, header, *optional_args, *[r.stored() for r in records]],
             client=client,
         )
 
@@ -289,35 +245,67 @@ class EventStore:
         return _parse_head(_text(self.redis.hget(self.keys.heads, stream)))[0]
 
     def head_position(self) -> int:
-        return _parse_head(_text(self.redis.hget(self.keys.heads, GLOBAL_HEAD)))[0]
+        """The last global position given out (committed, sealed or not)."""
+        return int(_text(self.redis.hget(self.keys.heads, POSITION_HEAD)) or 0)
 
     def read_stream(
-        self, stream: str, after_version: int = 0, limit: int | None = None
+        self,
+        stream: str,
+        after_version: int = 0,
+        limit: int | None = None,
+        *,
+        sealed: bool = True,
     ) -> list[RecordedEvent]:
+        """Events of one stream after ``after_version``; ``sealed=False`` skips looking up
+        their global hashes (loading an aggregate to decide a command does not need them)."""
         entries = self.redis.xrange(
             self.keys.stream(stream), min=f"({after_version}-0", max="+", count=limit
         )
-        events = [_decode(entry) for entry in entries or []]
+        events = self._decoded(entries or [], stream_copy=True, sealed=sealed)
         if events and limit is None:  # read to the end: the last event is the head
             self._remember(stream, _encode_head(events[-1].version, events[-1].hash))
         return events
 
-    def read_log(self, after_position: int = 0, limit: int = 100) -> list[RecordedEvent]:
+    def read_log(
+        self, after_position: int = 0, limit: int = 100, *, sealed: bool = True
+    ) -> list[RecordedEvent]:
+        """Events after ``after_position``; ``sealed=False`` skips looking up global hashes
+        (readers that only project the log do not need them)."""
         entries = self.redis.xrange(self.keys.log, min=f"({after_position}-0", max="+", count=limit)
-        return [_decode(entry) for entry in entries or []]
+        return self._decoded(entries or [], stream_copy=False, sealed=sealed)
 
-    def iter_log(self, after_position: int = 0, batch: int = 1000) -> Iterator[RecordedEvent]:
-        return self._iter(self.keys.log, after_position, batch)
+    def iter_log(
+        self, after_position: int = 0, batch: int = 1000, *, sealed: bool = True
+    ) -> Iterator[RecordedEvent]:
+        return self._iter(self.keys.log, after_position, batch, stream_copy=False, sealed=sealed)
 
-    def _iter(self, key: str, after: int, batch: int) -> Iterator[RecordedEvent]:
+    def _iter(
+        self, key: str, after: int, batch: int, *, stream_copy: bool, sealed: bool
+    ) -> Iterator[RecordedEvent]:
         """Entries of a stream whose IDs are "<number>-0", in order, after ``after``."""
         while True:
             entries = self.redis.xrange(key, min=f"({after}-0", max="+", count=batch)
             if not entries:
                 return
-            for entry in entries:
-                yield _decode(entry)
-            after = int((_text(entries[-1][0]) or "0-0").split("-")[0])
+            yield from self._decoded(entries, stream_copy=stream_copy, sealed=sealed)
+            after = _entry_number(entries[-1][0])
+
+    def _decoded(
+        self, entries: list[Any], *, stream_copy: bool, sealed: bool
+    ) -> list[RecordedEvent]:
+        """Records from stream entries: the global log's entry ID is the position; an
+        aggregate stream's copy keeps it in field "p". Global hashes come from the seals."""
+        if stream_copy:
+            positions = [int(_field(fields, "p") or 0) for _, fields in entries]
+        else:
+            positions = [_entry_number(entry_id) for entry_id, _ in entries]
+        seals: list[Any] = [None] * len(entries)
+        if sealed and entries:
+            seals = self.redis.hmget(self.keys.seals, positions)
+        return [
+            RecordedEvent.from_stored(_field(fields, "e") or "", position, _text(seal))
+            for (_, fields), position, seal in zip(entries, positions, seals, strict=True)
+        ]
 
     def children(self, parent: str) -> list[str]:
         return [_text(item) or "" for item in self.redis.lrange(self.keys.children(parent), 0, -1)]
@@ -328,22 +316,25 @@ class EventStore:
     # --- verification --------------------------------------------------------------
 
     def verify(self, batch: int = 1000) -> VerifyReport:
-        """Walk the global chain, then each stream's own copy, and report the first breach."""
+        """Walk the global log and its seals, then each stream's own copy, and report the
+        first breach. Events not sealed yet are checked against their stream chains only
+        and counted (``head_position - sealed_position``)."""
         walker = ChainWalker()
         after = 0
         while walker.breach is None:
             entries = self.redis.xrange(self.keys.log, min=f"({after}-0", max="+", count=batch)
             if not entries:
                 break
-            for entry_id, _fields in entries:
-                event = _decode((entry_id, _fields))
-                entry_position = int((_text(entry_id) or "0-0").split("-")[0])
-                if entry_position != event.position:
-                    walker.fail(entry_position, event.stream, "event stored at the wrong position")
+            seals = self.redis.hmget(self.keys.seals, [_entry_number(e[0]) for e in entries])
+            for (entry_id, fields), seal in zip(entries, seals, strict=True):
+                after = _entry_number(entry_id)
+                try:
+                    event = RecordedEvent.from_stored(_field(fields, "e"), after, _text(seal))
+                except (TypeError, ValueError, KeyError):
+                    walker.fail(after, None, "entry is not a recorded event")
                     break
                 if not walker.feed(event):
                     break
-                after = entry_position
         if walker.breach is None:
             self._verify_heads(walker)
         if walker.breach is None:
@@ -355,13 +346,22 @@ class EventStore:
             (_text(k) or ""): (_text(v) or "")
             for k, v in self.redis.hgetall(self.keys.heads).items()
         }
-        position, digest = _parse_head(heads.pop(GLOBAL_HEAD, ""))
-        if position != walker.position or (position and digest != walker.global_hash):
+        position = int(heads.pop(POSITION_HEAD, "") or 0)
+        sealed = _parse_head(heads.pop(SEALED_HEAD, ""))
+        if position != walker.position:
             walker.fail(
                 walker.position + 1,
                 None,
-                f"global head says position {position} but the log ends at "
+                f"the log has given out position {position} but ends at "
                 f"{walker.position}: events are missing",
+            )
+            return
+        if sealed != (walker.sealed_position, walker.global_hash):
+            walker.fail(
+                walker.sealed_position + 1,
+                None,
+                f"the sealed head says position {sealed[0]} but the seals end at "
+                f"{walker.sealed_position}: seals are missing or altered",
             )
             return
         for stream in sorted(set(walker.stream_heads) - set(heads)):
@@ -380,31 +380,36 @@ class EventStore:
         breaches = [
             breach
             for stream, head in walker.stream_heads.items()
-            if (breach := self._verify_stream(stream, head, batch, walker.position + 1))
+            if (breach := self._verify_stream(stream, head, walker, batch))
         ]
         if breaches:
             walker.fail(*min(breaches))
 
     def _verify_stream(
-        self, stream: str, head: tuple[int, str], batch: int, log_end: int
+        self, stream: str, head: tuple[int, str], walker: ChainWalker, batch: int
     ) -> tuple[int, str, str] | None:
         previous, version = GENESIS, 0
-        for event in self._iter(self.keys.stream(stream), 0, batch):
+        positions = hashlib.sha256()
+        key = self.keys.stream(stream)
+        events = self._iter(key, 0, batch, stream_copy=True, sealed=False)
+        while True:
+            try:
+                event = next(events, None)
+            except (TypeError, ValueError, KeyError):
+                return (walker.position + 1, stream, "stream copy of an event is not a record")
+            if event is None:
+                break
             if event.version != version + 1 or event_hash(previous, event.body()) != event.hash:
                 return (event.position, stream, "stream copy of the event was altered")
             previous, version = event.hash, event.version
+            positions.update(b"%d," % event.position)
+        log_end = walker.position + 1
         if (version, previous) != head:
             return (log_end, stream, "stream copy does not match the global log")
+        if positions.digest() != walker.stream_positions[stream].digest():
+            return (log_end, stream, "stream copy places its events at other positions")
         return None
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _decode(entry: Any) -> RecordedEvent:
-    _entry_id, fields = entry
-    raw = fields.get(b"e") if b"e" in fields else fields.get("e")
-    return RecordedEvent.from_json(raw)
+def _entry_number(entry_id: Any) -> int:
+    return int((_text(entry_id) or "0-0").split("-")[0])

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GLOBAL_HEAD = "$global"
+POSITION_HEAD = "$position"  # the last global position given to an event
+SEALED_HEAD = "$sealed"  # "position:global_hash" of the last event the sealer chained
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,16 @@ class Keys:
 
     @property
     def heads(self) -> str:
-        """Hash: stream name -> "version:hash", plus GLOBAL_HEAD -> "position:hash"."""
+        """Hash: stream name -> "version:hash", plus POSITION_HEAD and SEALED_HEAD."""
         return f"{self._log_tag}:heads"
 
     def stream(self, name: str) -> str:
         return f"{self._log_tag}:stream:{name}"
+
+    @property
+    def seals(self) -> str:
+        """Hash: global position -> global_hash, written by the sealer."""
+        return f"{self._log_tag}:seals"
 
     def children(self, parent: str) -> str:
         """List of child stream names in creation order ("" parent = all programmes)."""
@@ -48,19 +54,6 @@ class Keys:
 
     def idempotency(self, scope: str, key: str) -> str:
         return f"{self._log_tag}:idem:{scope}:{key}"
-
-    @property
-    def pending_appends(self) -> str:
-        """List of appends waiting for the group committer (see group_commit.py)."""
-        return f"{self._log_tag}:pending"
-
-    @property
-    def committer(self) -> str:
-        """Lease of the client that currently commits everyone's pending appends."""
-        return f"{self._log_tag}:committer"
-
-    def append_reply(self, request_id: str) -> str:
-        return f"{self._log_tag}:reply:{request_id}"
 
     # --- read models ---
     def read_model(self, name: str) -> str:

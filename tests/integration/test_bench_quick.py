@@ -46,7 +46,9 @@ def test_quick_benchmark_produces_well_formed_results(tmp_path: Path) -> None:
             continue
         assert section["rows"], name
         for row in section["rows"]:
-            assert row["value"] > 0, (name, row)
+            # The sealer's lag may well be nothing; every other figure is positive.
+            lag = row["metric"] == "unsealed when the clients stopped"
+            assert row["value"] > 0 or (lag and row["value"] == 0), (name, row)
             assert len(row["samples"]) == 3 or name not in OWN_SECTIONS, (name, row)
             if row["baseline"] is not None:
                 assert row["baseline"] > 0 and row["ratio"] > 0, (name, row)

@@ -7,6 +7,7 @@ key and re-adds the entries under their original IDs with the attacker's changes
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any, cast
@@ -42,17 +43,25 @@ def history(store: EventStore, system_actor: Actor) -> list[RecordedEvent]:
     append("milestone-2", ev.MilestoneBlocked("budget"), ev.MilestoneUnblocked("funded"))
     append("milestone-1", ev.MilestoneReportedComplete("all units covered"))
     assert [e.position for e in appended] == list(range(1, 11))
-    return appended
+    assert store.sealer.seal_all() == 10
+    sealed = list(store.iter_log())
+    assert all(e.global_hash for e in sealed)
+    assert [dataclasses.replace(e, global_hash=None) for e in sealed] == appended
+    return sealed
 
 
 def rewrite(client: redis.Redis, key: str, attack: Callable[[Entries], Entries]) -> None:
+    """Re-add the entries with the attacker's changes to the encoded event ("e"); other
+    fields (a stream copy's position "p") are kept as they were."""
     stored = cast(list[tuple[str, dict[str, str]]], client.xrange(key))
+    others = {entry_id: fields for entry_id, fields in stored}
     entries: Entries = [(entry_id, json.loads(fields["e"])) for entry_id, fields in stored]
     assert entries, f"nothing stored under {key}"
     pipe = client.pipeline(transaction=True)
     pipe.delete(key)
     for entry_id, event in attack(entries):
-        pipe.xadd(key, {"e": canonical(event).decode()}, id=entry_id)
+        fields = others.get(entry_id, {}) | {"e": canonical(event).decode()}
+        pipe.xadd(key, fields, id=entry_id)
     pipe.execute()
 
 
@@ -142,14 +151,93 @@ def test_the_same_rewrite_in_both_copies_is_found(
 def test_rehashing_the_rewritten_event_moves_the_breach_to_the_next_event(
     store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
 ) -> None:
+    """The forger recomputes the event's stream hash and its seal; the next seal still
+    chains from the original."""
+
     def rehash(event: dict[str, Any]) -> None:
         event["payload"]["note"] = "nothing installed"
-        body = {k: v for k, v in event.items() if k not in ("hash", "global_hash")}
+        body = {k: v for k, v in event.items() if k != "hash"}
         event["hash"] = event_hash(history[4].hash, body)  # milestone-1's previous event
-        event["global_hash"] = chain_hash(history[5].global_hash, event["hash"])
+        redis_client.hset(
+            KEYS.seals, "7", chain_hash(cast(str, history[5].global_hash), event["hash"])
+        )
 
     rewrite(redis_client, KEYS.log, edit(7, rehash))
     assert_breach(store, 8)
+
+
+def test_a_rewritten_event_whose_seal_was_not_rewritten_is_found_at_its_position(
+    store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    def rehash(event: dict[str, Any]) -> None:
+        event["payload"]["note"] = "nothing installed"
+        body = {k: v for k, v in event.items() if k != "hash"}
+        event["hash"] = event_hash(history[4].hash, body)
+
+    rewrite(redis_client, KEYS.log, edit(7, rehash))
+    assert_breach(store, 7)
+
+
+@pytest.mark.parametrize("position", [1, 6, 10])
+def test_an_altered_seal_is_found_at_its_position(
+    position: int, store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    redis_client.hset(KEYS.seals, str(position), "f" * 64)
+    assert_breach(store, position)
+
+
+def test_a_removed_seal_is_found(
+    store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    redis_client.hdel(KEYS.seals, "4")
+    assert_breach(store, 5)  # sealed events follow an unsealed one
+
+
+def test_removing_the_last_seals_is_found_against_the_sealed_head(
+    store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    redis_client.hdel(KEYS.seals, "9", "10")
+    assert_breach(store, 9)
+
+
+def test_a_stream_copy_that_moves_its_events_to_other_positions_is_found(
+    store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    stored = cast(list[tuple[str, dict[str, str]]], redis_client.xrange(KEYS.stream("milestone-2")))
+    pipe = redis_client.pipeline(transaction=True)
+    pipe.delete(KEYS.stream("milestone-2"))
+    for entry_id, fields in stored:
+        pipe.xadd(
+            KEYS.stream("milestone-2"), fields | {"p": str(int(fields["p"]) + 1)}, id=entry_id
+        )
+    pipe.execute()
+    report = store.verify()
+    assert report.breach is not None and report.breach.stream == "milestone-2", report
+    assert "other positions" in report.breach.reason
+
+
+def test_unsealed_events_verify_against_their_stream_chains(
+    store: EventStore, system_actor: Actor, history: list[RecordedEvent]
+) -> None:
+    store.append(
+        "milestone-3", [ev.MilestoneStarted("late")], expected_version=0, actor=system_actor
+    )
+    report = store.verify()
+    assert report.ok, report
+    assert (report.head_position, report.sealed_position) == (11, 10)
+    assert report.head_hash == history[-1].global_hash
+    assert store.sealer.seal_all() == 1
+    assert store.verify().sealed_position == 11
+
+
+def test_an_edit_to_an_unsealed_event_is_found_before_it_is_sealed(
+    store: EventStore, redis_client: redis.Redis, system_actor: Actor, history: list[RecordedEvent]
+) -> None:
+    store.append(
+        "milestone-3", [ev.MilestoneStarted("late")], expected_version=0, actor=system_actor
+    )
+    rewrite(redis_client, KEYS.log, edit(11, lambda e: e.update(type="MilestoneCancelled")))
+    assert_breach(store, 11, "milestone-3")
 
 
 def test_rechaining_the_whole_log_after_a_rewrite_is_found(
@@ -161,12 +249,12 @@ def test_rechaining_the_whole_log_after_a_rewrite_is_found(
         entries[6][1]["payload"]["note"] = "nothing installed"
         stream_heads: dict[str, str] = {}
         global_previous = "0" * 64
-        for _entry_id, event in entries:
-            body = {k: v for k, v in event.items() if k not in ("hash", "global_hash")}
+        for entry_id, event in entries:
+            body = {k: v for k, v in event.items() if k != "hash"}
             event["hash"] = event_hash(stream_heads.get(event["stream"], "0" * 64), body)
-            event["global_hash"] = chain_hash(global_previous, event["hash"])
+            global_previous = chain_hash(global_previous, event["hash"])
+            redis_client.hset(KEYS.seals, entry_id.split("-")[0], global_previous)
             stream_heads[event["stream"]] = event["hash"]
-            global_previous = event["global_hash"]
         return entries
 
     rewrite(redis_client, KEYS.log, rechain)
@@ -192,8 +280,8 @@ def test_two_swapped_events_are_found_at_the_first_of_them(
 ) -> None:
     def swap(entries: Entries) -> Entries:
         (id_a, a), (id_b, b) = entries[3], entries[7]
-        if fix_positions:
-            a["position"], b["position"] = b["position"], a["position"]
+        if fix_positions:  # positions are not in the entry: adding one is itself an edit
+            a["position"], b["position"] = 8, 4
         entries[3], entries[7] = (id_a, b), (id_b, a)
         return entries
 
@@ -224,9 +312,9 @@ def test_events_moved_to_other_entry_ids_are_found(
         ]
 
     rewrite(redis_client, KEYS.log, open_a_gap)
-    assert_breach(store, 7)
+    assert_breach(store, 6)
     report = store.verify()
-    assert report.breach is not None and "wrong position" in report.breach.reason
+    assert report.breach is not None and "expected position 6" in report.breach.reason
 
 
 def test_a_stream_dropped_from_the_heads_is_reported(store: EventStore, system_actor) -> None:

@@ -68,11 +68,10 @@ def build_chain(drawn: list[dict[str, Any]]) -> list[RecordedEvent]:
     log: list[RecordedEvent] = []
     for position, fields in enumerate(drawn, start=1):
         version, previous = heads.get(fields["stream"], (0, GENESIS))
-        numbering: dict[str, Any] = {"id": f"evt-{position}", "version": version + 1}
-        body = numbering | {"position": position} | fields
+        body: dict[str, Any] = {"id": f"evt-{position}", "version": version + 1} | fields
         digest = event_hash(previous, body)
         global_head = chain_hash(global_head, digest)
-        log.append(RecordedEvent(**body, hash=digest, global_hash=global_head))
+        log.append(RecordedEvent(**body, position=position, hash=digest, global_hash=global_head))
         heads[fields["stream"]] = (version + 1, digest)
     return log
 
@@ -126,6 +125,47 @@ def test_a_chain_survives_export_and_import(log: list[RecordedEvent]) -> None:
     imported = [RecordedEvent.from_json(event.to_json()) for event in log]
     assert imported == log
     assert verify_events(imported).ok
+
+
+@modest
+@given(chains, st.data())
+def test_an_unsealed_tail_verifies_up_to_the_seal(
+    log: list[RecordedEvent], data: st.DataObject
+) -> None:
+    """Events the sealer has not reached yet carry no global hash: they are checked
+    against their stream chains and counted, and the head hash is the sealed one."""
+    sealed = data.draw(st.integers(min_value=0, max_value=len(log)))
+    tail = [dataclasses.replace(event, global_hash=None) for event in log[sealed:]]
+    report = verify_events([*log[:sealed], *tail])
+    assert report.ok
+    assert (report.head_position, report.sealed_position) == (len(log), sealed)
+    assert report.head_hash == (log[sealed - 1].global_hash if sealed else GENESIS)
+
+
+@modest
+@given(st.lists(bodies, min_size=2, max_size=6).map(build_chain), st.data())
+def test_a_seal_after_an_unsealed_event_is_a_breach(
+    log: list[RecordedEvent], data: st.DataObject
+) -> None:
+    """Seals form a prefix of the log: a hole in them means a seal was removed."""
+    index = data.draw(st.integers(min_value=0, max_value=len(log) - 2))
+    holed = [*log[:index], dataclasses.replace(log[index], global_hash=None), *log[index + 1 :]]
+    report = verify_events(holed)
+    assert report.breach is not None
+    assert report.breach.position == index + 2
+
+
+@modest
+@given(chains, st.data())
+def test_an_edit_in_the_unsealed_tail_is_still_found(
+    log: list[RecordedEvent], data: st.DataObject
+) -> None:
+    index = data.draw(st.integers(min_value=0, max_value=len(log) - 1))
+    unsealed = [dataclasses.replace(event, global_hash=None) for event in log]
+    edited = dataclasses.replace(unsealed[index], recorded_at=log[index].recorded_at + "Z")
+    report = verify_events([*unsealed[:index], edited, *unsealed[index + 1 :]])
+    assert report.breach is not None
+    assert report.breach.position == index + 1
 
 
 def test_an_empty_log_verifies_to_genesis() -> None:
@@ -209,7 +249,12 @@ def test_rewriting_an_event_with_fresh_hashes_is_found_at_its_successor(
     previous = next((e.hash for e in reversed(log[:index]) if e.stream == event.stream), GENESIS)
     previous_global = log[index - 1].global_hash if index else GENESIS
     digest = event_hash(previous, edited)
-    forged = RecordedEvent(**edited, hash=digest, global_hash=chain_hash(previous_global, digest))
+    forged = RecordedEvent(
+        **edited,
+        position=event.position,
+        hash=digest,
+        global_hash=chain_hash(previous_global, digest),
+    )
     report = verify_events([*log[:index], forged, *log[index + 1 :]])
     assert report.breach is not None
     assert report.breach.position == index + 2

@@ -1,0 +1,110 @@
+"""The sealer chains the global log after appends commit: in position order, once, with
+any number of sealers and appenders running at the same time, and never across a gap."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import redis
+
+from service.clock import FrozenClock
+from service.domain import events as ev
+from service.store.chain import GENESIS, Actor, chain_hash
+from service.store.eventstore import EventStore
+from service.store.keys import Keys
+
+ACTOR = Actor(token_id="t", role="reporter", agency="A")
+
+
+def fresh_store(url: str, clock: FrozenClock) -> EventStore:
+    return EventStore(redis.Redis.from_url(url, decode_responses=True), clock, Keys("rt"))
+
+
+def test_an_append_is_acknowledged_unsealed_and_sealed_by_the_next_run(
+    store: EventStore,
+) -> None:
+    result = store.append("milestone-a", [ev.CommentAdded("x")], expected_version=0, actor=ACTOR)
+    assert result.events[0].position == 1 and result.events[0].global_hash is None
+    assert store.read_log()[0].global_hash is None
+    assert store.sealer.seal_all() == 1
+    sealed = store.read_log()[0]
+    assert sealed.global_hash == chain_hash(GENESIS, sealed.hash)
+    assert store.read_stream("milestone-a")[0] == sealed
+    assert store.sealer.seal_all() == 0
+
+
+def test_sealers_racing_appenders_seal_every_position_once_in_order(
+    redis_url: str, clock: FrozenClock
+) -> None:
+    stop = threading.Event()
+
+    def append(n: int) -> int:
+        store = fresh_store(redis_url, clock)
+        for version in range(40):
+            store.append(
+                f"milestone-{n}",
+                [ev.CommentAdded(f"{version}")],
+                expected_version=version,
+                actor=ACTOR,
+            )
+        return 40
+
+    def seal(_: int) -> int:
+        store, sealed = fresh_store(redis_url, clock), 0
+        while not stop.is_set():
+            sealed += store.sealer.seal(batch=7) or 0
+        return sealed
+
+    with ThreadPoolExecutor(10) as pool:
+        sealers = [pool.submit(seal, n) for n in range(3)]
+        appended = sum(pool.map(append, range(6)))
+        store = fresh_store(redis_url, clock)
+        store.sealer.seal_all()
+        stop.set()
+        sealed_by_racers = sum(s.result() for s in sealers)
+    assert appended == store.head_position() == store.sealer.sealed_position() == 240
+    assert sealed_by_racers <= 240  # each position sealed by exactly one run
+    previous = GENESIS
+    for event in store.iter_log():
+        previous = chain_hash(previous, event.hash)
+        assert event.global_hash == previous
+    report = store.verify()
+    assert report.ok and report.sealed_position == 240 and report.head_hash == previous
+
+
+def test_the_sealer_never_seals_across_a_gap(store: EventStore, redis_client: redis.Redis) -> None:
+    for version in range(3):
+        store.append("milestone-a", [ev.CommentAdded("x")], expected_version=version, actor=ACTOR)
+    redis_client.xdel(store.keys.log, "2-0")
+    assert store.sealer.seal_all() == 1
+    assert store.sealer.sealed_position() == 1
+    report = store.verify()
+    assert not report.ok and report.breach is not None and report.breach.position == 2
+
+
+def test_a_sealer_that_lost_the_race_writes_nothing(
+    store: EventStore, redis_client: redis.Redis, monkeypatch
+) -> None:
+    """Between reading the sealed head and writing, another sealer sealed the same run:
+    the late one's compare-and-set fails and it changes nothing."""
+    store.append("milestone-a", [ev.CommentAdded("x")], expected_version=0, actor=ACTOR)
+    other = fresh_store_like(store)
+    read_log = store.redis.xrange
+
+    def xrange_then_race(*args, **kwargs):
+        entries = read_log(*args, **kwargs)
+        assert other.sealer.seal() == 1  # wins while the first one is still hashing
+        return entries
+
+    monkeypatch.setattr(store.redis, "xrange", xrange_then_race)
+    assert store.sealer.seal() is None
+    digest = other.read_log()[0].hash
+    assert redis_client.hgetall(store.keys.seals) == {"1": chain_hash(GENESIS, digest)}
+    assert redis_client.hget(store.keys.heads, "$sealed") == f"1:{chain_hash(GENESIS, digest)}"
+
+
+def fresh_store_like(store: EventStore) -> EventStore:
+    return EventStore(
+        redis.Redis(connection_pool=store.redis.connection_pool), store.clock, store.keys
+    )
