@@ -39,6 +39,31 @@ class Replay:
     last_version: int
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An event recorded and hashed onto its stream, not committed yet: no position."""
+
+    body: dict[str, Any]
+    hash: str
+    stored: str  # the record as Redis keeps it
+
+    @property
+    def stream(self) -> str:
+        return str(self.body["stream"])
+
+    @property
+    def version(self) -> int:
+        return int(self.body["version"])
+
+    def committed(self, position: int) -> RecordedEvent:
+        return RecordedEvent(**self.body, position=position, hash=self.hash, global_hash=None)
+
+    @classmethod
+    def of(cls, record: RecordedEvent) -> Draft:
+        """A recorded event (an import) as a draft to append again."""
+        return cls(record.body(), record.hash, record.stored())
+
+
 @dataclass
 class AppendResult:
     events: list[RecordedEvent] = field(default_factory=list)
@@ -60,7 +85,7 @@ def _encode_head(number: int, digest: str) -> str:
     return f"{number}:{digest}"
 
 
-def idempotency_record(idempotency: Idempotency, records: Sequence[RecordedEvent]) -> str:
+def idempotency_record(idempotency: Idempotency, records: Sequence[Draft]) -> str:
     """What an Idempotency-Key points at: the versions its request appended."""
     return json.dumps(
         {

@@ -130,6 +130,22 @@ def event_hash(previous: str, body: dict[str, Any]) -> str:
     return hashlib.sha256(previous.encode() + canonical(body)).hexdigest()
 
 
+def hash_and_encode(previous: str, body: dict[str, Any]) -> tuple[str, str]:
+    """``event_hash(previous, body)`` and the record as stored (the body plus its hash),
+    with one check for the fast encoding instead of two: the append's hot path."""
+    if _plain(body):
+        try:
+            digest = hashlib.sha256(
+                previous.encode() + orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+            ).hexdigest()
+            stored = orjson.dumps({**body, "hash": digest}, option=orjson.OPT_SORT_KEYS)
+            return digest, stored.decode()
+        except TypeError:
+            pass
+    digest = event_hash(previous, body)
+    return digest, canonical({**body, "hash": digest}).decode()
+
+
 def chain_hash(previous_global: str, event_hash_hex: str) -> str:
     return hashlib.sha256(previous_global.encode() + event_hash_hex.encode()).hexdigest()
 

@@ -20,6 +20,7 @@ from service.clock import Clock, isoformat
 from service.domain.events import DomainEvent
 from service.store.appends import (
     AppendResult,
+    Draft,
     Idempotency,
     IdempotencyMismatch,
     Replay,
@@ -38,6 +39,7 @@ from service.store.chain import (
     RecordedEvent,
     VerifyReport,
     event_hash,
+    hash_and_encode,
 )
 from service.store.keys import POSITION_HEAD, SEALED_HEAD, Keys
 from service.store.seal import Sealer
@@ -124,16 +126,12 @@ class EventStore:
             self._remember(stream, raw_stream)
         raise RuntimeError("append did not win the stream head after many attempts")
 
-    def committed(self, records: list[RecordedEvent], reply: Any) -> list[RecordedEvent]:
-        """The records as committed: numbered from the position the script gave out."""
+    def committed(self, drafts: list[Draft], reply: Any) -> list[RecordedEvent]:
+        """The drafts as committed: numbered from the position the script gave out."""
         first = int(_text(reply[1]) or 0)
-        numbered = [
-            RecordedEvent(**vars(record) | {"position": first + offset})
-            for offset, record in enumerate(records)
-        ]
-        last = numbered[-1]
+        last = drafts[-1]
         self._remember(last.stream, _encode_head(last.version, last.hash))
-        return numbered
+        return [draft.committed(first + offset) for offset, draft in enumerate(drafts)]
 
     def _guess_head(self, stream: str, expected_version: int | None) -> str | None:
         """The head remembered from this store's last append or read, if it fits the caller.
@@ -162,11 +160,11 @@ class EventStore:
         actor: Actor,
         correlation_id: str | None,
         causation_id: str | None,
-    ) -> list[RecordedEvent]:
-        """Records chained onto the stream's head; positions are given out on commit."""
+    ) -> list[Draft]:
+        """Drafts chained onto the stream's head; positions are given out on commit."""
         recorded_at = isoformat(self.clock.now())
         actor_data = {"token_id": actor.token_id, "role": actor.role, "agency": actor.agency}
-        records = []
+        drafts = []
         for offset, event in enumerate(events, start=1):
             body: dict[str, Any] = {
                 "id": str(uuid.uuid4()),
@@ -180,10 +178,10 @@ class EventStore:
                 "causation_id": causation_id,
                 "payload": event.to_payload(),
             }
-            digest = event_hash(stream_prev, body)
-            records.append(RecordedEvent(**body, position=0, hash=digest, global_hash=None))
+            digest, stored = hash_and_encode(stream_prev, body)
+            drafts.append(Draft(body, digest, stored))
             stream_prev = digest
-        return records
+        return drafts
 
     def restore(self, record: RecordedEvent, parent: str | None = None) -> None:
         """Write an event recorded elsewhere (an export) exactly as it was: same position,
@@ -195,14 +193,14 @@ class EventStore:
         if record.version != version + 1 or event_hash(stream_prev, record.body()) != record.hash:
             raise ValueError(f"event at position {record.position} does not extend its stream")
         reply = self.call_append_script(
-            [record], raw_stream, parent=parent, position=record.position
+            [Draft.of(record)], raw_stream, parent=parent, position=record.position
         )
         if _text(reply[0]) != "ok":
             raise ValueError(f"event at position {record.position} does not extend the log")
 
     def call_append_script(
         self,
-        records: Sequence[RecordedEvent],
+        records: Sequence[Draft],
         raw_stream: str,
         *,
         idempotency: Idempotency | None = None,
@@ -231,7 +229,7 @@ class EventStore:
             optional_keys.append(keys.children(parent))
         return self._append(
             keys=[keys.stream(first.stream), keys.log, keys.heads, *optional_keys],
-            args=[first.stream, header, *optional_args, *[r.stored() for r in records]],
+            args=[first.stream, header, *optional_args, *[r.stored for r in records]],
             client=client,
         )
 
