@@ -31,7 +31,7 @@ from service.bootstrap import Services, bootstrap
 from service.config import Config
 from service.metrics import LATENCY, REQUESTS
 from service.store.durability import ensure_durable
-from workers.jobs import wake_projector
+from workers.jobs import WAKE_FLAG_TTL_MS, wake_flag, wake_projector
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 request_log = logging.getLogger("reform_tracker.http")
@@ -44,6 +44,8 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     _check_durability(services)
     if not services.append_listeners:
         services.append_listeners.append(partial(wake_projector, services))
+        # The append script sets the wake flag itself: one round trip less per command.
+        services.store.wake_on_append(wake_flag(services.keys.prefix), WAKE_FLAG_TTL_MS)
 
     app = Flask(__name__)
     app.config.update(

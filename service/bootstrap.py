@@ -27,13 +27,14 @@ class Services:
     tokens: TokenRegistry
     tracker: Tracker
     extras: dict[str, object] = field(default_factory=dict)
-    # Called after every acknowledged append (e.g. to wake the projector).
-    append_listeners: list[Callable[[], None]] = field(default_factory=list)
+    # Called after every acknowledged append (e.g. to wake the projector), with the
+    # append's AppendResult.woke.
+    append_listeners: list[Callable[[bool | None], None]] = field(default_factory=list)
 
-    def appended(self) -> None:
+    def appended(self, woke: bool | None = None) -> None:
         for listener in self.append_listeners:
             try:
-                listener()
+                listener(woke)
             except redis.RedisError as error:
                 # The events are already acknowledged; a missed wake-up only delays the
                 # dashboards until the scheduler's periodic catch-up.

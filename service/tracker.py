@@ -38,6 +38,8 @@ class Loaded(Generic[State]):
     stream: str
     state: State
     version: int
+    # The stream's events, oldest first; a cached milestone keeps only its first one and
+    # the newest ones (all a representation reads: created_at and updated_at).
     events: list[RecordedEvent]
 
 
@@ -46,6 +48,7 @@ class Outcome(Generic[State]):
     loaded: Loaded[State]
     appended: list[RecordedEvent]
     replayed: bool = False
+    woke: bool | None = None  # see AppendResult.woke
 
 
 Decision = Callable[..., list[ev.DomainEvent]]
@@ -82,9 +85,16 @@ def _actor(token: TokenRecord) -> Actor:
     return Actor(token_id=token.id, role=token.role, agency=token.agency)
 
 
+CACHED_MILESTONES = 10_000
+
+
 class Tracker:
     def __init__(self, store: EventStore) -> None:
         self.store = store
+        # Milestones this process loaded or moved on, by stream. A command reads only the
+        # events appended since (usually none) and folds them onto the cached state:
+        # streams are append-only, so that is the fold of the whole stream.
+        self._milestones: dict[str, Loaded[ms.Milestone]] = {}
 
     # --- reading -------------------------------------------------------------------
 
@@ -95,6 +105,32 @@ class Tracker:
         if state is None:
             raise NotFound(f"{kind} {aggregate_id}")
         return Loaded(stream, state, records[-1].version, records)
+
+    def _current_milestone(self, milestone_id: str) -> Loaded[ms.Milestone]:
+        """The milestone as it is now: the cached fold moved on by any newer events."""
+        stream = stream_name("milestone", milestone_id)
+        cached = self._milestones.get(stream)
+        if cached is None:
+            loaded: Loaded[ms.Milestone] = self.load("milestone", milestone_id)
+        else:
+            newer = self.store.read_stream(stream, cached.version, sealed=False)
+            if not newer:
+                self.store.remember_head(cached.events[-1])  # spares the append a lookup
+                return cached
+            events = [ev.from_payload(r.type, r.payload) for r in newer]
+            state = reduce(ms.evolve, events, cached.state)
+            loaded = Loaded(stream, state, newer[-1].version, [cached.events[0], *newer])
+        self._cache(loaded)
+        return loaded
+
+    def _cache(self, loaded: Loaded[ms.Milestone]) -> None:
+        if len(self._milestones) >= CACHED_MILESTONES:
+            self._milestones.clear()
+        # The first and last events are all a representation needs (created, updated).
+        first_and_last = [loaded.events[0], loaded.events[-1]]
+        self._milestones[loaded.stream] = Loaded(
+            loaded.stream, loaded.state, loaded.version, first_and_last
+        )
 
     def children(self, kind: str, parent_id: str | None) -> list[Loaded[Any]]:
         """Programmes (no parent), a programme's initiatives, an initiative's milestones."""
@@ -188,12 +224,15 @@ class Tracker:
             correlation_id=correlation_id,
             idempotency=idempotency,
             parent=parent,
+            wake=True,
         )
         if result.replay:
             return self._replayed(result.replay)
         state = FOLDS[kind](list(decided))
         return Outcome(
-            Loaded(result.events[0].stream, state, result.version, result.events), result.events
+            Loaded(result.events[0].stream, state, result.version, result.events),
+            result.events,
+            woke=result.woke,
         )
 
     # --- commands on milestones ----------------------------------------------------
@@ -213,7 +252,7 @@ class Tracker:
         if replay := self._replay(idempotency):
             return replay
         for _attempt in range(RETRIES):
-            loaded = self.load("milestone", milestone_id)
+            loaded = self._current_milestone(milestone_id)
             policy.authorize(token, permission, loaded.state.owner_agency)
             if expected_version is not None and loaded.version != expected_version:
                 # A concurrent twin with the same Idempotency-Key may be what moved it on.
@@ -229,6 +268,7 @@ class Tracker:
                     actor=_actor(token),
                     correlation_id=correlation_id,
                     idempotency=idempotency,
+                    wake=True,
                 )
             except VersionConflict:
                 if expected_version is not None:
@@ -239,7 +279,8 @@ class Tracker:
             # The new state is the loaded one moved on by the events just appended.
             state = reduce(ms.evolve, decided, loaded.state)
             after = Loaded(loaded.stream, state, result.version, loaded.events + result.events)
-            return Outcome(after, result.events)
+            self._cache(after)
+            return Outcome(after, result.events, woke=result.woke)
         raise VersionConflict(stream_name("milestone", milestone_id), -1, -1)
 
     # --- idempotent replays --------------------------------------------------------

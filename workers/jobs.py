@@ -24,26 +24,38 @@ PROJECT_TIMEOUT_SECONDS = 3600
 
 
 def wake_flag(key_prefix: str) -> str:
-    return Keys(key_prefix).read_model("projector:wake")
+    return Keys(key_prefix).projector_wake
 
 
 def request_projection(connection: redis.Redis, key_prefix: str | None = None) -> bool:
     """Wake the projector after an append; True when a job was enqueued. ``connection`` is
     the RQ (bytes) connection; ``key_prefix`` defaults to the configured one."""
-    from workers.schedule import QUEUE  # schedule.py imports the job modules
-
     prefix = key_prefix if key_prefix is not None else Config.from_env().key_prefix
     if not connection.set(wake_flag(prefix), "1", nx=True, px=WAKE_FLAG_TTL_MS):
         return False
-    Queue(QUEUE, connection=connection).enqueue(
-        project, job_timeout=PROJECT_TIMEOUT_SECONDS, result_ttl=60, failure_ttl=7 * 24 * 3600
-    )
+    _enqueue(connection)
     return True
 
 
-def wake_projector(services: Services) -> None:
-    """An append listener (create_app registers it): wake the projector after appends."""
-    request_projection(runtime.job_connection(services), services.keys.prefix)
+def _enqueue(connection: redis.Redis) -> None:
+    from workers.schedule import QUEUE  # schedule.py imports the job modules
+
+    Queue(QUEUE, connection=connection).enqueue(
+        project, job_timeout=PROJECT_TIMEOUT_SECONDS, result_ttl=60, failure_ttl=7 * 24 * 3600
+    )
+
+
+def wake_projector(services: Services, woke: bool | None = None) -> None:
+    """An append listener (create_app registers it): wake the projector after appends.
+
+    ``woke`` is what the append said about the wake flag, when the store sets it itself
+    (``EventStore.wake_on_append``, as the API's store does): True means this append set
+    it, so queue the job; False means a job is already queued. None: set it here."""
+    connection = runtime.job_connection(services)
+    if woke is None:
+        request_projection(connection, services.keys.prefix)
+    elif woke:
+        _enqueue(connection)
 
 
 def project() -> int:

@@ -78,7 +78,7 @@ def _command_view(verb: str) -> type[MethodView]:
                 correlation_id=correlation_id(),
             )
             if not outcome.replayed:
-                services().appended()
+                services().appended(outcome.woke)
             state = represent(outcome.loaded, overdue)
             result = {"milestone": state, "events": [e.to_dict() for e in outcome.appended]}
             return versioned(result, outcome.loaded.version)

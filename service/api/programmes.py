@@ -27,7 +27,7 @@ def created(
 ) -> tuple[Any, int, dict]:
     body, _status, headers = versioned(represent(outcome.loaded, derive), outcome.loaded.version)
     if not outcome.replayed:
-        services().appended()
+        services().appended(outcome.woke)
     headers["Location"] = location
     return body, 201, headers
 

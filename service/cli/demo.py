@@ -17,9 +17,9 @@ def run(args: argparse.Namespace) -> int:
 
     services = open_services(args)
 
-    def wake() -> None:
+    def wake(woke: bool | None) -> None:
         # As after an API append: dashboards show the demo as soon as a worker picks it up.
-        wake_projector(services)
+        wake_projector(services, woke)
 
     services.append_listeners.append(wake)
     try:

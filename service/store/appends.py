@@ -68,6 +68,9 @@ class Draft:
 class AppendResult:
     events: list[RecordedEvent] = field(default_factory=list)
     replay: Replay | None = None
+    # The append also set the wake flag (see EventStore.wake_on_append): whoever appended
+    # must now queue the job that clears it. None when the store sets no flag.
+    woke: bool | None = None
 
     @property
     def version(self) -> int:

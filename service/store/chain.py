@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import orjson
@@ -55,7 +55,8 @@ class RecordedEvent:
         return {name: getattr(self, name) for name in BODY_FIELDS}
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Shallow: actor and payload are shared with the record, which nothing mutates.
+        return dict(vars(self))
 
     def to_json(self) -> str:
         """The whole record, as an export line holds it."""

@@ -77,6 +77,14 @@ class EventStore:
         # and answers a wrong guess with the real head.
         self._heads: dict[str, str] = {}
         self.sealer = Sealer(self)
+        self._wake: tuple[str, int] | None = None
+
+    def wake_on_append(self, key: str, ttl_ms: int) -> None:
+        """From now on an append called with ``wake=True`` also sets ``key`` (for ``ttl_ms``)
+        unless it is set, in the same script, and says so in ``AppendResult.woke``: the
+        caller must then queue the job that clears it. Saves the API a round trip (and an
+        fsync) per command."""
+        self._wake = (key, ttl_ms)
 
     # --- writing -------------------------------------------------------------------
 
@@ -91,12 +99,15 @@ class EventStore:
         causation_id: str | None = None,
         idempotency: Idempotency | None = None,
         parent: str | None = None,
+        wake: bool = False,
     ) -> AppendResult:
         """Append ``events`` to ``stream`` and the global log in one atomic step.
 
         ``expected_version`` None means "wherever the stream is now". ``parent`` registers
         the stream as a child of another stream (or of the root with "") on creation.
+        ``wake``: set the wake flag too, if the store has one (see ``wake_on_append``).
         """
+        wake_key = self._wake if wake else None
         if not events:
             raise ValueError("nothing to append")
         raw_stream = self._guess_head(stream, expected_version)
@@ -113,11 +124,12 @@ class EventStore:
                 stream, events, version, stream_prev, actor, correlation_id, causation_id
             )
             reply = self.call_append_script(
-                records, raw_stream, idempotency=idempotency, parent=parent
+                records, raw_stream, idempotency=idempotency, parent=parent, wake=wake_key
             )
             outcome = _text(reply[0])
             if outcome == "ok":
-                return AppendResult(events=self.committed(records, reply))
+                woke = bool(int(reply[2])) if wake_key else None
+                return AppendResult(events=self.committed(records, reply), woke=woke)
             if outcome == "dup":
                 assert idempotency is not None
                 return AppendResult(replay=_replay(idempotency, _text(reply[1]) or ""))
@@ -145,6 +157,11 @@ class EventStore:
         if expected_version is not None and _parse_head(raw_stream)[0] != expected_version:
             return None
         return raw_stream
+
+    def remember_head(self, last: RecordedEvent) -> None:
+        """Tell the store the last event of a stream, as a caller that keeps the stream's
+        state knows it: the next append to it can skip looking the head up."""
+        self._remember(last.stream, _encode_head(last.version, last.hash))
 
     def _remember(self, stream: str, raw_stream: str) -> None:
         if len(self._heads) >= HEADS_REMEMBERED:
@@ -206,11 +223,16 @@ class EventStore:
         idempotency: Idempotency | None = None,
         parent: str | None = None,
         position: int | None = None,
+        wake: tuple[str, int] | None = None,
         client: Any = None,
     ) -> Any:
         """Send append.lua for ``records`` (one stream, chained on the given head)."""
         keys, first, last = self.keys, records[0], records[-1]
-        flags = ("i" if idempotency else "") + ("c" if parent is not None else "")
+        flags = (
+            ("i" if idempotency else "")
+            + ("c" if parent is not None else "")
+            + ("w" if wake else "")
+        )
         header = "|".join(
             [
                 raw_stream,
@@ -219,6 +241,7 @@ class EventStore:
                 "" if position is None else str(position),
                 str(self.idempotency_ttl),
                 flags,
+                str(wake[1]) if wake else "",
             ]
         )
         optional_keys, optional_args = [], []
@@ -227,6 +250,8 @@ class EventStore:
             optional_args.append(idempotency_record(idempotency, records))
         if parent is not None:
             optional_keys.append(keys.children(parent))
+        if wake:
+            optional_keys.append(wake[0])
         return self._append(
             keys=[keys.stream(first.stream), keys.log, keys.heads, *optional_keys],
             args=[first.stream, header, *optional_args, *[r.stored for r in records]],

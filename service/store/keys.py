@@ -44,6 +44,11 @@ class Keys:
         return f"{self._log_tag}:stream:{name}"
 
     @property
+    def projector_wake(self) -> str:
+        """Set while a projector job is queued; in the log's slot so an append can set it."""
+        return f"{self._log_tag}:projector:wake"
+
+    @property
     def seals(self) -> str:
         """Hash: global position -> global_hash, written by the sealer."""
         return f"{self._log_tag}:seals"
