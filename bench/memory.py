@@ -1,8 +1,9 @@
 """Memory: Redis bytes per stored event (INFO memory used_memory before and after).
 
-Ours keeps every event twice (its aggregate stream and the global log) plus a head per
-stream; the baseline is the same encoded event XADDed once, so the ratio shows the cost
-of the second copy and the heads.
+Ours keeps every event twice (its aggregate stream and the global log), a head per
+stream and a seal (its global hash) per position; the log is sealed before the "after"
+reading. The baseline is the same encoded event XADDed once, so the ratio shows the cost
+of the second copy, the heads and the seals.
 """
 
 from __future__ import annotations
@@ -13,20 +14,28 @@ from bench.clients import ClientFactory, run_clients
 from bench.results import Section, compared
 from bench.settings import Settings
 from bench.workloads import (
+    BENCH_KEYS,
     STREAMS_PER_CLIENT,
     event_store_clients,
     raw_xadd_clients,
     sample_record,
 )
+from service.clock import SystemClock
+from service.store.connection import connect
+from service.store.eventstore import EventStore
 
 NAME = "Memory"
 CLIENTS = 4
 
 
-def _bytes_per_event(admin: redis.Redis, factory: ClientFactory, seconds: float) -> float:
+def _bytes_per_event(
+    admin: redis.Redis, factory: ClientFactory, seconds: float, seal_url: str | None = None
+) -> float:
     admin.flushall()
     before = int(admin.info("memory")["used_memory"])
     run = run_clients(factory, CLIENTS, seconds)
+    if seal_url:
+        EventStore(connect(seal_url), SystemClock(), BENCH_KEYS).sealer.seal_all()
     after = int(admin.info("memory")["used_memory"])
     return (after - before) / max(run.operations, 1)
 
@@ -46,7 +55,12 @@ def run(settings: Settings) -> Section:
     raw: list[float] = []
     for _ in range(settings.repetitions):
         ours.append(
-            _bytes_per_event(admin, event_store_clients(settings.redis_url), settings.seconds * 2)
+            _bytes_per_event(
+                admin,
+                event_store_clients(settings.redis_url),
+                settings.seconds * 2,
+                seal_url=settings.redis_url,
+            )
         )
         raw.append(
             _bytes_per_event(
@@ -57,7 +71,7 @@ def run(settings: Settings) -> Section:
     admin.close()
     section.rows.append(
         compared(
-            "EventStore (stream copy + global log + heads)",
+            "EventStore (stream copy + global log + heads + seals)",
             "memory per event",
             "bytes",
             ours,

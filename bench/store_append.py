@@ -4,10 +4,15 @@ Both run against the same redis-server (AOF, appendfsync always) at the same
 concurrency, in the same repetition, alternating which goes first. While ours runs, a
 sealer process chains the global log alongside, as the worker does in production, so
 its cost is in the figures; one diagnostic row says how far behind it was when the
-clients stopped. Another gives the throughput when each call carries ten events.
+clients stopped. Another gives the CPU each event cost (all client processes, the
+sealer and redis-server, from their CPU times), which on a machine whose cores are busy
+decides the throughput; a third the throughput when each call carries ten events.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import redis
 
@@ -36,22 +41,40 @@ def _measure(
     events_per_call: int = 1,
     redis_url: str | None = None,
 ) -> list[float]:
-    """events/s, p50 ms, p99 ms and, with a ``redis_url``, the events a sealer running
-    alongside had not sealed yet when the clients stopped; for one run."""
+    """events/s, p50 ms, p99 ms, CPU µs per event (every client, the sealer and
+    redis-server) and, with a ``redis_url``, the events a sealer running alongside had not
+    sealed yet when the clients stopped; for one run."""
     admin.flushall()
     admin.config_resetstat()
+    redis_pid = int(admin.info("server")["process_id"])
+    cpu_before = _children_cpu() + _process_cpu(redis_pid)
     if redis_url is None:
         result, lag = run_clients(factory, concurrency, seconds), 0
     else:
         with sealing(redis_url) as store:
             result = run_clients(factory, concurrency, seconds)
             lag = store.head_position() - store.sealer.sealed_position()
+    cpu = _children_cpu() + _process_cpu(redis_pid) - cpu_before
+    events = max(result.operations * events_per_call, 1)
     return [
         result.per_second * events_per_call,
         percentile(result.latencies, 0.50) * 1000,
         percentile(result.latencies, 0.99) * 1000,
         lag,
+        cpu / events * 1e6,
     ]
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the client (and sealer) processes this process has waited for."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds redis-server has used so far (it runs on this machine)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run(settings: Settings) -> Section:
@@ -105,6 +128,7 @@ def _rows(concurrency: int, samples: dict[str, list[list[float]]]) -> list[Row]:
         throughput.met = (
             throughput.value >= TARGET_EVENTS_PER_SECOND and (throughput.ratio or 0) >= TARGET_RATIO
         )
+    rows.append(compared(case, "CPU per event", "µs", _column(ours, 4), _column(raw, 4), baseline))
     rows.append(compared(case, "unsealed when the clients stopped", "events", _column(ours, 3)))
     if "batched" in samples:
         rows.append(

@@ -34,7 +34,13 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({**report.to_dict(), "matches_head_hash": not truncated}))
     elif report.breach is None:
         print(f"OK: {report.events_checked} events checked; every chain is intact.")
-        print(f"Head: position {report.head_position}, hash {report.head_hash}")
+        if report.sealed_position == report.head_position:
+            print(f"Head: position {report.head_position}, hash {report.head_hash}")
+        else:  # the worker has not sealed the newest events yet
+            print(
+                f"Head: position {report.head_position}; sealed up to position "
+                f"{report.sealed_position}, hash {report.head_hash}"
+            )
     else:
         where = f" in stream {report.breach.stream}" if report.breach.stream else ""
         print(f"BREACH at position {report.breach.position}{where}: {report.breach.reason}")
