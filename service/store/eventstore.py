@@ -303,11 +303,20 @@ class EventStore:
         return self._iter(self.keys.log, after_position, batch, stream_copy=False, sealed=sealed)
 
     def _iter(
-        self, key: str, after: int, batch: int, *, stream_copy: bool, sealed: bool
+        self,
+        key: str,
+        after: int,
+        batch: int,
+        *,
+        stream_copy: bool,
+        sealed: bool,
+        up_to: int | None = None,
     ) -> Iterator[RecordedEvent]:
-        """Entries of a stream whose IDs are "<number>-0", in order, after ``after``."""
+        """Entries of a stream whose IDs are "<number>-0", in order, after ``after`` (and
+        up to ``up_to``)."""
+        last = "+" if up_to is None else f"{up_to}-0"
         while True:
-            entries = self.redis.xrange(key, min=f"({after}-0", max="+", count=batch)
+            entries = self.redis.xrange(key, min=f"({after}-0", max=last, count=batch)
             if not entries:
                 return
             yield from self._decoded(entries, stream_copy=stream_copy, sealed=sealed)
@@ -341,43 +350,60 @@ class EventStore:
     def verify(self, batch: int = 1000) -> VerifyReport:
         """Walk the global log and its seals, then each stream's own copy, and report the
         first breach. Events not sealed yet are checked against their stream chains only
-        and counted (``head_position - sealed_position``)."""
+        and counted (``head_position - sealed_position``).
+
+        Appends and the sealer may run meanwhile: the heads (every stream's, the last
+        position given out and the sealed head) are read first, in one command, and the
+        walk checks the log as it was then; whatever is appended or sealed later is left
+        for the next verify."""
+        heads = {
+            (_text(k) or ""): (_text(v) or "")
+            for k, v in self.redis.hgetall(self.keys.heads).items()
+        }
+        end = int(heads.pop(POSITION_HEAD, "") or 0)
+        sealed = _parse_head(heads.pop(SEALED_HEAD, ""))
         walker = ChainWalker()
         after = 0
-        while walker.breach is None:
-            entries = self.redis.xrange(self.keys.log, min=f"({after}-0", max="+", count=batch)
+        while walker.breach is None and after < end:
+            entries = self.redis.xrange(
+                self.keys.log, min=f"({after}-0", max=f"{end}-0", count=batch
+            )
             if not entries:
                 break
             seals = self.redis.hmget(self.keys.seals, [_entry_number(e[0]) for e in entries])
             for (entry_id, fields), seal in zip(entries, seals, strict=True):
                 after = _entry_number(entry_id)
+                # A seal written after the heads were read belongs to the next verify.
+                known = _text(seal) if after <= sealed[0] else None
                 try:
-                    event = RecordedEvent.from_stored(_field(fields, "e"), after, _text(seal))
+                    event = RecordedEvent.from_stored(_field(fields, "e"), after, known)
                 except (TypeError, ValueError, KeyError):
                     walker.fail(after, None, "entry is not a recorded event")
                     break
                 if not walker.feed(event):
                     break
         if walker.breach is None:
-            self._verify_heads(walker)
+            self._verify_heads(walker, end, sealed, heads)
         if walker.breach is None:
             self._verify_streams(walker, batch)
         return walker.report()
 
-    def _verify_heads(self, walker: ChainWalker) -> None:
-        heads = {
-            (_text(k) or ""): (_text(v) or "")
-            for k, v in self.redis.hgetall(self.keys.heads).items()
-        }
-        position = int(heads.pop(POSITION_HEAD, "") or 0)
-        sealed = _parse_head(heads.pop(SEALED_HEAD, ""))
-        if position != walker.position:
+    def _verify_heads(
+        self, walker: ChainWalker, end: int, sealed: tuple[int, str], heads: dict[str, str]
+    ) -> None:
+        if end != walker.position:
             walker.fail(
                 walker.position + 1,
                 None,
-                f"the log has given out position {position} but ends at "
+                f"the log has given out position {end} but ends at "
                 f"{walker.position}: events are missing",
             )
+            return
+        last = self.redis.xrevrange(self.keys.log, count=1)
+        if last and _entry_number(last[0][0]) > self.head_position():
+            # Appends move the position and add the entry in one step: an entry beyond
+            # every position given out was put there by something else.
+            walker.fail(end + 1, None, "the log holds entries after the last position given out")
             return
         if sealed != (walker.sealed_position, walker.global_hash):
             walker.fail(
@@ -414,7 +440,7 @@ class EventStore:
         previous, version = GENESIS, 0
         positions = hashlib.sha256()
         key = self.keys.stream(stream)
-        events = self._iter(key, 0, batch, stream_copy=True, sealed=False)
+        events = self._iter(key, 0, batch, stream_copy=True, sealed=False, up_to=head[0])
         while True:
             try:
                 event = next(events, None)

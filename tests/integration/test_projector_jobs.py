@@ -65,36 +65,3 @@ def test_a_projection_error_is_recorded_and_nothing_is_half_applied(services: Se
     status = projector_status(services)
     assert "ProjectionGap" in status["last_error"] and status["last_error_at"]
     assert status["checkpoint"] == before and status["lag"] == 1
-
-
-def test_api_commands_set_the_wake_flag_in_their_append_and_queue_one_job(
-    client, tokens, services: Services
-) -> None:
-    """The append script sets the wake flag itself; only the append that set it queues the
-    job, so a burst of commands costs one job and no extra round trip each."""
-    from tests.integration.api_helpers import post, seed
-
-    connection = runtime.job_connection(services)
-    queue = Queue(QUEUE, connection=connection)
-    s = seed(client, tokens)  # creations wake it too
-    assert services.redis.exists(wake_flag(services.keys.prefix))
-    assert queue.count == 1
-    for text in ("one", "two", "three"):
-        response = post(
-            client, tokens["reporter_a"], f"/milestones/{s.milestone_id}/comment", {"text": text}
-        )
-        assert response.status_code == 200, response.json
-    assert queue.count == 1
-    runtime.install(services)
-    try:
-        SimpleWorker([queue], connection=connection).work(burst=True)
-    finally:
-        runtime.install(None)
-    assert not services.redis.exists(wake_flag(services.keys.prefix))
-    assert projector_status(services)["lag"] == 0
-    assert services.store.sealer.sealed_position() == services.store.head_position()
-    response = post(
-        client, tokens["reporter_a"], f"/milestones/{s.milestone_id}/comment", {"text": "4"}
-    )
-    assert response.status_code == 200
-    assert queue.count == 1  # awake again: the next append queued a new job

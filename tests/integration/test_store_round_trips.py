@@ -86,3 +86,26 @@ def test_a_stale_guess_after_other_writers_is_corrected_and_the_chains_stay_whol
     )
     assert (result.events[0].version, result.events[0].position) == (3, 4)
     assert store.verify().ok
+
+
+def test_an_append_asked_to_wake_sets_the_flag_once_in_the_same_call(
+    store: EventStore,
+    redis_client: redis.Redis,
+    system_actor: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store.wake_on_append("{rt}:projector:wake", 60_000)
+    quiet = store.append(
+        "milestone-a", [ev.CommentAdded("1")], expected_version=0, actor=system_actor
+    )
+    assert quiet.woke is None and not redis_client.exists("{rt}:projector:wake")
+    commands = sent(store, monkeypatch)
+    first = store.append(
+        "milestone-a", [ev.CommentAdded("2")], expected_version=1, actor=system_actor, wake=True
+    )
+    second = store.append(
+        "milestone-a", [ev.CommentAdded("3")], expected_version=2, actor=system_actor, wake=True
+    )
+    assert (first.woke, second.woke) == (True, False)
+    assert commands == ["EVALSHA", "EVALSHA"]
+    assert 0 < redis_client.pttl("{rt}:projector:wake") <= 60_000

@@ -108,3 +108,38 @@ def fresh_store_like(store: EventStore) -> EventStore:
     return EventStore(
         redis.Redis(connection_pool=store.redis.connection_pool), store.clock, store.keys
     )
+
+
+def test_verify_while_appends_and_sealing_go_on_finds_nothing_wrong(
+    redis_url: str, clock: FrozenClock
+) -> None:
+    """verify reads every head in one command first and checks the log as it was then:
+    appends and seals that land during the walk are not mistaken for tampering."""
+    appending = threading.Event()
+    appending.set()
+
+    def append(n: int) -> None:
+        store = fresh_store(redis_url, clock)
+        for version in range(150):
+            store.append(
+                f"milestone-{n}", [ev.CommentAdded("x")], expected_version=version, actor=ACTOR
+            )
+
+    def seal() -> None:
+        store = fresh_store(redis_url, clock)
+        while appending.is_set():
+            store.sealer.seal(batch=5)
+
+    verifier = fresh_store(redis_url, clock)
+    reports = []
+    with ThreadPoolExecutor(6) as pool:
+        sealer = pool.submit(seal)
+        appenders = [pool.submit(append, n) for n in range(4)]
+        while not all(a.done() for a in appenders):
+            reports.append(verifier.verify(batch=20))
+        appending.clear()
+        for future in [*appenders, sealer]:
+            future.result()
+    assert len(reports) >= 2
+    assert all(report.ok for report in reports), [r.to_dict() for r in reports if not r.ok][:1]
+    assert verifier.verify().head_position == 600
