@@ -1,5 +1,6 @@
 """Appends as the store's callers see them: outcomes, errors, idempotency records and
-the "<number>:<hash>" spelling of a chain head. Shared by the store and group commit."""
+the "<number>:<hash>" spelling of a chain head. Shared by the store, the sealer and the
+batch writer."""
 
 from __future__ import annotations
 
