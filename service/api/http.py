@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from flask import g, request
 from flask_smorest import abort
 
+from service.domain.dicts import as_dict
 from service.store.chain import canonical
 from service.store.eventstore import Idempotency
 from service.tokens import TokenRecord
@@ -58,24 +57,12 @@ def represent(
 ) -> dict[str, Any]:
     """An aggregate's folded state plus its version, timestamps and derived fields."""
     return {
-        **_fields(loaded.state),
+        **as_dict(loaded.state),
         "version": loaded.version,
         "created_at": loaded.events[0].recorded_at,
         "updated_at": loaded.events[-1].recorded_at,
         **(derive(loaded.state) if derive else {}),
     }
-
-
-_FLAT = frozenset({str, int, float, bool, type(None), date})
-
-
-def _fields(state: Any) -> dict[str, Any]:
-    """A state's fields; a flat one is copied shallowly (asdict's deep walk cost more than
-    the rest of the representation)."""
-    values = vars(state)
-    if all(type(value) in _FLAT for value in values.values()):
-        return dict(values)
-    return dataclasses.asdict(state)
 
 
 def versioned(body: dict[str, Any], version: int, status: int = 200) -> tuple[Any, int, dict]:

@@ -6,9 +6,10 @@ encoding used by the hash chain is stable across versions of Python and librarie
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from service.domain.dicts import as_dict
 
 
 @dataclass(frozen=True)
@@ -20,23 +21,7 @@ class DomainEvent:
         return type(self).__name__
 
     def to_payload(self) -> dict[str, Any]:
-        payload = {name: getattr(self, name) for name in _field_names(type(self))}
-        if all(type(value) in _SCALARS for value in payload.values()):
-            return payload  # nothing to copy: asdict's deep copy cost more than the hash
-        return dataclasses.asdict(self)
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _field_names(kind: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(kind)
-    if names is None:
-        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
-    return names
+        return as_dict(self)
 
 
 @dataclass(frozen=True)
