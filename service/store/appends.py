@@ -122,3 +122,8 @@ def _text(value: Any) -> str | None:
 def _field(fields: Any, name: str) -> Any:
     """A field of a stream entry, whether the client decodes responses or not."""
     return fields.get(name.encode()) if name.encode() in fields else fields.get(name)
+
+
+def _entry_number(entry_id: Any) -> int:
+    """The number of a stream entry ID "<number>-0": a version or a global position."""
+    return int((_text(entry_id) or "0-0").split("-")[0])

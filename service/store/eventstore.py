@@ -26,6 +26,7 @@ from service.store.appends import (
     Replay,
     VersionConflict,
     _encode_head,
+    _entry_number,
     _field,
     _parse_head,
     _replay,
@@ -141,9 +142,9 @@ class EventStore:
     def committed(self, drafts: list[Draft], reply: Any) -> list[RecordedEvent]:
         """The drafts as committed: numbered from the position the script gave out."""
         first = int(_text(reply[1]) or 0)
-        last = drafts[-1]
-        self._remember(last.stream, _encode_head(last.version, last.hash))
-        return [draft.committed(first + offset) for offset, draft in enumerate(drafts)]
+        records = [draft.committed(first + offset) for offset, draft in enumerate(drafts)]
+        self.remember_head(records[-1])
+        return records
 
     def _guess_head(self, stream: str, expected_version: int | None) -> str | None:
         """The head remembered from this store's last append or read, if it fits the caller.
@@ -286,7 +287,7 @@ class EventStore:
         )
         events = self._decoded(entries or [], stream_copy=True, sealed=sealed)
         if events and limit is None:  # read to the end: the last event is the head
-            self._remember(stream, _encode_head(events[-1].version, events[-1].hash))
+            self.remember_head(events[-1])
         return events
 
     def read_log(
@@ -458,7 +459,3 @@ class EventStore:
         if positions.digest() != walker.stream_positions[stream].digest():
             return (log_end, stream, "stream copy places its events at other positions")
         return None
-
-
-def _entry_number(entry_id: Any) -> int:
-    return int((_text(entry_id) or "0-0").split("-")[0])

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from service.store.appends import _encode_head, _field, _parse_head, _text
+from service.store.appends import _encode_head, _entry_number, _field, _parse_head, _text
 from service.store.chain import chain_hash
 from service.store.keys import SEALED_HEAD
 
@@ -44,7 +44,7 @@ class Sealer:
         entries = store.redis.xrange(keys.log, min=f"({position}-0", max="+", count=batch)
         pairs: list[Any] = []
         for entry_id, fields in entries or []:
-            entry_position = int((_text(entry_id) or "0-0").split("-")[0])
+            entry_position = _entry_number(entry_id)
             if entry_position != position + 1:
                 break  # a gap: never chain across it; verify reports it
             previous = chain_hash(previous, orjson.loads(_field(fields, "e"))["hash"])
