@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import redis
 
+from service.store.appends import _text
+
 REQUIRED = {
     "appendonly": "yes",
     "appendfsync": "always",
@@ -13,10 +15,6 @@ REQUIRED = {
 
 class UnsafeRedis(Exception):
     pass
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def durability_problems(client: redis.Redis) -> list[str]:
