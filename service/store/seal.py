@@ -72,3 +72,7 @@ class Sealer:
     def sealed_position(self) -> int:
         raw = self.store.redis.hget(self.store.keys.heads, SEALED_HEAD)
         return _parse_head(_text(raw))[0]
+
+    def global_hash_at(self, position: int) -> str | None:
+        """The global hash sealed for ``position``; None if it is not sealed yet."""
+        return _text(self.store.redis.hget(self.store.keys.seals, str(position)))
