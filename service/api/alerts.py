@@ -50,7 +50,7 @@ def feed() -> AlertFeed:
 
 @blp.route("")
 class Alerts(MethodView):
-    @blp.arguments(AlertQuery, location="query")
+    @blp.arguments(AlertQuery(), location="query")
     @blp.response(200, AlertPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Alerts, newest first, filtered by state, severity, programme and agency."""
@@ -78,7 +78,7 @@ class Alert(MethodView):
 
 @blp.route("/<uuid:alert_id>/acknowledge")
 class Acknowledge(MethodView):
-    @blp.arguments(AcknowledgeIn)
+    @blp.arguments(AcknowledgeIn())
     @blp.response(200, AlertOut)
     def post(self, body: dict[str, Any], alert_id: Any) -> dict[str, Any]:
         """Acknowledge an open alert (overseer, or a reporter of the owner agency); the

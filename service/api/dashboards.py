@@ -57,7 +57,7 @@ def _dashboard(
     """One GET route: ``compute(queries, as_of, **path_arguments)`` behind the ETag check."""
 
     class Dashboard(MethodView):
-        @blp.arguments(AsOfArgs, location="query", unknown=RAISE)
+        @blp.arguments(AsOfArgs(), location="query", unknown=RAISE)
         @blp.response(200, schema)
         @blp.alt_response(304, description="Not modified since the ETag in If-None-Match")
         @blp.doc(summary=summary)

@@ -33,7 +33,7 @@ class Initiative(MethodView):
 
 @blp.route("/<uuid:initiative_id>/events")
 class InitiativeEvents(MethodView):
-    @blp.arguments(LogPageArgs, location="query")
+    @blp.arguments(LogPageArgs(), location="query")
     @blp.response(200, EventPageSchema)
     def get(self, args: dict[str, int], initiative_id: Any) -> dict[str, Any]:
         """Events of one initiative's stream, oldest first (?after=version)."""
@@ -47,7 +47,7 @@ class InitiativeMilestones(MethodView):
         """Milestones of an initiative, in planning order, with derived overdue flags."""
         return streams.children("milestone", str(initiative_id), overdue)
 
-    @blp.arguments(MilestoneIn)
+    @blp.arguments(MilestoneIn())
     @blp.response(201, MilestoneOut)
     def post(self, body: dict[str, Any], initiative_id: Any) -> tuple[Any, int, dict]:
         """Plan a milestone (a reporter of the owner agency, or an overseer)."""

@@ -16,7 +16,7 @@ blp = Blueprint("log", __name__, description="The append-only, hash-chained glob
 
 @blp.route("/events")
 class GlobalLog(MethodView):
-    @blp.arguments(LogPageArgs, location="query")
+    @blp.arguments(LogPageArgs(), location="query")
     @blp.response(200, EventPageSchema)
     def get(self, args: dict[str, int]) -> dict[str, Any]:
         """Every event in global order. Page with ?after=<next_cursor>&limit=."""

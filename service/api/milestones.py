@@ -46,7 +46,7 @@ class Milestone(MethodView):
 
 @blp.route("/<uuid:milestone_id>/events")
 class MilestoneEvents(MethodView):
-    @blp.arguments(LogPageArgs, location="query")
+    @blp.arguments(LogPageArgs(), location="query")
     @blp.response(200, EventPageSchema)
     def get(self, args: dict[str, int], milestone_id: Any) -> dict[str, Any]:
         """Events of one milestone's stream, oldest first (?after=version)."""
@@ -57,7 +57,7 @@ def _command_view(verb: str) -> type[MethodView]:
     schema, summary = COMMAND_BODIES[verb]
 
     class Command(MethodView):
-        @blp.arguments(schema)
+        @blp.arguments(schema())
         @blp.response(200, CommandResult)
         @blp.doc(
             summary=summary,

@@ -39,7 +39,7 @@ class Programmes(MethodView):
         """List programmes, oldest first."""
         return streams.children("programme", None)
 
-    @blp.arguments(ProgrammeIn)
+    @blp.arguments(ProgrammeIn())
     @blp.response(201, ProgrammeOut, headers={"ETag": {"schema": {"type": "string"}}})
     def post(self, body: dict[str, Any]) -> tuple[Any, int, dict]:
         """Create a programme (overseer or admin). Honours Idempotency-Key."""
@@ -60,7 +60,7 @@ class Programme(MethodView):
 
 @blp.route("/<uuid:programme_id>/events")
 class ProgrammeEvents(MethodView):
-    @blp.arguments(LogPageArgs, location="query")
+    @blp.arguments(LogPageArgs(), location="query")
     @blp.response(200, EventPageSchema)
     def get(self, args: dict[str, int], programme_id: Any) -> dict[str, Any]:
         """Events of one programme's stream, oldest first (?after=version)."""
@@ -74,7 +74,7 @@ class ProgrammeInitiatives(MethodView):
         """Initiatives of a programme, in launch order."""
         return streams.children("initiative", str(programme_id))
 
-    @blp.arguments(InitiativeIn)
+    @blp.arguments(InitiativeIn())
     @blp.response(201, InitiativeOut)
     def post(self, body: dict[str, Any], programme_id: Any) -> tuple[Any, int, dict]:
         """Launch an initiative in the programme (overseer or admin)."""

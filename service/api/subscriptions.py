@@ -51,7 +51,7 @@ class Subscriptions(MethodView):
         """Every subscription (never their secrets)."""
         return [s.public() for s in subscription_store(services()).list()]
 
-    @blp.arguments(SubscriptionIn)
+    @blp.arguments(SubscriptionIn())
     @blp.response(201, SubscriptionCreated)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Subscribe; a webhook's signing secret is in this response only. URLs that
@@ -78,7 +78,7 @@ class SubscriptionResource(MethodView):
 
 @blp.route("/<uuid:subscription_id>/deliveries")
 class Deliveries(MethodView):
-    @blp.arguments(DeliveryQuery, location="query")
+    @blp.arguments(DeliveryQuery(), location="query")
     @blp.response(200, DeliveryPage)
     def get(self, args: dict[str, Any], subscription_id: Any) -> dict[str, Any]:
         """The delivery log, newest first, with every attempt of each delivery."""

@@ -28,7 +28,7 @@ class Tokens(MethodView):
         require(ADMINISTER)
         return [asdict(record) for record in services().tokens.list()]
 
-    @blp.arguments(TokenIn)
+    @blp.arguments(TokenIn())
     @blp.response(201, TokenCreated)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a token; the response is the only time its value is shown."""
