@@ -12,6 +12,7 @@ import redis
 
 from service.clock import Clock, isoformat
 from service.store.keys import Keys
+from service.store.reads import Read
 
 ROLES = ("viewer", "reporter", "overseer", "admin")
 TOKEN_PREFIX = "rt_"
@@ -62,8 +63,15 @@ class TokenRegistry:
         return token, record
 
     def authenticate(self, token: str) -> TokenRecord | None:
-        raw = self.redis.hget(self.keys.tokens, digest(token))
-        return TokenRecord(**json.loads(raw)) if raw else None
+        return self.lookup(token).run(self.redis)
+
+    def lookup(self, token: str) -> Read[TokenRecord | None]:
+        """``authenticate`` as a Read, to share a round trip with other reads."""
+        hashed = digest(token)
+        return Read(
+            lambda client: client.hget(self.keys.tokens, hashed),
+            lambda raw: TokenRecord(**json.loads(raw)) if raw else None,
+        )
 
     def list(self) -> list[TokenRecord]:
         records = [TokenRecord(**json.loads(raw)) for raw in self.redis.hvals(self.keys.tokens)]

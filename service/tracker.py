@@ -20,6 +20,7 @@ from service.domain import programme as pg
 from service.domain.errors import NotFound
 from service.store.chain import Actor, RecordedEvent
 from service.store.eventstore import EventStore, Idempotency, Replay, VersionConflict
+from service.store.reads import Read
 from service.tokens import TokenRecord
 
 State = TypeVar("State")
@@ -106,22 +107,32 @@ class Tracker:
             raise NotFound(f"{kind} {aggregate_id}")
         return Loaded(stream, state, records[-1].version, records)
 
-    def _current_milestone(self, milestone_id: str) -> Loaded[ms.Milestone]:
-        """The milestone as it is now: the cached fold moved on by any newer events."""
+    def current_milestone(self, milestone_id: str) -> Read[Loaded[ms.Milestone]]:
+        """The milestone as it is now: the cached fold moved on by any newer events (the
+        whole stream when it is not cached). A Read, so that a command request can fetch
+        it together with the caller's token; finishing it raises NotFound."""
         stream = stream_name("milestone", milestone_id)
         cached = self._milestones.get(stream)
-        if cached is None:
-            loaded: Loaded[ms.Milestone] = self.load("milestone", milestone_id)
-        else:
-            newer = self.store.read_stream(stream, cached.version, sealed=False)
-            if not newer:
+        newer = self.store.stream_read(stream, cached.version if cached else 0)
+
+        def finish(reply: Any) -> Loaded[ms.Milestone]:
+            records = newer.finish(reply)
+            if cached is None:
+                state = ms.fold([ev.from_payload(r.type, r.payload) for r in records])
+                if state is None:
+                    raise NotFound(f"milestone {milestone_id}")
+                loaded = Loaded(stream, state, records[-1].version, records)
+            elif not records:
                 self.store.remember_head(cached.events[-1])  # spares the append a lookup
                 return cached
-            events = [ev.from_payload(r.type, r.payload) for r in newer]
-            state = reduce(ms.evolve, events, cached.state)
-            loaded = Loaded(stream, state, newer[-1].version, [cached.events[0], *newer])
-        self._cache(loaded)
-        return loaded
+            else:
+                events = [ev.from_payload(r.type, r.payload) for r in records]
+                state = reduce(ms.evolve, events, cached.state)
+                loaded = Loaded(stream, state, records[-1].version, [cached.events[0], *records])
+            self._cache(loaded)
+            return loaded
+
+        return Read(newer.send, finish)
 
     def _cache(self, loaded: Loaded[ms.Milestone]) -> None:
         if len(self._milestones) >= CACHED_MILESTONES:
@@ -247,12 +258,17 @@ class Tracker:
         expected_version: int | None = None,
         idempotency: Idempotency | None = None,
         correlation_id: str | None = None,
+        current: Loaded[ms.Milestone] | None = None,
     ) -> Outcome[ms.Milestone]:
+        """Decide ``verb`` on the milestone as it is now and append the outcome, deciding
+        again if another writer got there first. ``current``: the milestone as the caller
+        has just read it (``current_milestone``); the first attempt decides on it."""
         decide, permission = MILESTONE_COMMANDS[verb]
         if replay := self._replay(idempotency):
             return replay
         for _attempt in range(RETRIES):
-            loaded = self._current_milestone(milestone_id)
+            loaded = current or self.current_milestone(milestone_id).run(self.store.redis)
+            current = None
             policy.authorize(token, permission, loaded.state.owner_agency)
             if expected_version is not None and loaded.version != expected_version:
                 # A concurrent twin with the same Idempotency-Key may be what moved it on.

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import current_app, g, request
 from flask_smorest import abort
 
 from service.bootstrap import Services
 from service.policy import READ, authorize
+from service.store.reads import Read, replies
 from service.tokens import TokenRecord
+
+T = TypeVar("T")
 
 # The identity used for anonymous reads when public read mode is on.
 PUBLIC = TokenRecord(id="public", role="viewer", agency=None, label="public", created_at="")
@@ -18,27 +23,49 @@ def services() -> Services:
     return found
 
 
-def bearer_token() -> TokenRecord | None:
+def _presented() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None
-    return services().tokens.authenticate(value.strip())
+    return value.strip()
+
+
+def bearer_token() -> TokenRecord | None:
+    presented = _presented()
+    return services().tokens.authenticate(presented) if presented else None
 
 
 def current_token() -> TokenRecord:
     """The caller's token, or 401."""
     if "token" not in g:
-        token = bearer_token()
-        if token is None:
-            abort(
-                401,
-                message="A valid bearer token is required.",
-                headers={"WWW-Authenticate": 'Bearer realm="reform-tracker"'},
-            )
-        g.token = token
+        _accept(bearer_token())
     token_record: TokenRecord = g.token
     return token_record
+
+
+def current_token_with(read: Read[T]) -> tuple[TokenRecord, T]:
+    """The caller's token (or 401) and the result of ``read``, fetched in one round trip.
+    ``read`` is finished only once the token is known to be valid, so a caller without
+    one learns nothing from it (not even a 404)."""
+    presented = _presented()
+    if "token" in g or presented is None:
+        token = current_token()  # known already, or 401
+        return token, read.run(services().redis)
+    lookup = services().tokens.lookup(presented)
+    token_reply, reply = replies(services().redis, lookup, read)
+    _accept(lookup.finish(token_reply))
+    return current_token(), read.finish(reply)
+
+
+def _accept(token: TokenRecord | None) -> None:
+    if token is None:
+        abort(
+            401,
+            message="A valid bearer token is required.",
+            headers={"WWW-Authenticate": 'Bearer realm="reform-tracker"'},
+        )
+    g.token = token
 
 
 def reader() -> TokenRecord:

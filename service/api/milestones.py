@@ -11,7 +11,7 @@ from schemas.aggregates import MilestoneOut
 from schemas.commands import COMMAND_BODIES, CommandResult
 from schemas.common import EventPageSchema, LogPageArgs
 from service.api import streams
-from service.api.auth import current_token, services
+from service.api.auth import current_token_with, services
 from service.api.http import (
     correlation_id,
     expected_version,
@@ -65,10 +65,11 @@ def _command_view(verb: str) -> type[MethodView]:
             "milestone's status does not allow it; 412 when If-Match is stale.",
         )
         def post(self, body: dict[str, Any], milestone_id: Any) -> tuple[Any, int, dict]:
-            token = current_token()
+            tracker = services().tracker
+            token, current = current_token_with(tracker.current_milestone(str(milestone_id)))
             if "captured_at" in body:
                 body["captured_at"] = body["captured_at"].isoformat()
-            outcome = services().tracker.command(
+            outcome = tracker.command(
                 token,
                 str(milestone_id),
                 verb,
@@ -76,6 +77,7 @@ def _command_view(verb: str) -> type[MethodView]:
                 expected_version=expected_version(),
                 idempotency=idempotency(token),
                 correlation_id=correlation_id(),
+                current=current,
             )
             if not outcome.replayed:
                 services().appended(outcome.woke)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -43,6 +44,7 @@ from service.store.chain import (
     hash_and_encode,
 )
 from service.store.keys import POSITION_HEAD, SEALED_HEAD, Keys
+from service.store.reads import Read
 from service.store.seal import Sealer
 
 # The append outcomes and errors are part of the store's interface; they live in appends.py
@@ -285,8 +287,22 @@ class EventStore:
         entries = self.redis.xrange(
             self.keys.stream(stream), min=f"({after_version}-0", max="+", count=limit
         )
+        return self._stream_events(entries, sealed=sealed, to_the_end=limit is None)
+
+    def stream_read(self, stream: str, after_version: int = 0) -> Read[list[RecordedEvent]]:
+        """``read_stream(stream, after_version, sealed=False)`` as a Read, so that it can
+        share a round trip with other reads (see service.store.reads)."""
+        key, after = self.keys.stream(stream), f"({after_version}-0"
+        return Read(
+            lambda client: client.xrange(key, min=after, max="+"),
+            partial(self._stream_events, sealed=False, to_the_end=True),
+        )
+
+    def _stream_events(
+        self, entries: Any, *, sealed: bool, to_the_end: bool
+    ) -> list[RecordedEvent]:
         events = self._decoded(entries or [], stream_copy=True, sealed=sealed)
-        if events and limit is None:  # read to the end: the last event is the head
+        if events and to_the_end:  # the last event is the head
             self.remember_head(events[-1])
         return events
 
