@@ -23,16 +23,29 @@ from service.bootstrap import Services
 from service.tokens import TokenRecord
 from tests.redis_server import free_port
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 @contextmanager
-def gunicorn(settings: Settings, log: Path) -> Iterator[str]:
-    """The production app plus the no-op route, served until the block ends; yields its URL."""
+def gunicorn(settings: Settings, log: Path, checkout: Path = ROOT) -> Iterator[str]:
+    """The production app plus the no-op route, served until the block ends; yields its URL.
+    ``checkout``: the source tree to serve (another one for an A/B run, see http_ab)."""
+    with gunicorn_process(settings, log, checkout) as (url, _process):
+        yield url
+
+
+@contextmanager
+def gunicorn_process(
+    settings: Settings, log: Path, checkout: Path = ROOT
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``gunicorn`` that also yields the master process (its children are the workers)."""
     port = free_port()
     env = {
         **os.environ,
         "RT_REDIS_URL": settings.redis_url,
         "RT_KEY_PREFIX": BENCH_KEYS.prefix,
         "RT_RATE_LIMIT": "100000000/minute",
+        "PYTHONPATH": str(checkout),
     }
     workers = os.cpu_count() or 2
     process = subprocess.Popen(
@@ -49,7 +62,7 @@ def gunicorn(settings: Settings, log: Path) -> Iterator[str]:
             "10",
         ],
         env=env,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=checkout,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
@@ -65,7 +78,7 @@ def gunicorn(settings: Settings, log: Path) -> Iterator[str]:
                 raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:]) from None
             time.sleep(0.1)
     try:
-        yield url
+        yield url, process
     finally:
         process.terminate()
         process.wait(timeout=30)

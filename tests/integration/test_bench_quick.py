@@ -58,3 +58,21 @@ def test_quick_benchmark_produces_well_formed_results(tmp_path: Path) -> None:
     assert {f"EventStore.append, {n} client{'s' if n > 1 else ''}" for n in (1, 4, 16)} <= (
         store_cases
     )
+
+
+@pytest.mark.slow
+def test_the_http_ab_tool_compares_two_checkouts() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.http_ab", ".", ".", "--repetitions", "1", "--seconds", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    lines = completed.stdout.splitlines()
+    assert [line[:2] for line in lines] == ["A ", "B "]
+    for line in lines:
+        assert "requests/s" in line and "CPU per request" in line
+        cpu = float(line.split("CPU per request ")[1].split(" ms")[0])
+        assert cpu > 0, line
