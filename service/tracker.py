@@ -86,6 +86,14 @@ def _actor(token: TokenRecord) -> Actor:
     return Actor(token_id=token.id, role=token.role, agency=token.agency)
 
 
+def _folded(kind: str, aggregate_id: str, stream: str, records: list[RecordedEvent]) -> Loaded[Any]:
+    """A whole stream folded into its aggregate; NotFound when it holds none."""
+    state = FOLDS[kind]([ev.from_payload(r.type, r.payload) for r in records])
+    if state is None:
+        raise NotFound(f"{kind} {aggregate_id}")
+    return Loaded(stream, state, records[-1].version, records)
+
+
 CACHED_MILESTONES = 10_000
 
 
@@ -102,10 +110,7 @@ class Tracker:
     def load(self, kind: str, aggregate_id: str, up_to_version: int | None = None) -> Loaded[Any]:
         stream = stream_name(kind, aggregate_id)
         records = self.store.read_stream(stream, limit=up_to_version, sealed=False)
-        state = FOLDS[kind]([ev.from_payload(r.type, r.payload) for r in records])
-        if state is None:
-            raise NotFound(f"{kind} {aggregate_id}")
-        return Loaded(stream, state, records[-1].version, records)
+        return _folded(kind, aggregate_id, stream, records)
 
     def current_milestone(self, milestone_id: str) -> Read[Loaded[ms.Milestone]]:
         """The milestone as it is now: the cached fold moved on by any newer events (the
@@ -118,10 +123,7 @@ class Tracker:
         def finish(reply: Any) -> Loaded[ms.Milestone]:
             records = newer.finish(reply)
             if cached is None:
-                state = ms.fold([ev.from_payload(r.type, r.payload) for r in records])
-                if state is None:
-                    raise NotFound(f"milestone {milestone_id}")
-                loaded = Loaded(stream, state, records[-1].version, records)
+                loaded: Loaded[ms.Milestone] = _folded("milestone", milestone_id, stream, records)
             elif not records:
                 self.store.remember_head(cached.events[-1])  # spares the append a lookup
                 return cached
