@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-TITLE = validate.Length(min=1, max=200)
+from schemas.common import NOT_BLANK
+
+TITLE = [validate.Length(min=1, max=200), NOT_BLANK]
 TEXT = validate.Length(max=2000)
-AGENCY = validate.Length(min=1, max=100)
+AGENCY_LENGTH = validate.Length(min=1, max=100)
+AGENCY = [AGENCY_LENGTH, NOT_BLANK]
 
 
 class RecordMeta(Schema):
@@ -51,7 +54,7 @@ class MilestoneIn(Schema):
     due_date = fields.Date(required=True)
     owner_agency = fields.String(
         load_default=None,
-        validate=AGENCY,
+        validate=AGENCY_LENGTH,
         metadata={"description": "Defaults to the initiative's owner agency"},
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from schemas.common import ActorSchema
+from schemas.common import NOT_BLANK, ActorSchema
 from service.domain.alerts import LEVELS, MAX_NOTE, SEVERITIES, STATES
 
 
@@ -63,6 +63,6 @@ class AlertQuery(Schema):
 class AcknowledgeIn(Schema):
     note = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=MAX_NOTE),
+        validate=[validate.Length(min=1, max=MAX_NOTE), NOT_BLANK],
         metadata={"description": "What is being done about it"},
     )

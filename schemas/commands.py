@@ -5,10 +5,10 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from schemas.aggregates import MilestoneOut
-from schemas.common import EventSchema
+from schemas.common import NOT_BLANK, EventSchema
 
 TEXT = validate.Length(max=2000)
-REASON = validate.Length(min=1, max=2000)
+REASON = [validate.Length(min=1, max=2000), NOT_BLANK]
 
 
 class WholeNumber(fields.Integer):
@@ -41,18 +41,18 @@ class ReasonIn(Schema):
 
 
 class EvidenceIn(Schema):
-    uri = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    uri = fields.String(required=True, validate=[validate.Length(min=1, max=2048), NOT_BLANK])
     sha256 = fields.String(
         required=True,
         validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="must be 64 hexadecimal characters"),
     )
-    media_type = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    media_type = fields.String(required=True, validate=[validate.Length(min=1, max=255), NOT_BLANK])
     captured_at = fields.AwareDateTime(required=True, format="iso")
     description = fields.String(load_default="", validate=TEXT)
 
 
 class CommentIn(Schema):
-    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    text = fields.String(required=True, validate=[validate.Length(min=1, max=2000), NOT_BLANK])
 
 
 class CommandResult(Schema):

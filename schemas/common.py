@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+# Text the service trims (str.strip) and then requires: at least one character that is
+# not whitespace. The whitespace is spelled out, exactly str.isspace()'s set, because
+# `\s` means a smaller set in the regexes of OpenAPI (ECMA-262) than in Python's. It is
+# the field's `pattern` in the OpenAPI document, so the document never calls a blank valid.
+PYTHON_WHITESPACE = r"\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = validate.Regexp(rf"[\s\S]*[^{PYTHON_WHITESPACE}]", error="must not be blank")
+
 
 class ProblemSchema(Schema):
     """RFC 9457 problem details."""
