@@ -25,7 +25,7 @@ from bench.http_server import gunicorn_process, started_milestones
 from bench.settings import Settings
 from bench.workloads import BENCH_KEYS
 from service.bootstrap import bootstrap
-from service.config import Config
+from service.runtime.config import Config
 from tests.redis_server import RedisServer
 
 KINDS = ("append", "noop")

@@ -13,7 +13,7 @@ from bench.results import Row, Section, compared
 from bench.settings import Settings
 from bench.workloads import BENCH_KEYS
 from service.bootstrap import bootstrap
-from service.config import Config
+from service.runtime.config import Config
 
 NAME = "HTTP append"
 CONNECTIONS = 16

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from bench.settings import Settings
 from bench.workloads import BENCH_KEYS
+from service.access.policy import TokenRecord
 from service.bootstrap import Services
-from service.tokens import TokenRecord
 from tests.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,9 +20,9 @@ from bench.workloads import (
     raw_xadd_clients,
     sample_record,
 )
-from service.clock import SystemClock
-from service.store.connection import connect
-from service.store.eventstore import EventStore
+from service.ledger.eventstore import EventStore
+from service.runtime.clock import SystemClock
+from service.runtime.connection import connect
 
 NAME = "Memory"
 CLIENTS = 4

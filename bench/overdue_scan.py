@@ -21,12 +21,12 @@ from typing import Any
 
 import orjson
 
+from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services, bootstrap
-from service.clock import FrozenClock
-from service.config import Config
-from service.domain.readmodel import MILESTONES, MilestoneRecord
-from service.store.readmodels import Layout, live_generations
-from workers.alerts import OverdueScanner
+from service.dashboards.domain.readmodel import MILESTONES, MilestoneRecord
+from service.dashboards.readmodels import Layout, live_generations
+from service.runtime.clock import FrozenClock
+from service.runtime.config import Config
 
 MILESTONES_TOTAL = 100_000
 DUE = 100

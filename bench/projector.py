@@ -18,9 +18,9 @@ import redis
 from bench.own_redis import redis_url_or_own
 from bench.projector_log import append_demo_log
 from service.bootstrap import Services, bootstrap
-from service.config import Config
-from workers.projector import Projector
-from workers.rebuild import rebuild
+from service.dashboards.projector import Projector
+from service.dashboards.rebuild import rebuild
+from service.runtime.config import Config
 
 QUICK_EVENTS = 20_000
 FULL_EVENTS = 1_000_000

@@ -14,10 +14,10 @@ import uuid
 from datetime import date, timedelta
 
 from service.bootstrap import Services
-from service.domain import milestone as ms
-from service.domain import programme as pg
-from service.domain.events import DomainEvent
-from service.store.chain import Actor
+from service.ledger.domain.chain import Actor
+from service.tracking.domain import milestone as ms
+from service.tracking.domain import programme as pg
+from service.tracking.domain.events import DomainEvent
 
 ACTOR = Actor(token_id="bench", role="overseer", agency=None)
 AGENCIES = ("Prosecutor General's Office", "Ministry of Defence", "General Staff")

@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from multiprocessing.synchronize import Event
 
 from bench.clients import ClientFactory, Operation
-from service.clock import SystemClock, isoformat
-from service.domain.events import ProgressReported
-from service.store.chain import GENESIS, Actor, RecordedEvent
-from service.store.connection import connect
-from service.store.eventstore import EventStore
-from service.store.keys import Keys
+from service.ledger.domain.chain import GENESIS, Actor, RecordedEvent
+from service.ledger.eventstore import EventStore
+from service.ledger.keys import Keys
+from service.runtime.clock import SystemClock, isoformat
+from service.runtime.connection import connect
+from service.tracking.domain.events import ProgressReported
 
 STREAMS_PER_CLIENT = 8
 BENCH_KEYS = Keys("bench")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from schemas.common import NOT_BLANK, ActorSchema
-from service.domain.alerts import LEVELS, MAX_NOTE, SEVERITIES, STATES
+from service.alerts.domain.alerts import LEVELS, MAX_NOTE, SEVERITIES, STATES
 
 
 class AlertOut(Schema):

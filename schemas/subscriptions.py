@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from service.domain.alerts import LEVELS, SEVERITIES
-from service.subscriptions import EMAIL, WEBHOOK
+from service.alerts.domain.alerts import LEVELS, SEVERITIES
+from service.alerts.subscriptions import EMAIL, WEBHOOK
 
 AGENCY = validate.Length(min=1, max=100)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from service.tokens import ROLES
+from service.access.policy import ROLES
 
 
 class TokenIn(Schema):

@@ -1,4 +1,4 @@
-"""One place that wires the service's parts, for the API, the workers and the CLI alike."""
+"""The composition root: wires every context once, for the API, the workers and the CLI."""
 
 from __future__ import annotations
 
@@ -8,25 +8,25 @@ from dataclasses import dataclass, field
 
 import redis
 
-from service.clock import Clock, SystemClock
-from service.config import Config
-from service.store.connection import connect
-from service.store.eventstore import EventStore
-from service.store.keys import Keys
-from service.tokens import TokenRegistry
-from service.tracker import Tracker
+from service.access.service import AccessDesk
+from service.access.tokens import TokenRegistry
+from service.alerts.service import AlertDesk
+from service.ledger.eventstore import EventStore
+from service.ledger.infrastructure import Infrastructure
+from service.ledger.keys import Keys
+from service.runtime.clock import Clock, SystemClock
+from service.runtime.config import Config
+from service.runtime.connection import connect
+from service.runtime.jobs import JobQueue
+from service.tracking.tracker import Tracker
 
 
 @dataclass
-class Services:
-    config: Config
-    redis: redis.Redis
-    clock: Clock
-    keys: Keys
-    store: EventStore
+class Services(Infrastructure):
     tokens: TokenRegistry
     tracker: Tracker
-    extras: dict[str, object] = field(default_factory=dict)
+    access: AccessDesk
+    alerts: AlertDesk
     # Called after every acknowledged append (e.g. to wake the projector), with the
     # append's AppendResult.woke.
     append_listeners: list[Callable[[bool | None], None]] = field(default_factory=list)
@@ -50,12 +50,15 @@ def bootstrap(
     clock = clock or SystemClock()
     keys = Keys(config.key_prefix)
     store = EventStore(client, clock, keys, idempotency_ttl=config.idempotency_ttl_seconds)
+    infrastructure = Infrastructure(
+        config=config, redis=client, clock=clock, keys=keys, store=store, jobs=JobQueue(client)
+    )
+    tokens = TokenRegistry(client, keys, clock)
+    tracker = Tracker(store)
     return Services(
-        config=config,
-        redis=client,
-        clock=clock,
-        keys=keys,
-        store=store,
-        tokens=TokenRegistry(client, keys, clock),
-        tracker=Tracker(store),
+        **vars(infrastructure),
+        tokens=tokens,
+        tracker=tracker,
+        access=AccessDesk(tokens),
+        alerts=AlertDesk(infrastructure),
     )

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import pytest
 import redis
 
-from service.clock import FrozenClock
-from service.store.chain import Actor
-from service.store.eventstore import EventStore
-from service.store.keys import Keys
+from service.ledger.domain.chain import Actor
+from service.ledger.eventstore import EventStore
+from service.ledger.keys import Keys
+from service.runtime.clock import FrozenClock
 from tests.redis_server import RedisServer
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from flask.testing import FlaskClient
 
     from service.bootstrap import Services
-    from service.config import Config
+    from service.runtime.config import Config
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +69,7 @@ AGENCY_B = "Ministry of Defence"
 
 @pytest.fixture
 def config(redis_url: str) -> Config:
-    from service.config import Config
+    from service.runtime.config import Config
 
     return Config(redis_url=redis_url, log_level="WARNING", max_body_bytes=16 * 1024)
 
@@ -83,7 +83,7 @@ def services(config: Config, redis_client: redis.Redis, clock: FrozenClock) -> S
 
 @pytest.fixture
 def app(services: Services) -> Flask:
-    from service.app import create_app
+    from service.api.app import create_app
 
     return create_app(services=services)
 

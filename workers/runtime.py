@@ -1,4 +1,4 @@
-"""What a job function runs against: the worker process's Services and its RQ queue.
+"""What a job function runs against: the worker process's Services.
 
 RQ jobs are module-level functions taking plain arguments, so they cannot be handed a
 Services object; they ask this module, which bootstraps once per process from the
@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import redis
-from rq import Queue
-
 from service.bootstrap import Services, bootstrap
-from service.config import Config
-from service.embedded_redis import recorded_url
+from service.runtime.config import Config
+from service.runtime.redis_server import recorded_url
 
 _installed: Services | None = None
 
@@ -32,23 +29,3 @@ def services() -> Services:
             config = config.with_(redis_url=recorded_url(Path(config.data_dir)) or "")
         _installed = bootstrap(config)
     return _installed
-
-
-def job_connection(found: Services) -> redis.Redis:
-    """The same Redis without reply decoding: RQ stores pickled job data."""
-    cached = found.extras.get("rq_connection")
-    if isinstance(cached, redis.Redis):
-        return cached
-    pool = found.redis.connection_pool
-    kwargs = {**pool.connection_kwargs, "decode_responses": False}
-    client = redis.Redis(
-        connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
-    )
-    found.extras["rq_connection"] = client
-    return client
-
-
-def queue(found: Services) -> Queue:
-    from workers.schedule import QUEUE  # schedule.py imports the job modules
-
-    return Queue(QUEUE, connection=job_connection(found))

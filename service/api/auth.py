@@ -7,10 +7,9 @@ from typing import TypeVar
 from flask import current_app, g, request
 from flask_smorest import abort
 
+from service.access.policy import READ, TokenRecord, authorize
 from service.bootstrap import Services
-from service.policy import READ, authorize
-from service.store.reads import Read, replies
-from service.tokens import TokenRecord
+from service.ledger.reads import Read, replies
 
 T = TypeVar("T")
 

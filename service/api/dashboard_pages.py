@@ -17,14 +17,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from service.api.alerts import feed as alert_feed
-from service.api.alerts import shown
+from service.access.policy import TokenRecord
 from service.api.auth import PUBLIC, services
-from service.dashboard_queries import DashboardQueries
-from service.domain.dashboards import milestone_row
-from service.domain.errors import DomainError
-from service.store.readmodels import ReadModels
-from service.tokens import TokenRecord
+from service.dashboards.domain.dashboards import milestone_row
+from service.dashboards.queries import DashboardQueries
+from service.dashboards.readmodels import ReadModels
+from service.tracking.domain.errors import DomainError
 
 blp = Blueprint("pages", __name__, url_prefix="/ui")
 COOKIE = "rt_viewer"
@@ -62,16 +60,6 @@ def _as_of() -> date | None:
         )
 
 
-def open_alerts(**scope: str) -> list[dict[str, Any]]:
-    """Alerts not yet resolved for the record in ``scope`` (e.g. programme_id=...)."""
-    today = services().clock.today()
-    return [
-        shown(alert, today)
-        for alert in alert_feed().active()  # the feed's active set holds no resolved alert
-        if all(alert.get(k) == v for k, v in scope.items())
-    ]
-
-
 def _render(
     template: str,
     compute: Callable[[DashboardQueries, date | None], Any],
@@ -85,7 +73,7 @@ def _render(
         status = 404 if error.code == "not_found" else 422
         return render_template("error.html", message=error.message), status
     # Alerts are shown for now only: an as-of page shows the record as it was.
-    alerts = open_alerts(**alert_scope) if alert_scope and as_of is None else []
+    alerts = services().alerts.open_alerts(**alert_scope) if alert_scope and as_of is None else []
     return render_template(template, data=found, as_of=as_of, viewer=viewer(), alerts=alerts)
 
 
@@ -137,7 +125,7 @@ def milestone(milestone_id: Any) -> Any:
         events=events,
         title=events[0].payload.get("title", ""),
         viewer=viewer(),
-        alerts=open_alerts(milestone_id=str(milestone_id)),
+        alerts=services().alerts.open_alerts(milestone_id=str(milestone_id)),
     )
 
 

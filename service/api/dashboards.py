@@ -25,7 +25,7 @@ from schemas.dashboards import (
     ScorecardSchema,
 )
 from service.api.auth import reader, services
-from service.dashboard_queries import DashboardQueries
+from service.dashboards.queries import DashboardQueries
 
 blp = Blueprint(
     "dashboards",

@@ -12,11 +12,11 @@ from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from schemas.common import ProblemSchema
-from service.domain.errors import DomainError, NotFound
-from service.policy import Forbidden
-from service.store.durability import UnsafeRedis
-from service.store.eventstore import IdempotencyMismatch, VersionConflict
-from service.tracker import PreconditionFailed
+from service.access.policy import Forbidden
+from service.ledger.durability import UnsafeRedis
+from service.ledger.eventstore import IdempotencyMismatch, VersionConflict
+from service.tracking.domain.errors import DomainError, NotFound
+from service.tracking.tracker import PreconditionFailed
 
 PROBLEM_TYPE = "urn:reform-tracker:problem:"
 log = logging.getLogger("reform_tracker.api")

@@ -9,7 +9,7 @@ from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.api.auth import services
-from service.store.durability import durability_problems
+from service.ledger.durability import durability_problems
 
 blp = Blueprint("health", __name__)
 

@@ -9,11 +9,11 @@ from typing import Any
 from flask import g, request
 from flask_smorest import abort
 
-from service.domain.dicts import as_dict
-from service.store.chain import canonical
-from service.store.eventstore import Idempotency
-from service.tokens import TokenRecord
-from service.tracker import Loaded
+from service.access.policy import TokenRecord
+from service.ledger.domain.chain import canonical
+from service.ledger.eventstore import Idempotency
+from service.tracking.domain.dicts import as_dict
+from service.tracking.tracker import Loaded
 
 MAX_IDEMPOTENCY_KEY = 200
 

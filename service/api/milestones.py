@@ -19,7 +19,7 @@ from service.api.http import (
     represent,
     versioned,
 )
-from service.domain import milestone as ms
+from service.tracking.domain import milestone as ms
 
 blp = Blueprint(
     "milestones",

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from schemas.aggregates import InitiativeIn, InitiativeOut, ProgrammeIn, ProgrammeOut
 from schemas.common import EventPageSchema, LogPageArgs
-from service import policy
+from service.access import policy
 from service.api import streams
 from service.api.auth import require, services
 from service.api.http import correlation_id, idempotency, represent, versioned

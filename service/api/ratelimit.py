@@ -7,7 +7,7 @@ import hashlib
 from flask import Flask, request
 from flask_limiter import Limiter
 
-from service.config import Config
+from service.runtime.config import Config
 
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from service.api.auth import reader, services
 from service.api.http import represent, versioned
-from service.store.chain import RecordedEvent
+from service.ledger.domain.chain import RecordedEvent
 
 
 def page(events: list[RecordedEvent], limit: int, cursor_of: str) -> dict[str, Any]:

@@ -16,11 +16,8 @@ from schemas.subscriptions import (
     SubscriptionIn,
     SubscriptionOut,
 )
-from service.api.auth import require, services
-from service.domain.errors import NotFound
-from service.policy import ADMINISTER
-from service.subscriptions import Subscription
-from workers.notify import Notifier, delivery_log, subscription_store
+from service.access.policy import ADMINISTER
+from service.api.auth import current_token, require, services
 
 blp = Blueprint(
     "subscriptions",
@@ -37,19 +34,12 @@ def administrators_only() -> None:
     require(ADMINISTER)
 
 
-def found_subscription(subscription_id: Any) -> Subscription:
-    found = subscription_store(services()).get(str(subscription_id))
-    if found is None:
-        raise NotFound(f"subscription {subscription_id}")
-    return found
-
-
 @blp.route("")
 class Subscriptions(MethodView):
     @blp.response(200, SubscriptionOut(many=True))
     def get(self) -> list[dict[str, Any]]:
         """Every subscription (never their secrets)."""
-        return [s.public() for s in subscription_store(services()).list()]
+        return [s.public() for s in services().alerts.subscriptions(current_token())]
 
     @blp.arguments(SubscriptionIn())
     @blp.response(201, SubscriptionCreated)
@@ -58,7 +48,8 @@ class Subscriptions(MethodView):
         resolve to loopback, private or link-local addresses are refused (422) unless
         the administrator setting RT_WEBHOOK_ALLOW_PRIVATE is on."""
         fields = {k: (str(v) if k.endswith("_id") and v else v) for k, v in body.items()}
-        created = subscription_store(services()).create(fields.pop("channel"), **fields)
+        channel = fields.pop("channel")
+        created = services().alerts.subscribe(current_token(), channel, **fields)
         return {**created.public(), "secret": created.secret}
 
 
@@ -67,13 +58,12 @@ class SubscriptionResource(MethodView):
     @blp.response(200, SubscriptionOut)
     def get(self, subscription_id: Any) -> dict[str, Any]:
         """One subscription."""
-        return found_subscription(subscription_id).public()
+        return services().alerts.subscription(current_token(), str(subscription_id)).public()
 
     @blp.response(204)
     def delete(self, subscription_id: Any) -> None:
         """Unsubscribe; deliveries still queued for it are skipped."""
-        if not subscription_store(services()).delete(str(subscription_id)):
-            raise NotFound(f"subscription {subscription_id}")
+        services().alerts.unsubscribe(current_token(), str(subscription_id))
 
 
 @blp.route("/<uuid:subscription_id>/deliveries")
@@ -82,9 +72,8 @@ class Deliveries(MethodView):
     @blp.response(200, DeliveryPage)
     def get(self, args: dict[str, Any], subscription_id: Any) -> dict[str, Any]:
         """The delivery log, newest first, with every attempt of each delivery."""
-        found_subscription(subscription_id)
-        found, cursor = delivery_log(services()).page(
-            str(subscription_id), args.get("before"), args["limit"]
+        found, cursor = services().alerts.deliveries(
+            current_token(), str(subscription_id), args.get("before"), args["limit"]
         )
         return {
             "deliveries": [asdict(d) for d in found],
@@ -97,11 +86,5 @@ class Redeliver(MethodView):
     @blp.response(202, DeliveryOut)
     def post(self, subscription_id: Any, delivery_id: Any) -> dict[str, Any]:
         """Send a delivery again (same webhook-id, so receivers can dedupe)."""
-        found_subscription(subscription_id)
-        log = delivery_log(services())
-        delivery = log.get(str(delivery_id))
-        if delivery is None or delivery.subscription_id != str(subscription_id):
-            raise NotFound(f"delivery {delivery_id}")
-        again = log.redeliver(delivery)
-        Notifier(services()).enqueue_due()
+        again = services().alerts.redeliver(current_token(), str(subscription_id), str(delivery_id))
         return asdict(again)

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 import redis
 
 from service.bootstrap import Services, bootstrap
-from service.config import Config
-from service.embedded_redis import URL_FILE, recorded_url
-from service.store.connection import connect
-from service.store.durability import UnsafeRedis, ensure_durable
+from service.ledger.durability import UnsafeRedis, ensure_durable
+from service.runtime.config import Config
+from service.runtime.connection import connect
+from service.runtime.redis_server import URL_FILE, recorded_url
 
 # Exit codes: 1 = the command ran and found a problem (e.g. a broken chain),
 # 2 = it could not run (no Redis, unsafe Redis, bad arguments).

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from service.cli.base import CliError, add_connection_options, open_services
-from service.demo import DemoAlreadyLoaded, load_demo
+from service.cli.demo_loader import DemoAlreadyLoaded, load_demo
+from service.dashboards.wake import wake_projector
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,8 +14,6 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workers.jobs import wake_projector  # the worker imports are only needed here
-
     services = open_services(args)
 
     def wake(woke: bool | None) -> None:

@@ -8,9 +8,9 @@ import sys
 import time
 
 from service.cli.base import CliError, add_connection_options, open_services
-from service.domain.readmodel import FAMILIES
-from workers.projector_status import projector_status
-from workers.rebuild import rebuild
+from service.dashboards.domain.readmodel import FAMILIES
+from service.dashboards.projector_status import projector_status
+from service.dashboards.rebuild import rebuild
 
 BAR_WIDTH = 30
 

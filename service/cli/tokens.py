@@ -6,8 +6,8 @@ import argparse
 import json
 from dataclasses import asdict
 
+from service.access.policy import ROLES
 from service.cli.base import CliError, add_connection_options, open_services
-from service.tokens import ROLES
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from service.cli.base import CliError, add_connection_options, open_services
-from service.exporting import BadExport, export, import_log, read_export
+from service.ledger.exporting import BadExport, export, import_log, read_export
 
 
 def export_arguments(parser: argparse.ArgumentParser) -> None:

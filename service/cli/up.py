@@ -15,9 +15,9 @@ from pathlib import Path
 from types import FrameType
 
 from service.cli.base import CliError, add_connection_options, checked_client, cli_config, shown
-from service.config import Config
-from service.embedded_redis import EmbeddedRedis, EmbeddedRedisError
-from service.processes import Supervisor
+from service.runtime.config import Config
+from service.runtime.processes import Supervisor
+from service.runtime.redis_server import EmbeddedRedis, EmbeddedRedisError
 
 API_START_TIMEOUT = 120.0
 

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 from service.cli.base import CliError, add_connection_options, open_services
-from service.exporting import BadExport, verify_file
-from service.store.chain import VerifyReport
+from service.ledger.domain.chain import VerifyReport
+from service.ledger.exporting import BadExport, verify_file
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ from rq import Worker
 from rq.cron import CronScheduler
 
 from service.cli.base import add_connection_options, connected
-from workers.schedule import QUEUE, register_periodic_jobs
+from workers.registry import QUEUE, register_periodic_jobs
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:

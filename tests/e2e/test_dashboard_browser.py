@@ -14,8 +14,8 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from service.bootstrap import Services
-from service.demo import load_demo
-from workers.projector import Projector
+from service.cli.demo_loader import load_demo
+from service.dashboards.projector import Projector
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

@@ -7,11 +7,11 @@ import uuid
 
 import redis
 
-from service.clock import SystemClock
-from service.domain import events as ev
-from service.store.chain import Actor
-from service.store.eventstore import EventStore
-from service.store.keys import Keys
+from service.ledger.domain.chain import Actor
+from service.ledger.eventstore import EventStore
+from service.ledger.keys import Keys
+from service.runtime.clock import SystemClock
+from service.tracking.domain import events as ev
 
 Ack = tuple[str, int, int, str]  # stream, version, position, event id
 

@@ -11,14 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from service.alerts.notifier import QUEUED_LEASE_SECONDS, delivery_log, subscription_store
+from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
-from service.clock import FrozenClock
+from service.runtime.clock import FrozenClock
 from tests.integration.alerting import Tracked, project_read_models, wired, work_until
 from tests.integration.test_webhook_crash import kill_tree, start_worker
 from tests.integration.webhook_receiver import Receiver
 from workers import runtime
-from workers.alerts import OverdueScanner
-from workers.notify import QUEUED_LEASE_SECONDS, delivery_log, notify, subscription_store
+from workers.notify import notify
 
 ITERATIONS = 8
 LEASES_RUN_OUT = timedelta(seconds=QUEUED_LEASE_SECONDS + 60)

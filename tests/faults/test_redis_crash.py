@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from service.clock import SystemClock
-from service.store.eventstore import EventStore
-from service.store.keys import Keys
+from service.ledger.eventstore import EventStore
+from service.ledger.keys import Keys
+from service.runtime.clock import SystemClock
 from tests.faults.append_client import Ack, append_until_failure
 from tests.redis_server import RedisServer
 

@@ -9,12 +9,12 @@ from datetime import date, timedelta
 
 from rq import SimpleWorker
 
+from service.access.policy import TokenRecord
+from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services, bootstrap
-from service.tokens import TokenRecord
+from service.dashboards.projector import Projector
 from tests.conftest import AGENCY_A
 from workers import runtime
-from workers.alerts import OverdueScanner
-from workers.projector import Projector
 
 
 class Tracked:
@@ -74,7 +74,7 @@ def wired(services: Services, **config: object) -> Services:
 
 def work_until(services: Services, done: Callable[[], bool], timeout: float = 30.0) -> None:
     """Run an in-process burst worker (with RQ's scheduler, for retries) until ``done``."""
-    worker = SimpleWorker([runtime.queue(services)], connection=runtime.job_connection(services))
+    worker = SimpleWorker([services.jobs.queue], connection=services.jobs.connection)
     deadline = time.monotonic() + timeout
     while not done():
         assert time.monotonic() < deadline, "jobs did not finish in time"

@@ -12,14 +12,14 @@ from typing import Any
 import orjson
 
 from service.bootstrap import Services
-from service.domain import milestone as ms
-from service.domain import programme as pg
-from service.domain.errors import DomainError
-from service.domain.events import DomainEvent, from_payload
-from service.domain.readmodel import FAMILIES, MILESTONES
-from service.domain.snapshot import Snapshot, fold
-from service.store.chain import Actor
-from service.store.readmodels import Layout, live_generations
+from service.dashboards.domain.readmodel import FAMILIES, MILESTONES
+from service.dashboards.domain.snapshot import Snapshot, fold
+from service.dashboards.readmodels import Layout, live_generations
+from service.ledger.domain.chain import Actor
+from service.tracking.domain import milestone as ms
+from service.tracking.domain import programme as pg
+from service.tracking.domain.errors import DomainError
+from service.tracking.domain.events import DomainEvent, from_payload
 
 OVERSEER = Actor(token_id="overseer-1", role="overseer", agency=None)
 AGENCIES = ("Prosecutor General's Office", "Ministry of Defence")

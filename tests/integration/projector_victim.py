@@ -15,10 +15,10 @@ from pathlib import Path
 from prometheus_client import REGISTRY
 
 from service.bootstrap import bootstrap
-from service.config import Config
-from service.store.chain import RecordedEvent
-from workers.projector import Projector
-from workers.projector_status import projector_status
+from service.dashboards.projector import Projector
+from service.dashboards.projector_status import projector_status
+from service.ledger.domain.chain import RecordedEvent
+from service.runtime.config import Config
 
 
 def main() -> None:

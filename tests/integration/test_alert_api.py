@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from flask.testing import FlaskClient
 
+from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
-from service.clock import FrozenClock
+from service.runtime.clock import FrozenClock
 from tests.conftest import AGENCY_A, bearer
 from tests.integration.alerting import Tracked, project_read_models
-from workers.alerts import OverdueScanner
 
 
 def scanned(services: Services, *days_from_today: int) -> Tracked:

@@ -7,12 +7,12 @@ from typing import Any, cast
 
 import redis
 
-from service.clock import FrozenClock
-from service.domain import events as ev
-from service.store.batch import append_each
-from service.store.chain import Actor
-from service.store.eventstore import AppendResult, EventStore, VersionConflict
-from service.store.keys import Keys
+from service.ledger.batch import append_each
+from service.ledger.domain.chain import Actor
+from service.ledger.eventstore import AppendResult, EventStore, VersionConflict
+from service.ledger.keys import Keys
+from service.runtime.clock import FrozenClock
+from service.tracking.domain import events as ev
 
 
 class Interloper:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from service.alerts.notifier import Notifier, delivery_log, subscription_store
+from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
-from service.clock import FrozenClock
+from service.runtime.clock import FrozenClock
 from tests.integration.alerting import overdue_alert
-from workers.alerts import OverdueScanner
-from workers.notify import Notifier, delivery_log, subscription_store
 
 
 def event_types(services: Services, subscription_id: str) -> list[str]:

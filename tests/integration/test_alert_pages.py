@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from flask.testing import FlaskClient
 
+from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
 from tests.integration.alerting import Tracked, project_read_models
-from workers.alerts import OverdueScanner
 
 
 def test_pages_list_open_alerts_until_resolved(

@@ -7,11 +7,11 @@ from __future__ import annotations
 import threading
 from datetime import date, timedelta
 
-from service.alert_feed import AlertFeed
+from service.alerts.feed import AlertFeed
+from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
-from service.clock import FrozenClock
+from service.runtime.clock import FrozenClock
 from tests.integration.alerting import Tracked, project_read_models
-from workers.alerts import OverdueScanner
 
 TODAY = date(2026, 11, 25)  # the clock fixture's day
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from rq.cron import CronScheduler
 
+from service.alerts.notifier import subscription_store
 from service.bootstrap import Services
 from tests.integration.alerting import Tracked, project_read_models, wired, work_until
 from tests.integration.webhook_receiver import Receiver
 from workers import runtime
-from workers.notify import subscription_store
-from workers.schedule import register_periodic_jobs
+from workers.registry import register_periodic_jobs
 
 
 def test_scheduled_scan_raises_and_delivers(services: Services) -> None:
@@ -25,7 +25,7 @@ def test_scheduled_scan_raises_and_delivers(services: Services) -> None:
             tracked.milestone(alerting.clock.today() - timedelta(days=2))
             project_read_models(alerting)
 
-            scheduler = CronScheduler(connection=runtime.job_connection(alerting))
+            scheduler = CronScheduler(connection=alerting.jobs.connection)
             register_periodic_jobs(scheduler)
             enqueued = {job.func_name for job in scheduler.enqueue_jobs()}
             assert {

@@ -223,7 +223,7 @@ def test_unauthenticated_reads_are_refused_unless_public(client, seeded) -> None
 
 
 def test_public_read_mode_allows_anonymous_reads_only(services, seeded, tokens) -> None:
-    from service.app import create_app
+    from service.api.app import create_app
 
     services.config = services.config.with_(public_read=True)
     public = create_app(services=services).test_client()

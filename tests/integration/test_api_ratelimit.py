@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.app import create_app
+from service.api.app import create_app
 from tests.conftest import bearer
 
 

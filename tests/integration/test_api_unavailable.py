@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from service.app import create_app
+from service.api.app import create_app
 from service.bootstrap import bootstrap
-from service.config import Config
-from service.store.durability import UnsafeRedis
+from service.ledger.durability import UnsafeRedis
+from service.runtime.config import Config
 from tests.redis_server import RedisServer, free_port
 
 

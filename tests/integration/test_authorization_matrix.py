@@ -16,10 +16,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
 from tests.conftest import bearer
 from tests.integration.alerting import Tracked, project_read_models
-from workers.alerts import OverdueScanner
 
 PERSONAS = ("anonymous", "viewer", "reporter_other", "reporter_own", "overseer", "admin")
 TOKEN_OF = {

@@ -18,15 +18,15 @@ from rq import Queue
 from rq.cron import CronScheduler
 from rq.job import JobStatus
 
+from service.access.tokens import TokenRegistry
 from service.cli import main
-from service.domain import events as ev
-from service.embedded_redis import URL_FILE
-from service.store.chain import Actor, canonical
-from service.store.eventstore import EventStore
-from service.store.keys import Keys
-from service.tokens import TokenRegistry
+from service.ledger.domain.chain import Actor, canonical
+from service.ledger.eventstore import EventStore
+from service.ledger.keys import Keys
+from service.runtime.redis_server import URL_FILE
+from service.tracking.domain import events as ev
 from tests.redis_server import RedisServer, free_port
-from workers.schedule import QUEUE
+from workers.registry import QUEUE
 
 
 @pytest.fixture(autouse=True)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from service.cli import main
-from service.domain import events as ev
-from service.store.chain import Actor
-from service.store.eventstore import EventStore
+from service.ledger.domain.chain import Actor
+from service.ledger.eventstore import EventStore
+from service.tracking.domain import events as ev
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

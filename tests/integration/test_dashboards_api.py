@@ -21,9 +21,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from service.bootstrap import Services
-from service.demo import load_demo
+from service.cli.demo_loader import load_demo
+from service.dashboards.projector import Projector
 from tests.conftest import AGENCY_A, AGENCY_B, bearer
-from workers.projector import Projector
 
 BODY_CAMERAS = "Body cameras for duty and guard soldiers"
 CONTACTS = "Consultation channel contacts posted in every unit"

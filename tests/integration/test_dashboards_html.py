@@ -9,9 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from service.bootstrap import Services
+from service.dashboards.projector import Projector
 from tests.conftest import AGENCY_B, bearer
 from tests.integration.test_dashboards_api import BODY_CAMERAS, CONTACTS, RECORDING, demo
-from workers.projector import Projector
 
 __all__ = ["demo"]  # the fixture, shared with the JSON tests
 

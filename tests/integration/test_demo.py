@@ -9,15 +9,15 @@ import pytest
 import redis
 from rq import Queue
 
+from service.access.policy import TokenRecord
 from service.bootstrap import Services, bootstrap
 from service.cli import main
-from service.clock import FrozenClock
-from service.config import Config
-from service.demo import DemoAlreadyLoaded, existing_programme, load_demo
-from service.demo_data import MOD, PGO
-from service.domain.milestone import IN_PROGRESS, PLANNED, VERIFIED
-from service.tokens import TokenRecord
-from workers.schedule import QUEUE
+from service.cli.demo_data import MOD, PGO
+from service.cli.demo_loader import DemoAlreadyLoaded, existing_programme, load_demo
+from service.runtime.clock import FrozenClock
+from service.runtime.config import Config
+from service.tracking.domain.milestone import IN_PROGRESS, PLANNED, VERIFIED
+from workers.registry import QUEUE
 
 
 def services_at(redis_client: redis.Redis, moment: datetime) -> Services:

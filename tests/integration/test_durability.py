@@ -11,12 +11,12 @@ from typing import Protocol
 import pytest
 import redis
 
-from service.clock import FrozenClock
-from service.domain import events as ev
-from service.store.chain import Actor, RecordedEvent
-from service.store.durability import UnsafeRedis, durability_problems, ensure_durable
-from service.store.eventstore import EventStore
-from service.store.keys import Keys
+from service.ledger.domain.chain import Actor, RecordedEvent
+from service.ledger.durability import UnsafeRedis, durability_problems, ensure_durable
+from service.ledger.eventstore import EventStore
+from service.ledger.keys import Keys
+from service.runtime.clock import FrozenClock
+from service.tracking.domain import events as ev
 from tests.redis_server import RedisServer
 
 

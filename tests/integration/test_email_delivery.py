@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from service.alerts.notifier import delivery_log, subscription_store
+from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
 from tests.integration.alerting import Tracked, project_read_models, wired, work_until
 from tests.redis_server import free_port
 from workers import runtime
-from workers.alerts import OverdueScanner
 from workers.delivery import send_digests
-from workers.notify import delivery_log, notify, subscription_store
+from workers.notify import notify
 
 TO = "oversight@example.org"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from service.exporting import BadExport, export, import_log, read_export, verify_file
-from service.store.eventstore import EventStore
+from service.ledger.eventstore import EventStore
+from service.ledger.exporting import BadExport, export, import_log, read_export, verify_file
 from tests.conftest import bearer
 from tests.integration.api_helpers import post, seed
 

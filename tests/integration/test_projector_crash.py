@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from service.bootstrap import Services
-from service.domain.snapshot import fold
-from service.store.readmodels import ReadModels
+from service.dashboards.domain.snapshot import fold
+from service.dashboards.readmodels import ReadModels
 from tests.integration.projection_support import (
     Scenario,
     assert_no_double_application,

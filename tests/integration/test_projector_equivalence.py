@@ -8,7 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.bootstrap import Services
-from service.store.readmodels import Layout, live_generations
+from service.dashboards.projector import Projector
+from service.dashboards.readmodels import Layout, live_generations
+from service.dashboards.rebuild import rebuild
 from tests.integration.projection_support import (
     VERBS,
     Scenario,
@@ -17,8 +19,6 @@ from tests.integration.projection_support import (
     random_history,
     reference,
 )
-from workers.projector import Projector
-from workers.rebuild import rebuild
 
 plan = st.tuples(st.just("plan"), st.integers(0, 2), st.integers(-60, 60))
 act = st.tuples(

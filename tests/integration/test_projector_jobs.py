@@ -8,23 +8,23 @@ import pytest
 from rq import Queue, SimpleWorker
 
 from service.bootstrap import Services
-from service.domain.milestone_projection import ProjectionGap
-from service.store.readmodels import Layout, ReadModels, live_generations
+from service.dashboards.domain.milestone_projection import ProjectionGap
+from service.dashboards.projector import Projector
+from service.dashboards.projector_status import lease_key, projector_status
+from service.dashboards.readmodels import Layout, ReadModels, live_generations
+from service.dashboards.wake import request_projection
+from service.runtime.lease import Lease
 from tests.integration.projection_support import Scenario, random_history
 from workers import runtime
-from workers.jobs import request_projection, wake_flag
-from workers.lease import Lease
-from workers.projector import Projector
-from workers.projector_status import lease_key, projector_status
-from workers.schedule import QUEUE
+from workers.registry import QUEUE
 
 
 def test_wake_ups_coalesce_into_one_job_that_projects_to_the_head(services: Services) -> None:
     random_history(Scenario(services, services.clock.today()), 60, seed=1)
-    connection = runtime.job_connection(services)
+    connection = services.jobs.connection
     queue = Queue(QUEUE, connection=connection)
-    assert request_projection(connection, services.keys.prefix) is True
-    assert request_projection(connection, services.keys.prefix) is False  # one is queued
+    assert request_projection(services) is True
+    assert request_projection(services) is False  # one is queued
     assert queue.count == 1
     runtime.install(services)
     try:
@@ -32,8 +32,8 @@ def test_wake_ups_coalesce_into_one_job_that_projects_to_the_head(services: Serv
     finally:
         runtime.install(None)
     assert projector_status(services)["lag"] == 0
-    assert not services.redis.exists(wake_flag(services.keys.prefix))
-    assert request_projection(connection, services.keys.prefix) is True  # awake again
+    assert not services.redis.exists(services.keys.projector_wake)
+    assert request_projection(services) is True  # awake again
 
 
 def test_a_second_worker_waits_for_the_lease_then_catches_up(services: Services) -> None:

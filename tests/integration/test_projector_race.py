@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from service.bootstrap import Services
+from service.dashboards.projector import Projector
 from tests.integration.projection_support import (
     Scenario,
     assert_no_double_application,
@@ -15,7 +16,6 @@ from tests.integration.projection_support import (
     reference,
 )
 from tests.integration.test_projector_crash import start_victim, wait_for
-from workers.projector import Projector
 
 
 def race(services: Services, scenario: Scenario, folder: Path, seed: int) -> int:

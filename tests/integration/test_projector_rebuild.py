@@ -8,8 +8,11 @@ import pytest
 from prometheus_client import REGISTRY
 
 from service.bootstrap import Services
-from service.dashboard_queries import DashboardQueries
-from service.store.readmodels import ReadModels, live_generations
+from service.dashboards.projector import Projector
+from service.dashboards.projector_status import projector_status
+from service.dashboards.queries import DashboardQueries
+from service.dashboards.readmodels import ReadModels, live_generations
+from service.dashboards.rebuild import rebuild
 from tests.integration.projection_support import (
     Scenario,
     assert_no_double_application,
@@ -17,9 +20,6 @@ from tests.integration.projection_support import (
     random_history,
     reference,
 )
-from workers.projector import Projector
-from workers.projector_status import projector_status
-from workers.rebuild import rebuild
 
 CONFLICTS = "reform_tracker_projector_conflicts_total"
 

@@ -19,11 +19,11 @@ from typing import Any, Protocol
 import pytest
 import redis
 
-from service.clock import SystemClock
-from service.domain import events as ev
-from service.store.chain import Actor
-from service.store.eventstore import EventStore, VersionConflict
-from service.store.keys import Keys
+from service.ledger.domain.chain import Actor
+from service.ledger.eventstore import EventStore, VersionConflict
+from service.ledger.keys import Keys
+from service.runtime.clock import SystemClock
+from service.tracking.domain import events as ev
 
 WAIT_SECONDS = 30
 

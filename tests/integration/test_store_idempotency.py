@@ -9,17 +9,17 @@ import threading
 import pytest
 import redis
 
-from service.clock import FrozenClock
-from service.domain import events as ev
-from service.store.chain import Actor, RecordedEvent
-from service.store.eventstore import (
+from service.ledger.domain.chain import Actor, RecordedEvent
+from service.ledger.eventstore import (
     AppendResult,
     EventStore,
     Idempotency,
     IdempotencyMismatch,
     Replay,
 )
-from service.store.keys import Keys
+from service.ledger.keys import Keys
+from service.runtime.clock import FrozenClock
+from service.tracking.domain import events as ev
 
 STREAM = "milestone-7"
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import redis
 
-from service.clock import FrozenClock
-from service.domain import events as ev
-from service.store.chain import Actor
-from service.store.eventstore import EventStore, VersionConflict
-from service.store.keys import Keys
+from service.ledger.domain.chain import Actor
+from service.ledger.eventstore import EventStore, VersionConflict
+from service.ledger.keys import Keys
+from service.runtime.clock import FrozenClock
+from service.tracking.domain import events as ev
 
 
 def sent(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> list[str]:

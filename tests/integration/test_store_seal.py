@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import redis
 
-from service.clock import FrozenClock
-from service.domain import events as ev
-from service.store.chain import GENESIS, Actor, chain_hash
-from service.store.eventstore import EventStore
-from service.store.keys import Keys
+from service.ledger.domain.chain import GENESIS, Actor, chain_hash
+from service.ledger.eventstore import EventStore
+from service.ledger.keys import Keys
+from service.runtime.clock import FrozenClock
+from service.tracking.domain import events as ev
 
 ACTOR = Actor(token_id="t", role="reporter", agency="A")
 

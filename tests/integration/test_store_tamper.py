@@ -15,10 +15,10 @@ from typing import Any, cast
 import pytest
 import redis
 
-from service.domain import events as ev
-from service.store.chain import Actor, RecordedEvent, canonical, chain_hash, event_hash
-from service.store.eventstore import EventStore
-from service.store.keys import Keys
+from service.ledger.domain.chain import Actor, RecordedEvent, canonical, chain_hash, event_hash
+from service.ledger.eventstore import EventStore
+from service.ledger.keys import Keys
+from service.tracking.domain import events as ev
 
 KEYS = Keys("rt")
 Entries = list[tuple[str, dict[str, Any]]]
@@ -318,7 +318,7 @@ def test_events_moved_to_other_entry_ids_are_found(
 
 
 def test_a_stream_dropped_from_the_heads_is_reported(store: EventStore, system_actor) -> None:
-    from service.domain import events as ev
+    from service.tracking.domain import events as ev
 
     store.append("milestone-x", [ev.CommentAdded("a")], expected_version=0, actor=system_actor)
     store.redis.hdel(store.keys.heads, "milestone-x")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from service.bootstrap import Services
-from service.tracker import PreconditionFailed, Tracker
+from service.tracking.tracker import PreconditionFailed, Tracker
 from tests.integration.api_helpers import seed
 
 

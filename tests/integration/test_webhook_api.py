@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from flask.testing import FlaskClient
 
-from service.app import create_app
+from service.api.app import create_app
 from service.bootstrap import Services
 from tests.conftest import bearer
 from tests.integration.alerting import overdue_alert, wired, work_until

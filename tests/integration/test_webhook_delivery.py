@@ -7,15 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 
+from service.alerts.deliveries import Delivery
+from service.alerts.notifier import delivery_log, subscription_store
+from service.alerts.subscriptions import Subscription
 from service.bootstrap import Services
-from service.deliveries import Delivery
-from service.domain.errors import InvalidValue
-from service.subscriptions import Subscription
+from service.tracking.domain.errors import InvalidValue
 from tests.integration.alerting import overdue_alert, wired, work_until
 from tests.integration.webhook_receiver import Receiver
 from workers import runtime
 from workers.delivery import deliver
-from workers.notify import delivery_log, notify, subscription_store
+from workers.notify import notify
 
 
 @pytest.fixture

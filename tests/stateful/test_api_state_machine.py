@@ -23,15 +23,15 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from service.app import create_app
+from service.api.app import create_app
 from service.bootstrap import bootstrap
-from service.config import Config
-from service.domain import events as ev
-from service.domain import milestone as ms
-from service.store.readmodels import ReadModels
+from service.dashboards.projector import Projector
+from service.dashboards.readmodels import ReadModels
+from service.runtime.config import Config
+from service.tracking.domain import events as ev
+from service.tracking.domain import milestone as ms
 from tests.conftest import AGENCY_A, AGENCY_B, bearer
 from tests.redis_server import RedisServer
-from workers.projector import Projector
 
 VERBS = [
     "start",

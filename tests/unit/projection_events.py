@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.domain.events import DomainEvent
+from service.tracking.domain.events import DomainEvent
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from service.domain import alert_rules as rules
-from service.domain import alerts as al
-from service.domain import events as ev
-from service.domain.errors import DomainError, InvalidValue
+from service.alerts.domain import alerts as al
+from service.alerts.domain import rules
+from service.tracking.domain import events as ev
+from service.tracking.domain.errors import DomainError, InvalidValue
 
 LEADS = (14, 3)
 TODAY = date(2026, 11, 25)

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from service.domain import alerts as al
-from service.subscriptions import Subscription
-from service.webhooks import classify, is_public
+from service.alerts.domain import alerts as al
+from service.alerts.subscriptions import Subscription
+from service.alerts.webhooks import classify, is_public
 
 AT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 ALERT = al.Alert(

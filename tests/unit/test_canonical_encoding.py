@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.store.chain import canonical
+from service.ledger.domain.chain import canonical
 
 scalars = st.one_of(
     st.none(),

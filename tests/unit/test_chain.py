@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from service.store.chain import (
+from service.ledger.domain.chain import (
     GENESIS,
     RecordedEvent,
     canonical,

@@ -2,7 +2,7 @@
 which values are refused.
 
 The tables of allowed statuses and resulting statuses are written out here from the
-lifecycle in the product brief, not derived from service.domain.milestone, so that a
+lifecycle in the product brief, not derived from service.tracking.domain.milestone, so that a
 change to the decisions shows up as a failing row.
 """
 
@@ -13,9 +13,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from service.domain import events as ev
-from service.domain import milestone as ms
-from service.domain.errors import DomainError, IllegalTransition, InvalidValue
+from service.tracking.domain import events as ev
+from service.tracking.domain import milestone as ms
+from service.tracking.domain.errors import DomainError, IllegalTransition, InvalidValue
 
 START = date(2026, 1, 15)
 DUE = date(2026, 6, 30)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from service.domain import events as ev
-from service.domain.errors import InvalidValue
-from service.domain.programme import (
+from service.tracking.domain import events as ev
+from service.tracking.domain.errors import InvalidValue
+from service.tracking.domain.programme import (
     Initiative,
     Programme,
     create_programme,

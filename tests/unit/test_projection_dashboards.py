@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from service.domain import events as ev
-from service.domain import milestone as ms
-from service.domain.dashboards import initiative_dashboard, overview, programme_dashboard
-from service.domain.projection_batch import project_batch
-from service.domain.rag import Thresholds
-from service.domain.scorecards import scorecard
-from service.domain.snapshot import Snapshot, fold
+from service.dashboards.domain.dashboards import initiative_dashboard, overview, programme_dashboard
+from service.dashboards.domain.projection_batch import project_batch
+from service.dashboards.domain.rag import Thresholds
+from service.dashboards.domain.scorecards import scorecard
+from service.dashboards.domain.snapshot import Snapshot, fold
+from service.tracking.domain import events as ev
+from service.tracking.domain import milestone as ms
 from tests.unit.projection_events import Log
 
 TODAY = date(2026, 11, 25)

@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from service.domain import events as ev
-from service.domain import milestone as ms
-from service.domain.milestone_projection import ProjectionGap, apply
-from service.domain.projections import AddMember, IndexDue, Put, project
-from service.domain.snapshot import Snapshot, fold
+from service.dashboards.domain.milestone_projection import ProjectionGap, apply
+from service.dashboards.domain.projections import AddMember, IndexDue, Put, project
+from service.dashboards.domain.snapshot import Snapshot, fold
+from service.tracking.domain import events as ev
+from service.tracking.domain import milestone as ms
 from tests.unit.projection_events import Log
 
 M = "milestone-m1"

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from service.domain.rag import Thresholds, timing
-from service.domain.readmodel import MilestoneRecord
+from service.dashboards.domain.rag import Thresholds, timing
+from service.dashboards.domain.readmodel import MilestoneRecord
 
 TODAY = date(2026, 11, 25)
 RULES = Thresholds(red_overdue_days=30, amber_due_within_days=14, amber_stale_days=30)

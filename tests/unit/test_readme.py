@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from service import doc_tables
+from service.cli import doc_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -44,4 +44,4 @@ def test_every_setting_is_described() -> None:
 
 
 def test_generated_tables_are_up_to_date() -> None:
-    assert doc_tables.rewritten(README) == README, "run: python -m service.doc_tables"
+    assert doc_tables.rewritten(README) == README, "run: python -m service.cli.doc_tables"

@@ -1,0 +1,62 @@
+"""Who may do what. Reporters act only on their own agency's records.
+
+Pure: a token's record, the permissions and the rule; tokens.py stores the records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("viewer", "reporter", "overseer", "admin")
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: str
+    role: str
+    agency: str | None
+    label: str
+    created_at: str
+
+
+READ = "read"
+PROGRAMME_CREATE = "programme.create"
+INITIATIVE_LAUNCH = "initiative.launch"
+MILESTONE_PLAN = "milestone.plan"
+MILESTONE_REPORT = "milestone.report"
+MILESTONE_REVIEW = "milestone.review"
+MILESTONE_CANCEL = "milestone.cancel"
+MILESTONE_COMMENT = "milestone.comment"
+ALERT_ACKNOWLEDGE = "alert.acknowledge"
+ADMINISTER = "administer"
+
+ALL_ROLES = frozenset(ROLES)
+
+# Agencies report on their own work; overseers judge it; admins manage access.
+ALLOWED: dict[str, frozenset[str]] = {
+    READ: ALL_ROLES,
+    PROGRAMME_CREATE: frozenset({"overseer", "admin"}),
+    INITIATIVE_LAUNCH: frozenset({"overseer", "admin"}),
+    MILESTONE_PLAN: frozenset({"reporter", "overseer"}),
+    MILESTONE_REPORT: frozenset({"reporter"}),
+    MILESTONE_REVIEW: frozenset({"overseer"}),
+    MILESTONE_CANCEL: frozenset({"reporter", "overseer"}),
+    MILESTONE_COMMENT: frozenset({"reporter", "overseer"}),
+    ALERT_ACKNOWLEDGE: frozenset({"reporter", "overseer"}),
+    ADMINISTER: frozenset({"admin"}),
+}
+AGENCY_SCOPED_ROLES = frozenset({"reporter"})
+
+
+class Forbidden(Exception):
+    pass
+
+
+def authorize(actor: TokenRecord, permission: str, agency: str | None = None) -> None:
+    """Raise Forbidden unless ``actor`` holds ``permission`` (for ``agency``'s record)."""
+    if actor.role not in ALLOWED[permission]:
+        raise Forbidden(f"role {actor.role!r} may not {permission.replace('.', ' ')}")
+    if actor.role in AGENCY_SCOPED_ROLES and agency is not None and actor.agency != agency:
+        raise Forbidden(
+            f"this token acts for agency {actor.agency!r}; the record belongs to {agency!r}"
+        )

@@ -1,0 +1,79 @@
+"""Bearer tokens: only a SHA-256 of each token is stored, never the token itself."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import asdict
+
+import redis
+
+from service.access.policy import ROLES, TokenRecord
+from service.ledger.keys import Keys
+from service.ledger.reads import Read
+from service.runtime.clock import Clock, isoformat
+
+TOKEN_PREFIX = "rt_"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenRegistry:
+    def __init__(self, client: redis.Redis, keys: Keys, clock: Clock) -> None:
+        self.redis = client
+        self.keys = keys
+        self.clock = clock
+
+    @property
+    def _by_id(self) -> str:
+        return self.keys.admin("token-ids")
+
+    def create(self, role: str, agency: str | None, label: str = "") -> tuple[str, TokenRecord]:
+        """Return the plaintext token (shown once) and its stored record."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        if role == "reporter" and not agency:
+            raise ValueError("a reporter token must be scoped to an agency")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        record = TokenRecord(
+            id=str(uuid.uuid4()),
+            role=role,
+            agency=agency or None,
+            label=label,
+            created_at=isoformat(self.clock.now()),
+        )
+        hashed = digest(token)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.keys.tokens, hashed, json.dumps(asdict(record)))
+        pipe.hset(self._by_id, record.id, hashed)
+        pipe.execute()
+        return token, record
+
+    def authenticate(self, token: str) -> TokenRecord | None:
+        return self.lookup(token).run(self.redis)
+
+    def lookup(self, token: str) -> Read[TokenRecord | None]:
+        """``authenticate`` as a Read, to share a round trip with other reads."""
+        hashed = digest(token)
+        return Read(
+            lambda client: client.hget(self.keys.tokens, hashed),
+            lambda raw: TokenRecord(**json.loads(raw)) if raw else None,
+        )
+
+    def list(self) -> list[TokenRecord]:
+        records = [TokenRecord(**json.loads(raw)) for raw in self.redis.hvals(self.keys.tokens)]
+        return sorted(records, key=lambda record: record.created_at)
+
+    def revoke(self, token_id: str) -> bool:
+        hashed = self.redis.hget(self._by_id, token_id)
+        if not hashed:
+            return False
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hdel(self.keys.tokens, hashed)
+        pipe.hdel(self._by_id, token_id)
+        pipe.execute()
+        return True

@@ -1,0 +1,104 @@
+"""Alert e-mail: plain text a person can act on, sent over SMTP with smtplib."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from service.alerts.deliveries import Outcome
+from service.alerts.domain import alerts as al
+from service.runtime.config import Config
+
+HEADLINES = {
+    "AlertRaised": "New alert",
+    "AlertEscalated": "Escalated, not acknowledged",
+    "AlertRenotified": "Still not acknowledged",
+}
+
+
+@dataclass(frozen=True)
+class AlertNotice:
+    """One alert event, with what the reader needs to know about it."""
+
+    event_type: str
+    alert: al.Alert
+    initiative_title: str
+    on: date  # the day of the event, for "days overdue"
+
+    def link(self, config: Config) -> str:
+        return f"{config.base_url.rstrip('/')}/ui/milestones/{self.alert.milestone_id}"
+
+    def summary(self) -> str:
+        if self.alert.condition == al.OVERDUE:
+            return f"overdue by {self.alert.days_overdue(self.on)} days"
+        return f"due {self.alert.due_date.isoformat()} ({self.alert.condition.replace('_', ' ')})"
+
+    def lines(self, config: Config) -> list[str]:
+        alert = self.alert
+        return [
+            f"{HEADLINES.get(self.event_type, self.event_type)}: {alert.milestone_title}",
+            "",
+            f"Milestone:     {alert.milestone_title}",
+            f"Initiative:    {self.initiative_title}",
+            f"Owner agency:  {alert.owner_agency}",
+            f"Due date:      {alert.due_date.isoformat()}",
+            f"Days overdue:  {alert.days_overdue(self.on)}",
+            f"Severity:      {alert.severity}",
+            f"Escalated to:  {alert.level.replace('_', ' ')}",
+            f"Link:          {self.link(config)}",
+        ]
+
+
+def _message(config: Config, to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = config.smtp_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="reform-tracker")
+    message.set_content(body)
+    return message
+
+
+def alert_message(config: Config, to: str, notice: AlertNotice) -> EmailMessage:
+    subject = f"[Reform Tracker] {notice.alert.milestone_title}: {notice.summary()}"
+    footer = [
+        "",
+        "Acknowledge the alert, with a note, to stop its escalation:",
+        f"POST /alerts/{notice.alert.alert_id}/acknowledge",
+    ]
+    return _message(config, to, subject, "\n".join(notice.lines(config) + footer) + "\n")
+
+
+def digest_message(config: Config, to: str, notices: list[AlertNotice], on: date) -> EmailMessage:
+    subject = f"[Reform Tracker] Daily alert digest {on.isoformat()}: {len(notices)} alert(s)"
+    parts = [f"{len(notices)} alert event(s) since the last digest.", ""]
+    for number, notice in enumerate(notices, start=1):
+        parts += [f"{number}. " + notice.lines(config)[0], *notice.lines(config)[2:], ""]
+    return _message(config, to, subject, "\n".join(parts))
+
+
+def send(config: Config, message: EmailMessage) -> Outcome:
+    """One SMTP attempt. 4xx replies and lost connections are worth retrying; 5xx are not."""
+    started = time.perf_counter()
+    try:
+        with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=30) as smtp:
+            if config.smtp_tls:
+                smtp.starttls(context=ssl.create_default_context())
+            if config.smtp_user:
+                smtp.login(config.smtp_user, config.smtp_password)
+            smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as refused:
+        codes = [code for code, _ in refused.recipients.values()]
+        result = "retry" if all(400 <= code < 500 for code in codes) else "failed"
+        return Outcome(result, error=f"recipients refused: {refused.recipients}")
+    except smtplib.SMTPResponseException as error:
+        result = "retry" if 400 <= error.smtp_code < 500 else "failed"
+        return Outcome(result, status_code=error.smtp_code, error=str(error.smtp_error))
+    except (OSError, smtplib.SMTPException) as error:
+        return Outcome("retry", error=f"{type(error).__name__}: {error}")
+    return Outcome("delivered", duration_ms=round((time.perf_counter() - started) * 1000, 1))

@@ -1,0 +1,146 @@
+"""The Flask application factory. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from functools import partial
+
+import redis
+from flask import Flask, Response, g, request
+
+from schemas.subscriptions import SubscriptionIn
+from schemas.tokens import TokenIn
+from service.api import (
+    alerts,
+    dashboard_pages,
+    dashboards,
+    health,
+    initiatives,
+    log,
+    milestones,
+    programmes,
+    ratelimit,
+    subscriptions,
+    tokens,
+)
+from service.api.errors import ProblemApi, problem, register_error_handlers
+from service.bootstrap import Services, bootstrap
+from service.dashboards.wake import set_wake_on_append, wake_projector
+from service.ledger.durability import ensure_durable
+from service.runtime import logs
+from service.runtime.config import Config
+from service.runtime.metrics import LATENCY, REQUESTS
+
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+request_log = logging.getLogger("reform_tracker.http")
+
+
+def create_app(config: Config | None = None, services: Services | None = None) -> Flask:
+    config = config or (services.config if services else Config.from_env())
+    services = services or bootstrap(config)
+    logs.configure(config.log_level)
+    _check_durability(services)
+    if not services.append_listeners:
+        services.append_listeners.append(partial(wake_projector, services))
+        set_wake_on_append(services)
+
+    app = Flask("service")  # templates/ and static/ live in the service package
+    app.config.update(
+        MAX_CONTENT_LENGTH=config.max_body_bytes,
+        API_TITLE="Reform Tracker",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "Event-sourced, hash-chained tracking of reform programmes. "
+                "Errors are RFC 9457 problem+json.",
+            },
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    app.extensions["reform_tracker"] = services
+    api = ProblemApi(app)
+    for module in (programmes, initiatives, milestones, log, tokens, alerts, subscriptions):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(health.blp)
+    api.register_blueprint(dashboards.blp)
+    app.register_blueprint(dashboard_pages.blp)
+    _document_schema_rules(api)
+    register_error_handlers(app)
+    # Request ids and content-type checks come first, so even a 429 carries its request id.
+    app.before_request(_before)
+    app.after_request(_after)
+    if config.rate_limit:
+        ratelimit.install(app, config)
+    return app
+
+
+def _document_schema_rules(api: ProblemApi) -> None:
+    """Cross-field rules that marshmallow validates and JSON Schema can also state."""
+    api.spec.components.schemas["TokenIn"].update(TokenIn.json_schema_rules)
+    api.spec.components.schemas["SubscriptionIn"].update(SubscriptionIn.json_schema_rules)
+
+
+def _check_durability(services: Services) -> None:
+    """Refuse to serve on a Redis that could lose events; an unreachable one shows in /readyz."""
+    try:
+        ensure_durable(services.redis, services.config.allow_unsafe_redis)
+    except redis.ConnectionError as error:
+        logging.getLogger("reform_tracker").warning("redis unreachable at start: %s", error)
+
+
+def _before() -> Response | None:
+    g.request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
+    g.started = time.perf_counter()
+    has_body = bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", ""
+    )
+    # The HTML pages' sign-in form posts form data; every API body is JSON.
+    json_only = request.blueprint != dashboard_pages.blp.name
+    if (
+        request.method in BODY_METHODS
+        and has_body
+        and json_only
+        and request.mimetype != "application/json"
+    ):
+        return problem(
+            415,
+            "Unsupported Media Type",
+            "Send the body as application/json.",
+            "unsupported-media-type",
+        )
+    return None
+
+
+def _after(response: Response) -> Response:
+    endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    REQUESTS.labels(request.method, endpoint, response.status_code).inc()
+    LATENCY.labels(request.method, endpoint).observe(elapsed)
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if "Authorization" in request.headers:
+        response.headers["Cache-Control"] = "no-store"
+    token = g.get("token")
+    request_log.info(
+        "request",
+        extra={
+            "request_id": g.get("request_id"),
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round(elapsed * 1000, 2),
+            "token_id": token.id if token else None,
+        },
+    )
+    return response

@@ -1,0 +1,88 @@
+"""Time-dependent status of milestones: overdue, due soon and the RAG colour with its reason.
+
+Computed when a dashboard is read, from the stored facts and "today", so the answer is
+never stale. The rules (documented in docs/dashboards.md):
+
+  red    completion disputed, or overdue by more than ``red_overdue_days``
+  amber  overdue (by fewer days), or due within ``amber_due_within_days`` with no progress
+         in the last ``amber_stale_days`` (work already reported complete is exempt)
+  green  otherwise
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from service.dashboards.domain.readmodel import MilestoneRecord
+from service.tracking.domain import milestone as ms
+
+GREEN, AMBER, RED = "green", "amber", "red"
+SEVERITY = {GREEN: 0, AMBER: 1, RED: 2}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    red_overdue_days: int = 30
+    amber_due_within_days: int = 14
+    amber_stale_days: int = 30
+
+
+@dataclass(frozen=True)
+class MilestoneTiming:
+    """A milestone's standing on a given day."""
+
+    overdue: bool
+    days_overdue: int
+    days_until_due: int
+    due_soon: bool
+    days_since_progress: int | None
+    colour: str
+    reasons: tuple[str, ...] = field(default=())
+
+
+def _day(timestamp: str) -> date:
+    return date.fromisoformat(timestamp[:10])
+
+
+def timing(record: MilestoneRecord, today: date, rules: Thresholds) -> MilestoneTiming:
+    due = date.fromisoformat(record.due_date)
+    days_until_due = (due - today).days
+    open_ = record.status not in ms.FINAL
+    overdue = open_ and days_until_due < 0
+    days_overdue = -days_until_due if overdue else 0
+    since = (today - _day(record.last_progress_at)).days if record.last_progress_at else None
+    claimed = record.status == ms.REPORTED_COMPLETE
+    due_soon = open_ and not claimed and 0 <= days_until_due <= rules.amber_due_within_days
+    stale = since is None or since > rules.amber_stale_days
+    colour, reasons = GREEN, []
+    if record.status == ms.DISPUTED:
+        colour = RED
+        reasons.append(f"completion disputed: {record.dispute_reason or 'no reason given'}")
+    if overdue and days_overdue > rules.red_overdue_days:
+        colour = RED
+        reasons.append(f"{days_overdue} days overdue (more than {rules.red_overdue_days})")
+    elif overdue:
+        colour = max(colour, AMBER, key=SEVERITY.__getitem__)
+        reasons.append(f"{days_overdue} days overdue")
+    elif due_soon and stale:
+        colour = max(colour, AMBER, key=SEVERITY.__getitem__)
+        progress = "never any progress" if since is None else f"last progress {since} days ago"
+        reasons.append(f"due in {days_until_due} days, {progress}")
+    if not reasons:
+        reasons.append(_green_reason(record))
+    return MilestoneTiming(
+        overdue, days_overdue, days_until_due, due_soon, since, colour, tuple(reasons)
+    )
+
+
+def _green_reason(record: MilestoneRecord) -> str:
+    if record.status == ms.VERIFIED:
+        return "verified"
+    if record.status == ms.CANCELLED:
+        return "cancelled"
+    return "on track"
+
+
+def worst(colours: list[str]) -> str:
+    return max(colours, key=SEVERITY.__getitem__, default=GREEN)

@@ -1,0 +1,168 @@
+"""The projector: folds the global log into the read models, batch by batch.
+
+Each batch is read from the stored checkpoint, projected in Python, and written together
+with the advanced checkpoint in one MULTI/EXEC under WATCH of the checkpoints and the
+generation pointer. A crash before EXEC leaves nothing written (the batch is redone); a
+crash after leaves everything written; a concurrent writer makes EXEC fail and the batch
+is redone on fresh state. So no event is lost or applied twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import orjson
+import redis
+from prometheus_client import Counter
+
+from service.dashboards.domain.milestone_projection import Facts
+from service.dashboards.domain.projection_batch import project_batch
+from service.dashboards.domain.projections import milestone_id_of
+from service.dashboards.domain.readmodel import FAMILIES, MILESTONES
+from service.dashboards.projector_status import lease_key, record_error, status_key
+from service.dashboards.readmodel_writes import queue_changes, queue_checkpoints
+from service.dashboards.readmodels import Layout, generations_key, live_generations
+from service.ledger.domain.chain import RecordedEvent
+from service.ledger.infrastructure import Infrastructure
+from service.runtime.clock import isoformat
+from service.runtime.lease import Lease
+
+BATCH = 2000
+EVENTS_PROJECTED = Counter(
+    "reform_tracker_events_projected_total", "Events folded into read models"
+)
+BATCH_CONFLICTS = Counter(
+    "reform_tracker_projector_conflicts_total",
+    "Batches redone because another worker or a rebuild committed first",
+)
+
+# Called with the batch after it is projected and before it is committed (fault injection).
+BeforeCommit = Callable[[Sequence[RecordedEvent]], None]
+
+
+def fold_batch(
+    services: Infrastructure,
+    target: Callable[[redis.client.Pipeline], Layout],
+    families: Sequence[str] = FAMILIES,
+    batch_size: int = BATCH,
+    before_commit: BeforeCommit | None = None,
+    record_status: bool = False,
+) -> int:
+    """Project the next batch into the layout ``target`` returns; the number of events
+    folded, 0 when the families are caught up with the log."""
+    with services.redis.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                layout = target(pipe)
+                checkpoint_keys = [layout.checkpoint(family) for family in families]
+                pipe.watch(*checkpoint_keys)
+                raw = pipe.mget(checkpoint_keys)
+                checkpoints = {f: int(v or 0) for f, v in zip(families, raw, strict=True)}
+                events = services.store.read_log(
+                    min(checkpoints.values()), batch_size, sealed=False
+                )
+                if not events:
+                    pipe.unwatch()
+                    return 0
+                touched = _touched(pipe, layout, families, events)
+                if pipe.mget(checkpoint_keys) != raw:
+                    # Another commit landed between reading the checkpoints and the
+                    # records: they would not match each other. (Every commit moves the
+                    # checkpoints, so unchanged ones mean the records are theirs.)
+                    raise redis.WatchError
+                changes = project_batch(events, touched, checkpoints)
+                if before_commit:
+                    before_commit(events)
+                pipe.multi()
+                queue_changes(pipe, layout, changes)
+                last = events[-1].position
+                queue_checkpoints(pipe, layout, {f: max(p, last) for f, p in checkpoints.items()})
+                if record_status:
+                    pipe.hset(
+                        status_key(services),
+                        mapping={
+                            "last_batch_at": isoformat(services.clock.now()),
+                            "last_batch_events": len(events),
+                        },
+                    )
+                pipe.execute()
+                EVENTS_PROJECTED.inc(len(events))
+                return len(events)
+            except redis.WatchError:
+                BATCH_CONFLICTS.inc()
+                pipe.reset()
+                continue  # another worker committed first: redo on its result
+
+
+def _touched(
+    pipe: redis.client.Pipeline,
+    layout: Layout,
+    families: Sequence[str],
+    events: Sequence[RecordedEvent],
+) -> dict[str, Facts | None]:
+    """The milestone records this batch changes, as stored before it (one HMGET)."""
+    ids = list({mid for event in events if (mid := milestone_id_of(event.stream))})
+    if not ids or MILESTONES not in families:
+        return {}
+    raw = pipe.hmget(layout.records(MILESTONES), ids)
+    return {
+        mid: orjson.loads(value) if value else None for mid, value in zip(ids, raw, strict=True)
+    }
+
+
+class Projector:
+    """Keeps the live read models up to date; one at a time, thanks to the lease."""
+
+    def __init__(
+        self,
+        services: Infrastructure,
+        *,
+        batch_size: int = BATCH,
+        lease_ttl_ms: int = 30_000,
+        before_commit: BeforeCommit | None = None,
+    ) -> None:
+        self.services = services
+        self.batch_size = batch_size
+        self.before_commit = before_commit
+        self.lease = Lease(services.redis, lease_key(services), lease_ttl_ms)
+
+    def _live(self, pipe: redis.client.Pipeline) -> Layout:
+        # Watching the pointer makes a rebuild's switch abort a batch aimed at the old one.
+        pipe.watch(generations_key(self.services.keys))
+        return Layout(self.services.keys, live_generations(pipe, self.services.keys))
+
+    def step(self) -> int:
+        try:
+            return fold_batch(
+                self.services,
+                self._live,
+                FAMILIES,
+                self.batch_size,
+                self.before_commit,
+                record_status=True,
+            )
+        except Exception as error:
+            record_error(self.services, error)
+            raise
+
+    def catch_up(self, wait_seconds: float = 60.0) -> int:
+        """Project until the read models reach the head of the log; the events folded."""
+        if not self.lease.acquire(wait_seconds):
+            return 0  # the holder projects to the head before it lets go
+        try:
+            total = 0
+            while folded := self.step():
+                total += folded
+                if not self.lease.renew() and not self.lease.acquire():
+                    break  # our lease lapsed and another worker took over
+            return total
+        finally:
+            self.lease.release()
+
+
+def catch_up(infrastructure: Infrastructure) -> int:
+    """Seal the global chain up to the head, then project it; the events folded. Clears
+    the wake flag first, so an append from here on wakes a new run (see wake.py)."""
+    infrastructure.redis.delete(infrastructure.keys.projector_wake)
+    infrastructure.store.sealer.seal_all()
+    return Projector(infrastructure).catch_up()

@@ -1,0 +1,144 @@
+"""Read models in Redis: where each family lives, and reading them.
+
+Key layout (every key under the read-model hash tag, ``keys.read_model(name)`` =
+``{<prefix>:rm}:<name>``; ``<g>`` is a generation number, ``<family>`` one of milestones,
+initiatives, programmes, agencies):
+
+  generations                       hash family -> live generation (absent = 0)
+  generation-counter                INCR source of new generation numbers (rebuilds)
+  g<g>:<family>:checkpoint          last log position folded into that generation
+  g<g>:<family>:records             hash id -> record JSON (MilestoneRecord, ...)
+  g<g>:initiatives:milestones:<id>  set of the initiative's milestone ids
+  g<g>:programmes:initiatives:<id>  set of the programme's initiative ids
+  g<g>:programmes:milestones:<id>   set of the programme's milestone ids
+  g<g>:agencies:milestones:<agency> set of the agency's milestone ids
+  due                               sorted set milestone id -> due date as date.toordinal(),
+                                    only milestones not verified or cancelled (live index)
+  g<g>:milestones:due               the same, while a rebuild builds generation <g>; renamed
+                                    to ``due`` when the rebuild switches over
+  projector:lease                   the projecting worker's lease (SET NX PX)
+  projector:status                  hash: last error, last batch
+  projector:wake                    flag: a projection job is queued (coalesces wake-ups)
+
+A rebuild writes a new generation beside the live one and switches the ``generations``
+pointer in one transaction, so readers never see a half-built model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import orjson
+import redis
+
+from service.dashboards.domain.readmodel import (
+    AGENCIES,
+    FAMILIES,
+    INITIATIVES,
+    MILESTONES,
+    PROGRAMMES,
+    InitiativeRecord,
+    MilestoneRecord,
+    ProgrammeRecord,
+    record_from_dict,
+)
+from service.ledger.keys import Keys
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Key names of one set of generations. ``live`` puts the due index at its live key."""
+
+    keys: Keys
+    generations: dict[str, int]
+    live: bool = True
+
+    def _family(self, family: str) -> str:
+        return self.keys.read_model(f"g{self.generations.get(family, 0)}:{family}")
+
+    def records(self, family: str) -> str:
+        return self._family(family) + ":records"
+
+    def checkpoint(self, family: str) -> str:
+        return self._family(family) + ":checkpoint"
+
+    def members(self, family: str, name: str, owner: str) -> str:
+        return f"{self._family(family)}:{name}:{owner}"
+
+    @property
+    def due(self) -> str:
+        return self.keys.read_model("due") if self.live else self._family(MILESTONES) + ":due"
+
+    def pattern(self, family: str) -> str:
+        """SCAN pattern matching every key of ``family`` in this generation."""
+        return self._family(family).replace("[", "\\[").replace("?", "\\?") + ":*"
+
+
+def generations_key(keys: Keys) -> str:
+    return keys.read_model("generations")
+
+
+def live_generations(client: redis.Redis, keys: Keys) -> dict[str, int]:
+    raw = client.hgetall(generations_key(keys))
+    return {family: int(raw.get(family, 0)) for family in FAMILIES}
+
+
+def decode(family: str, raw: str | bytes | None) -> Any:
+    return record_from_dict(family, orjson.loads(raw)) if raw else None
+
+
+class ReadModels:
+    """The live read model, pinned to the generations current when it was opened, so one
+    dashboard request reads one consistent generation even if a rebuild switches."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self.redis = client
+        self.keys = keys
+        self.layout = Layout(keys, live_generations(client, keys))
+
+    def checkpoint(self) -> int:
+        """The log position every family has reached (the lowest of their checkpoints)."""
+        raw = self.redis.mget([self.layout.checkpoint(family) for family in FAMILIES])
+        return min(int(value or 0) for value in raw)
+
+    def milestone(self, milestone_id: str) -> MilestoneRecord | None:
+        return decode(MILESTONES, self.redis.hget(self.layout.records(MILESTONES), milestone_id))
+
+    def milestones(self, milestone_ids: Iterable[str]) -> list[MilestoneRecord]:
+        ids = list(milestone_ids)
+        raw = self.redis.hmget(self.layout.records(MILESTONES), ids) if ids else []
+        return [decode(MILESTONES, value) for value in raw if value]
+
+    def due_between(self, first: date | None, last: date) -> list[tuple[str, date]]:
+        """Open milestones due from ``first`` (None: any time before) to ``last``, inclusive,
+        earliest first. Cost grows with the milestones in the range, not with all of them."""
+        low = first.toordinal() if first else "-inf"
+        found: list[tuple[str, float]] = self.redis.zrangebyscore(  # type: ignore[assignment]
+            self.keys.read_model("due"), low, last.toordinal(), withscores=True
+        )
+        return [(str(member), date.fromordinal(int(score))) for member, score in found]
+
+    def programmes(self) -> list[ProgrammeRecord]:
+        raw = self.redis.hvals(self.layout.records(PROGRAMMES))
+        return [decode(PROGRAMMES, value) for value in raw]
+
+    def programme(self, programme_id: str) -> ProgrammeRecord | None:
+        return decode(PROGRAMMES, self.redis.hget(self.layout.records(PROGRAMMES), programme_id))
+
+    def initiative(self, initiative_id: str) -> InitiativeRecord | None:
+        raw = self.redis.hget(self.layout.records(INITIATIVES), initiative_id)
+        return decode(INITIATIVES, raw)
+
+    def initiatives(self, initiative_ids: Iterable[str]) -> list[InitiativeRecord]:
+        ids = list(initiative_ids)
+        raw = self.redis.hmget(self.layout.records(INITIATIVES), ids) if ids else []
+        return [decode(INITIATIVES, value) for value in raw if value]
+
+    def member_ids(self, family: str, name: str, owner: str) -> set[str]:
+        return {str(m) for m in self.redis.smembers(self.layout.members(family, name, owner))}
+
+    def agencies(self) -> list[str]:
+        return sorted(str(a) for a in self.redis.hkeys(self.layout.records(AGENCIES)))

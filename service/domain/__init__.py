@@ -1,1 +1,0 @@
-"""Pure domain: events, decisions and state folds. Standard library only."""

@@ -1,0 +1,135 @@
+"""Appends as the store's callers see them: outcomes, errors, idempotency records and
+the "<number>:<hash>" spelling of a chain head. Shared by the store, the sealer and the
+batch writer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.ledger.domain.chain import GENESIS, RecordedEvent
+from service.ledger.keys import POSITION_HEAD, Keys
+
+
+class VersionConflict(Exception):
+    def __init__(self, stream: str, expected: int, actual: int) -> None:
+        super().__init__(f"stream {stream} is at version {actual}, expected {expected}")
+        self.stream = stream
+        self.expected = expected
+        self.actual = actual
+
+
+class IdempotencyMismatch(Exception):
+    """The Idempotency-Key was already used for a different request."""
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    scope: str
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What an earlier request with the same Idempotency-Key appended."""
+
+    stream: str
+    first_version: int
+    last_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An event recorded and hashed onto its stream, not committed yet: no position."""
+
+    body: dict[str, Any]
+    hash: str
+    stored: str  # the record as Redis keeps it
+
+    @property
+    def stream(self) -> str:
+        return str(self.body["stream"])
+
+    @property
+    def version(self) -> int:
+        return int(self.body["version"])
+
+    def committed(self, position: int) -> RecordedEvent:
+        return RecordedEvent(**self.body, position=position, hash=self.hash, global_hash=None)
+
+    @classmethod
+    def of(cls, record: RecordedEvent) -> Draft:
+        """A recorded event (an import) as a draft to append again."""
+        return cls(record.body(), record.hash, record.stored())
+
+
+@dataclass
+class AppendResult:
+    events: list[RecordedEvent] = field(default_factory=list)
+    replay: Replay | None = None
+    # The append also set the wake flag (see EventStore.wake_on_append): whoever appended
+    # must now queue the job that clears it. None when the store sets no flag.
+    woke: bool | None = None
+
+    @property
+    def version(self) -> int:
+        return self.events[-1].version if self.events else 0
+
+
+def _parse_head(raw: str | None) -> tuple[int, str]:
+    if not raw:
+        return 0, GENESIS
+    number, digest = raw.split(":", 1)
+    return int(number), digest
+
+
+def _encode_head(number: int, digest: str) -> str:
+    return f"{number}:{digest}"
+
+
+def idempotency_record(idempotency: Idempotency, records: Sequence[Draft]) -> str:
+    """What an Idempotency-Key points at: the versions its request appended."""
+    return json.dumps(
+        {
+            "fingerprint": idempotency.fingerprint,
+            "stream": records[0].stream,
+            "first_version": records[0].version,
+            "last_version": records[-1].version,
+        }
+    )
+
+
+def _replay(idempotency: Idempotency, raw: str) -> Replay:
+    stored = json.loads(raw)
+    if stored["fingerprint"] != idempotency.fingerprint:
+        raise IdempotencyMismatch("this Idempotency-Key was already used with a different request")
+    return Replay(
+        stream=stored["stream"],
+        first_version=stored["first_version"],
+        last_version=stored["last_version"],
+    )
+
+
+def _text(value: Any) -> str | None:
+    """A Redis reply as text, whether the client decodes responses or not."""
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _field(fields: Any, name: str) -> Any:
+    """A field of a stream entry, whether the client decodes responses or not."""
+    return fields.get(name.encode()) if name.encode() in fields else fields.get(name)
+
+
+def _entry_number(entry_id: Any) -> int:
+    """The number of a stream entry ID "<number>-0": a version or a global position."""
+    return int((_text(entry_id) or "0-0").split("-")[0])
+
+
+def position_head(client: Any, keys: Keys) -> int:
+    """The last global position given out (committed, sealed or not)."""
+    return int(_text(client.hget(keys.heads, POSITION_HEAD)) or 0)

@@ -1,1 +1,0 @@
-"""Adapters to Redis: the event store, its hash chain, key scheme and checks."""
