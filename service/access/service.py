@@ -9,7 +9,7 @@ from __future__ import annotations
 from service.access import policy
 from service.access.policy import TokenRecord
 from service.access.tokens import TokenRegistry
-from service.tracking.domain.errors import NotFound
+from service.ledger.domain.errors import NotFound
 
 
 class AccessDesk:

@@ -19,9 +19,9 @@ from service.alerts.domain import alerts as al
 from service.alerts.notifier import Notifier, delivery_log, digest_key, subscription_store
 from service.alerts.subscriptions import EMAIL, WEBHOOK, Subscription
 from service.ledger.domain.chain import canonical
+from service.ledger.domain.errors import NotFound
 from service.ledger.infrastructure import Infrastructure
 from service.tracking.domain import events as ev
-from service.tracking.domain.errors import NotFound
 from service.tracking.tracker import Tracker
 
 LEASE_MARGIN_SECONDS = 60

@@ -20,12 +20,11 @@ from service.alerts.domain import rules
 from service.alerts.feed import AlertFeed
 from service.alerts.notifier import Notifier, delivery_log, subscription_store, wake_notifier
 from service.alerts.subscriptions import Subscription
-from service.ledger.appends import Idempotency
 from service.ledger.domain.chain import Actor
-from service.ledger.eventstore import VersionConflict
+from service.ledger.domain.errors import NotFound
+from service.ledger.eventstore import Idempotency, VersionConflict
 from service.ledger.infrastructure import Infrastructure
 from service.tracking.domain import events as ev
-from service.tracking.domain.errors import NotFound
 
 RETRIES = 5
 

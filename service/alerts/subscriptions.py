@@ -17,9 +17,9 @@ import redis
 
 from service.alerts.domain import alerts as al
 from service.alerts.webhooks import RefusedTarget, resolve_target
+from service.ledger.domain.errors import InvalidValue
 from service.ledger.keys import Keys
 from service.runtime.clock import Clock, isoformat
-from service.tracking.domain.errors import InvalidValue
 
 WEBHOOK, EMAIL = "webhook", "email"
 

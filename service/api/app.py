@@ -7,7 +7,6 @@ import time
 import uuid
 from functools import partial
 
-import redis
 from flask import Flask, Response, g, request
 
 from schemas.subscriptions import SubscriptionIn
@@ -31,6 +30,7 @@ from service.dashboards.wake import set_wake_on_append, wake_projector
 from service.ledger.durability import ensure_durable
 from service.runtime import logs
 from service.runtime.config import Config
+from service.runtime.connection import UNAVAILABLE
 from service.runtime.metrics import LATENCY, REQUESTS
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -92,7 +92,7 @@ def _check_durability(services: Services) -> None:
     """Refuse to serve on a Redis that could lose events; an unreachable one shows in /readyz."""
     try:
         ensure_durable(services.redis, services.config.allow_unsafe_redis)
-    except redis.ConnectionError as error:
+    except UNAVAILABLE as error:
         logging.getLogger("reform_tracker").warning("redis unreachable at start: %s", error)
 
 

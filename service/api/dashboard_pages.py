@@ -21,8 +21,7 @@ from service.access.policy import TokenRecord
 from service.api.auth import PUBLIC, services
 from service.dashboards.domain.dashboards import milestone_row
 from service.dashboards.queries import DashboardQueries
-from service.dashboards.readmodels import ReadModels
-from service.tracking.domain.errors import DomainError
+from service.ledger.domain.errors import DomainError
 
 blp = Blueprint("pages", __name__, url_prefix="/ui")
 COOKIE = "rt_viewer"
@@ -116,8 +115,8 @@ def milestone(milestone_id: Any) -> Any:
     events = s.store.read_stream(stream)
     if not events:
         return render_template("error.html", message="No such milestone."), 404
-    record = ReadModels(s.redis, s.keys).milestone(str(milestone_id))
     queries = DashboardQueries(s)
+    record = queries.milestone_record(str(milestone_id))
     row = milestone_row(record, s.clock.today(), queries.rules) if record else None
     return render_template(
         "milestone.html",

@@ -6,16 +6,16 @@ import logging
 from typing import Any
 
 import flask_smorest
-import redis
 from flask import Flask, Response, g, json, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from schemas.common import ProblemSchema
 from service.access.policy import Forbidden
+from service.ledger.domain.errors import DomainError, NotFound
 from service.ledger.durability import UnsafeRedis
 from service.ledger.eventstore import IdempotencyMismatch, VersionConflict
-from service.tracking.domain.errors import DomainError, NotFound
+from service.runtime.connection import UNAVAILABLE
 from service.tracking.tracker import PreconditionFailed
 
 PROBLEM_TYPE = "urn:reform-tracker:problem:"
@@ -121,9 +121,6 @@ def register_error_handlers(app: Flask) -> None:
     def idempotency(error: IdempotencyMismatch) -> Response:
         return problem(422, "Idempotency-Key reused", str(error), "idempotency-key-reused")
 
-    @app.errorhandler(redis.ConnectionError)
-    @app.errorhandler(redis.TimeoutError)
-    @app.errorhandler(redis.BusyLoadingError)
     def store_unavailable(error: Exception) -> Response:
         log.warning("event store unavailable: %s", error)
         return problem(
@@ -133,6 +130,9 @@ def register_error_handlers(app: Flask) -> None:
             "store-unavailable",
             headers={"Retry-After": "5"},
         )
+
+    for unavailable in UNAVAILABLE:
+        app.register_error_handler(unavailable, store_unavailable)
 
     @app.errorhandler(UnsafeRedis)
     def unsafe(error: UnsafeRedis) -> Response:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis
 from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from service.api.auth import services
 from service.ledger.durability import durability_problems
+from service.runtime.connection import StoreError
 
 blp = Blueprint("health", __name__)
 
@@ -27,7 +27,7 @@ def readyz() -> tuple[dict[str, Any], int]:
     try:
         found.redis.ping()
         problems = durability_problems(found.redis)
-    except redis.RedisError as error:
+    except StoreError as error:
         return {"status": "unavailable", "problems": [f"redis unreachable: {error}"]}, 503
     if problems and not found.config.allow_unsafe_redis:
         return {"status": "unsafe", "problems": problems}, 503

@@ -11,8 +11,8 @@ from flask_smorest import abort
 
 from service.access.policy import TokenRecord
 from service.ledger.domain.chain import canonical
+from service.ledger.domain.dicts import as_dict
 from service.ledger.eventstore import Idempotency
-from service.tracking.domain.dicts import as_dict
 from service.tracking.tracker import Loaded
 
 MAX_IDEMPOTENCY_KEY = 200

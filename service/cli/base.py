@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import redis
-
 from service.bootstrap import Services, bootstrap
 from service.ledger.durability import UnsafeRedis, ensure_durable
 from service.runtime.config import Config
-from service.runtime.connection import connect
+from service.runtime.connection import Client, StoreError, connect
 from service.runtime.redis_server import URL_FILE, recorded_url
 
 # Exit codes: 1 = the command ran and found a problem (e.g. a broken chain),
@@ -81,13 +79,13 @@ def resolve_redis(config: Config) -> Config:
     return config.with_(redis_url=found)
 
 
-def checked_client(config: Config, *, decode: bool = True, hint: str = "") -> redis.Redis:
+def checked_client(config: Config, *, decode: bool = True, hint: str = "") -> Client:
     """A connection to a reachable Redis that will not lose acknowledged events."""
     client = connect(config.redis_url, decode=decode)
     try:
         client.ping()
         problems = ensure_durable(client, config.allow_unsafe_redis)
-    except redis.RedisError as error:
+    except StoreError as error:
         client.close()
         raise CliError(f"cannot reach Redis at {shown(config.redis_url)}: {error}{hint}") from None
     except UnsafeRedis as error:
@@ -98,7 +96,7 @@ def checked_client(config: Config, *, decode: bool = True, hint: str = "") -> re
     return client
 
 
-def connected(args: argparse.Namespace, *, decode: bool = True) -> tuple[Config, redis.Redis]:
+def connected(args: argparse.Namespace, *, decode: bool = True) -> tuple[Config, Client]:
     config = cli_config(args)
     hint = ""
     if not config.redis_url:

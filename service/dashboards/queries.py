@@ -14,9 +14,10 @@ from service.dashboards import as_of as history
 from service.dashboards.domain import dashboards, scorecards
 from service.dashboards.domain.dashboards import ReadSource
 from service.dashboards.domain.rag import Thresholds
+from service.dashboards.domain.readmodel import MilestoneRecord
 from service.dashboards.readmodels import ReadModels, live_generations
+from service.ledger.domain.errors import NotFound
 from service.ledger.infrastructure import Infrastructure
-from service.tracking.domain.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ class DashboardQueries:
             return Reading(live, day, position, store.head_position(), "read_model")
         snapshot = history.fold_tree(store, scope, past) if scope else history.fold_log(store, past)
         return Reading(snapshot, past, snapshot.position, store.head_position(), "log")
+
+    def milestone_record(self, milestone_id: str) -> MilestoneRecord | None:
+        """The live read model of one milestone (None until it is projected)."""
+        return ReadModels(self.services.redis, self.services.keys).milestone(milestone_id)
 
     def _answer(self, reading: Reading, found: dict[str, Any] | None, what: str) -> dict:
         if found is None:

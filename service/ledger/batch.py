@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from service.ledger.domain.chain import Actor
+from service.ledger.domain.event import DomainEvent
 from service.ledger.eventstore import (
     AppendResult,
     EventStore,
@@ -21,7 +22,6 @@ from service.ledger.eventstore import (
     _parse_head,
     _text,
 )
-from service.tracking.domain.events import DomainEvent
 
 Append = tuple[str, Sequence[DomainEvent], int]  # stream, events, expected version
 

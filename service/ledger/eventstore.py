@@ -42,11 +42,11 @@ from service.ledger.domain.chain import (
     event_hash,
     hash_and_encode,
 )
+from service.ledger.domain.event import DomainEvent
 from service.ledger.keys import POSITION_HEAD, SEALED_HEAD, Keys
 from service.ledger.reads import Read
 from service.ledger.seal import Sealer
 from service.runtime.clock import Clock, isoformat
-from service.tracking.domain.events import DomainEvent
 
 # The append outcomes and errors are part of the store's interface; they live in appends.py
 # so that the sealer and the batch writer can share them.

@@ -16,12 +16,12 @@ from typing import Any, Generic, TypeVar
 from service.access import policy
 from service.access.policy import TokenRecord
 from service.ledger.domain.chain import Actor, RecordedEvent
+from service.ledger.domain.errors import NotFound
 from service.ledger.eventstore import EventStore, Idempotency, Replay, VersionConflict
 from service.ledger.reads import Read
 from service.tracking.domain import events as ev
 from service.tracking.domain import milestone as ms
 from service.tracking.domain import programme as pg
-from service.tracking.domain.errors import NotFound
 
 State = TypeVar("State")
 RETRIES = 5

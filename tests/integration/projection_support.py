@@ -16,9 +16,9 @@ from service.dashboards.domain.readmodel import FAMILIES, MILESTONES
 from service.dashboards.domain.snapshot import Snapshot, fold
 from service.dashboards.readmodels import Layout, live_generations
 from service.ledger.domain.chain import Actor
+from service.ledger.domain.errors import DomainError
 from service.tracking.domain import milestone as ms
 from service.tracking.domain import programme as pg
-from service.tracking.domain.errors import DomainError
 from service.tracking.domain.events import DomainEvent, from_payload
 
 OVERSEER = Actor(token_id="overseer-1", role="overseer", agency=None)

@@ -11,7 +11,7 @@ from service.alerts.deliveries import Delivery
 from service.alerts.notifier import delivery_log, subscription_store
 from service.alerts.subscriptions import Subscription
 from service.bootstrap import Services
-from service.tracking.domain.errors import InvalidValue
+from service.ledger.domain.errors import InvalidValue
 from tests.integration.alerting import overdue_alert, wired, work_until
 from tests.integration.webhook_receiver import Receiver
 from workers import runtime

@@ -9,8 +9,8 @@ import pytest
 
 from service.alerts.domain import alerts as al
 from service.alerts.domain import rules
+from service.ledger.domain.errors import DomainError, InvalidValue
 from service.tracking.domain import events as ev
-from service.tracking.domain.errors import DomainError, InvalidValue
 
 LEADS = (14, 3)
 TODAY = date(2026, 11, 25)

@@ -13,9 +13,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from service.ledger.domain.errors import DomainError, IllegalTransition, InvalidValue
 from service.tracking.domain import events as ev
 from service.tracking.domain import milestone as ms
-from service.tracking.domain.errors import DomainError, IllegalTransition, InvalidValue
 
 START = date(2026, 1, 15)
 DUE = date(2026, 6, 30)

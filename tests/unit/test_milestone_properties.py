@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from service.ledger.domain.errors import IllegalTransition, InvalidValue
 from service.tracking.domain import events as ev
 from service.tracking.domain import milestone as ms
-from service.tracking.domain.errors import IllegalTransition, InvalidValue
 
 OPEN = {"planned", "in_progress", "blocked", "reported_complete", "disputed"}
 # Written from the lifecycle in the brief: which statuses accept each command.

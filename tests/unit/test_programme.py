@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from service.ledger.domain.errors import InvalidValue
 from service.tracking.domain import events as ev
-from service.tracking.domain.errors import InvalidValue
 from service.tracking.domain.programme import (
     Initiative,
     Programme,

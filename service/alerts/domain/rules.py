@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from service.alerts.domain import alerts as al
+from service.ledger.domain.errors import DomainError, InvalidValue
 from service.tracking.domain import events as ev
-from service.tracking.domain.errors import DomainError, InvalidValue
 from service.tracking.domain.milestone import CANCELLED, FINAL, VERIFIED
 
 

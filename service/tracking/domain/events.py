@@ -7,21 +7,9 @@ encoding used by the hash chain is stable across versions of Python and librarie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
-from service.tracking.domain.dicts import as_dict
-
-
-@dataclass(frozen=True)
-class DomainEvent:
-    schema_version: ClassVar[int] = 1
-
-    @property
-    def type(self) -> str:
-        return type(self).__name__
-
-    def to_payload(self) -> dict[str, Any]:
-        return as_dict(self)
+from service.ledger.domain.event import DomainEvent as DomainEvent  # the catalogue's base
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import reduce
 
+from service.ledger.domain.errors import IllegalTransition, InvalidValue
 from service.tracking.domain import events as ev
-from service.tracking.domain.errors import IllegalTransition, InvalidValue
 
 PLANNED = "planned"
 IN_PROGRESS = "in_progress"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from service.ledger.domain.errors import InvalidValue
 from service.tracking.domain import events as ev
-from service.tracking.domain.errors import InvalidValue
 
 
 def _required(field: str, value: str, limit: int) -> str:
