@@ -1,6 +1,6 @@
 """Application service: load an aggregate, authorize, decide, append.
 
-Decisions are the pure functions in service.domain; this module adds the I/O around
+Decisions are the pure functions in service.tracking.domain; this module adds the I/O around
 them and the optimistic-concurrency retry. It knows nothing about HTTP.
 """
 
