@@ -6,8 +6,10 @@ COPY pyproject.toml README.md ./
 COPY service ./service
 COPY schemas ./schemas
 COPY workers ./workers
-RUN pip install --no-cache-dir . && useradd --system --no-create-home reform-tracker
+# The metrics folder belongs to the service user, so a volume mounted on it does too.
+RUN pip install --no-cache-dir . && useradd --system --no-create-home reform-tracker \
+    && mkdir -p /run/reform-tracker/metrics && chown reform-tracker /run/reform-tracker/metrics
 USER reform-tracker
 
 EXPOSE 8080
-CMD ["gunicorn", "service.wsgi:app", "-b", "0.0.0.0:8080"]
+CMD ["gunicorn", "-c", "python:service.api.gunicorn_config", "-b", "0.0.0.0:8080", "service.wsgi:app"]

@@ -28,7 +28,6 @@ from service.api.errors import ProblemApi, problem, register_error_handlers
 from service.bootstrap import Services, bootstrap
 from service.dashboards.wake import set_wake_on_append, wake_projector
 from service.ledger.durability import ensure_durable
-from service.runtime import logs
 from service.runtime.config import Config
 from service.runtime.connection import UNAVAILABLE
 from service.runtime.metrics import LATENCY, REQUESTS
@@ -40,7 +39,6 @@ request_log = logging.getLogger("reform_tracker.http")
 def create_app(config: Config | None = None, services: Services | None = None) -> Flask:
     config = config or (services.config if services else Config.from_env())
     services = services or bootstrap(config)
-    logs.configure(config.log_level)
     _check_durability(services)
     if not services.append_listeners:
         services.append_listeners.append(partial(wake_projector, services))

@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from service.api.auth import services
 from service.ledger.durability import durability_problems
 from service.runtime.connection import StoreError
+from service.runtime.metrics import collected
 
 blp = Blueprint("health", __name__)
 
@@ -40,4 +41,6 @@ def readyz() -> tuple[dict[str, Any], int]:
 
 @blp.get("/metrics")
 def metrics() -> Response:
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    """Prometheus metrics of the whole deployment on this host: every API worker's,
+    worker's and work horse's counts (see service/runtime/metrics.py)."""
+    return Response(generate_latest(collected()), mimetype=CONTENT_TYPE_LATEST)

@@ -7,11 +7,16 @@ an ``arguments(parser)`` function), registered by one line in COMMANDS below.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
 from service.cli import demo, projection, tokens, transfer, up, verify, workers
 from service.cli.base import CliError, Command
+from service.runtime import logs
+from service.runtime.config import Config
+
+log = logging.getLogger("reform_tracker.cli")
 
 COMMANDS: list[Command] = [
     Command(
@@ -19,18 +24,21 @@ COMMANDS: list[Command] = [
         "start Redis (embedded unless RT_REDIS_URL is set), API, worker and scheduler",
         up.run,
         up.arguments,
+        logs=True,
     ),
     Command(
         "worker",
         "run an RQ worker for projections and alerts",
         workers.run_worker,
-        workers.arguments,
+        workers.worker_arguments,
+        logs=True,
     ),
     Command(
         "scheduler",
         "enqueue the periodic jobs (alert scans, projector wake-ups)",
         workers.run_scheduler,
         workers.arguments,
+        logs=True,
     ),
     Command("token", "create, list and revoke API tokens", None, tokens.arguments),
     Command("verify", "check every hash chain of the event log", verify.run, verify.arguments),
@@ -73,17 +81,31 @@ def build_parser() -> argparse.ArgumentParser:
         if command.arguments:
             command.arguments(sub)
         if command.run:
-            sub.set_defaults(run=command.run)
+            sub.set_defaults(run=command.run, logs=command.logs)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    structured = getattr(args, "logs", False)  # `token` subcommands set no default
+    if structured:
+        logs.configure(_log_level())
     try:
         code: int = args.run(args)
     except CliError as error:
-        print(f"reform-tracker {args.command}: {error}", file=sys.stderr)
+        if structured:
+            log.error("reform-tracker %s: %s", args.command, error)
+        else:
+            print(f"reform-tracker {args.command}: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return 130
     return code
+
+
+def _log_level() -> str:
+    # Read before the command reads its settings, so that a bad setting is logged too.
+    try:
+        return Config.from_env().log_level
+    except ValueError:
+        return Config.log_level

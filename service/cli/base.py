@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,8 @@ from service.ledger.durability import UnsafeRedis, ensure_durable
 from service.runtime.config import Config
 from service.runtime.connection import Client, StoreError, connect
 from service.runtime.redis_server import URL_FILE, recorded_url
+
+log = logging.getLogger("reform_tracker.cli")
 
 # Exit codes: 1 = the command ran and found a problem (e.g. a broken chain),
 # 2 = it could not run (no Redis, unsafe Redis, bad arguments).
@@ -35,6 +37,9 @@ class Command:
     help: str
     run: Callable[[argparse.Namespace], int] | None
     arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    # A long-running process (up, worker, scheduler): it logs JSON lines on stderr,
+    # its failures included, like the API does; other commands print for a person.
+    logs: bool = False
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -92,7 +97,8 @@ def checked_client(config: Config, *, decode: bool = True, hint: str = "") -> Cl
         client.close()
         raise CliError(str(error)) from None
     for problem in problems:
-        print(f"warning: RT_ALLOW_UNSAFE_REDIS is set and {problem}", file=sys.stderr)
+        # A log record: JSON in a long-running process, a plain line otherwise.
+        log.warning("warning: RT_ALLOW_UNSAFE_REDIS is set and %s", problem)
     return client
 
 

@@ -1,8 +1,15 @@
-"""`reform-tracker up`: everything on one machine — Redis, API, worker and scheduler."""
+"""`reform-tracker up`: everything on one machine — Redis, API, worker and scheduler.
+
+The children share one folder for prometheus-client's multiprocess metrics (emptied at
+start: the counts are those of this run), so the API's /metrics reports the totals of
+every process. `up`'s own messages are log records, JSON on stderr like the children's;
+stdout carries only the banner for the person who started it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import signal
@@ -16,10 +23,13 @@ from types import FrameType
 
 from service.cli.base import CliError, add_connection_options, checked_client, cli_config, shown
 from service.runtime.config import Config
+from service.runtime.metrics import MULTIPROCESS_DIR
 from service.runtime.processes import Supervisor
 from service.runtime.redis_server import EmbeddedRedis, EmbeddedRedisError
 
 API_START_TIMEOUT = 120.0
+METRICS_DIR = "metrics"  # inside the data folder
+log = logging.getLogger("reform_tracker.up")
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,6 +75,8 @@ def _serve(config: Config, api_workers: int, embedded: EmbeddedRedis | None) -> 
         "RT_REDIS_URL": config.redis_url,
         "RT_DATA_DIR": str(Path(config.data_dir).resolve()),
         "RT_BASE_URL": os.environ.get("RT_BASE_URL", url),
+        MULTIPROCESS_DIR: str(_empty_metrics_dir(Path(config.data_dir))),
+        "WEB_CONCURRENCY": str(api_workers),
     }
     cli = [sys.executable, "-m", "service.cli"]
     supervisor = Supervisor()
@@ -75,13 +87,11 @@ def _serve(config: Config, api_workers: int, embedded: EmbeddedRedis | None) -> 
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "service.wsgi:app",
+                "--config",
+                "python:service.api.gunicorn_config",
                 "--bind",
                 f"{config.host}:{config.port}",
-                "--workers",
-                str(api_workers),
-                "--graceful-timeout",
-                "10",
+                "service.wsgi:app",
             ],
             env,
         ),
@@ -99,15 +109,24 @@ def _serve(config: Config, api_workers: int, embedded: EmbeddedRedis | None) -> 
             time.sleep(0.2)
             failure = supervisor.exited()
     finally:
-        print("Stopping API, worker and scheduler...", file=sys.stderr, flush=True)
+        log.info("stopping API, worker and scheduler")
         supervisor.stop_all()
     if failure:
         name, code = failure
         raise CliError(
             f"the {name} process exited with code {code}; everything was stopped", exit_code=1
         )
-    print("Stopped.", file=sys.stderr)
+    log.info("stopped")
     return 0
+
+
+def _empty_metrics_dir(data_dir: Path) -> Path:
+    """The multiprocess metrics folder, without the files of an earlier run (whose
+    processes are gone: their pids may come back as new processes)."""
+    folder = (data_dir / METRICS_DIR).resolve()
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def _wait_for_api(

@@ -1,4 +1,8 @@
-"""`reform-tracker worker` and `reform-tracker scheduler`: the background processes."""
+"""`reform-tracker worker` and `reform-tracker scheduler`: the background processes.
+
+Both log through the service's JSON logging (configured by the CLI before they start):
+rq adds its own plain-text handlers only when it finds none.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +19,20 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     add_connection_options(parser)
 
 
+def worker_arguments(parser: argparse.ArgumentParser) -> None:
+    add_connection_options(parser)
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="run the jobs queued now, then exit (no scheduler)",
+    )
+
+
 def run_worker(args: argparse.Namespace) -> int:
     # RQ pickles job data, so its connection must not decode replies to text.
     config, connection = connected(args, decode=False)
     worker = Worker([QUEUE], connection=connection)
-    worker.work(with_scheduler=True, logging_level=config.log_level)
+    worker.work(burst=args.burst, with_scheduler=not args.burst, logging_level=config.log_level)
     return 0
 
 

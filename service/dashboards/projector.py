@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 
 import orjson
 import redis
-from prometheus_client import Counter
 
 from service.dashboards.domain.milestone_projection import Facts
 from service.dashboards.domain.projection_batch import project_batch
@@ -26,15 +25,9 @@ from service.ledger.domain.chain import RecordedEvent
 from service.ledger.infrastructure import Infrastructure
 from service.runtime.clock import isoformat
 from service.runtime.lease import Lease
+from service.runtime.metrics import BATCH_CONFLICTS, EVENTS_PROJECTED
 
 BATCH = 2000
-EVENTS_PROJECTED = Counter(
-    "reform_tracker_events_projected_total", "Events folded into read models"
-)
-BATCH_CONFLICTS = Counter(
-    "reform_tracker_projector_conflicts_total",
-    "Batches redone because another worker or a rebuild committed first",
-)
 
 # Called with the batch after it is projected and before it is committed (fault injection).
 BeforeCommit = Callable[[Sequence[RecordedEvent]], None]

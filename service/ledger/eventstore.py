@@ -47,6 +47,7 @@ from service.ledger.keys import POSITION_HEAD, SEALED_HEAD, Keys
 from service.ledger.reads import Read
 from service.ledger.seal import Sealer
 from service.runtime.clock import Clock, isoformat
+from service.runtime.metrics import EVENTS_APPENDED
 
 # The append outcomes and errors are part of the store's interface; they live in appends.py
 # so that the sealer and the batch writer can share them.
@@ -147,6 +148,8 @@ class EventStore:
         first = int(_text(reply[1]) or 0)
         records = [draft.committed(first + offset) for offset, draft in enumerate(drafts)]
         self.remember_head(records[-1])
+        # Every acknowledged new event passes here, from append() and from batch.py.
+        EVENTS_APPENDED.inc(len(records))
         return records
 
     def _guess_head(self, stream: str, expected_version: int | None) -> str | None:

@@ -34,7 +34,7 @@ class Config:
     public_read: bool = False
     # Public address of the API, used in links sent out in alerts.
     base_url: str = "http://127.0.0.1:8080"
-    # Level of the structured JSON logs.
+    # Level of the JSON logs that every process (API, gunicorn, worker, scheduler, up) writes.
     log_level: str = "INFO"
     # Dashboard colour rules (days); see docs/dashboards.md.
     red_overdue_days: int = 30

@@ -69,6 +69,19 @@ def start_up(data_dir: Path, logs: Path) -> Up:
     return Up(process, port, output)
 
 
+def create_admin_token(data_dir: Path) -> str:
+    done = subprocess.run(
+        [CLI, "token", "create", "--role", "admin", "--data-dir", str(data_dir), "--json"],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    token: str = json.loads(done.stdout)["token"]
+    return token
+
+
 def call(up: Up, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
     request = urllib.request.Request(
         up.base + path,

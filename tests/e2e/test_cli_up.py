@@ -15,6 +15,7 @@ from tests.e2e.running_up import (
     CLI,
     Up,
     call,
+    create_admin_token,
     created,
     descendants_running,
     environment,
@@ -38,19 +39,6 @@ def running() -> Iterator[list[Up]]:
     for up in started:
         if up.process.poll() is None:
             up.stop()
-
-
-def create_admin_token(data_dir: Path) -> str:
-    done = subprocess.run(
-        [CLI, "token", "create", "--role", "admin", "--data-dir", str(data_dir), "--json"],
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    token: str = json.loads(done.stdout)["token"]
-    return token
 
 
 def record_progress(up: Up, admin: str) -> str:

@@ -4,6 +4,7 @@ and every command it names must be a real entry point of this package."""
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.util
 import tomllib
 from pathlib import Path
@@ -59,11 +60,19 @@ def test_app_services_use_the_compose_redis(compose: dict[str, Any], name: str) 
     assert service["build"] == "."
 
 
+def gunicorn_config(command: list[str]) -> str:
+    """The config module a gunicorn command line names (``-c python:<module>``)."""
+    flags = {"-c", "--config"}
+    named = [value for flag, value in zip(command, command[1:], strict=False) if flag in flags]
+    assert len(named) == 1 and named[0].startswith("python:"), command
+    return named[0].removeprefix("python:")
+
+
 def test_api_runs_the_wsgi_app_under_gunicorn(compose: dict[str, Any]) -> None:
     command = compose["services"]["api"]["command"]
-    assert command[:2] == ["gunicorn", "service.wsgi:app"]
+    assert command[0] == "gunicorn"
     assert "0.0.0.0:8080" in command
-    module, attribute = command[1].split(":")
+    module, attribute = command[-1].split(":")
     spec = importlib.util.find_spec(module)
     assert spec and spec.origin
     # Parsed, not imported: importing the WSGI module builds the app against Redis.
@@ -76,6 +85,28 @@ def test_api_runs_the_wsgi_app_under_gunicorn(compose: dict[str, Any]) -> None:
         if isinstance(target, ast.Name)
     }
     assert attribute in assigned
+
+
+def test_gunicorn_takes_its_settings_from_the_one_config_module(compose: dict[str, Any]) -> None:
+    image_command = ast.literal_eval(
+        (ROOT / "Dockerfile").read_text().split("\nCMD ", 1)[1].strip()
+    )
+    module = gunicorn_config(compose["services"]["api"]["command"])
+    assert gunicorn_config(image_command) == module == "service.api.gunicorn_config"
+    settings = importlib.import_module(module)
+    assert callable(settings.child_exit)
+    assert settings.logconfig_dict["root"]["handlers"]
+
+
+def test_api_and_workers_share_the_multiprocess_metrics_folder(compose: dict[str, Any]) -> None:
+    mounts = set()
+    for name in ("api", "worker"):
+        service = compose["services"][name]
+        folder = service["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        volume = next(v for v in service["volumes"] if v.partition(":")[2] == folder)
+        mounts.add(volume.partition(":")[0])
+    assert len(mounts) == 1, "api and worker must mount the same volume"
+    assert mounts <= set(compose["volumes"])
 
 
 @pytest.mark.parametrize("name", ["worker", "scheduler"])
