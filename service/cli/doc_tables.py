@@ -16,7 +16,7 @@ from pathlib import Path
 
 from service.runtime.config import Config
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 FIELD = re.compile(r"^    (\w+): ")
 NOT_SET_BY_ENV = {"extra"}
 
