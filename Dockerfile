@@ -2,12 +2,13 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY service ./service
 COPY schemas ./schemas
 COPY workers ./workers
 # The metrics folder belongs to the service user, so a volume mounted on it does too.
-RUN pip install --no-cache-dir . && useradd --system --no-create-home reform-tracker \
+RUN pip install --no-cache-dir . -c constraints.txt \
+    && useradd --system --no-create-home reform-tracker \
     && mkdir -p /run/reform-tracker/metrics && chown reform-tracker /run/reform-tracker/metrics
 USER reform-tracker
 

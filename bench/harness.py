@@ -27,7 +27,7 @@ import redis
 from bench import http_append, memory, peer_eventsourcing, store_append
 from bench.results import Section, rows_from_dict
 from bench.settings import Settings
-from tests.redis_server import RedisServer
+from service.runtime.redis_server import RedisServer
 
 OWN_SECTIONS = [store_append, peer_eventsourcing, http_append]
 EXTERNAL_SECTIONS = [("Projector", "bench.projector"), ("Overdue scan", "bench.overdue_scan")]

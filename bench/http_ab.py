@@ -26,7 +26,7 @@ from bench.settings import Settings
 from bench.workloads import BENCH_KEYS
 from service.bootstrap import bootstrap
 from service.runtime.config import Config
-from tests.redis_server import RedisServer
+from service.runtime.redis_server import RedisServer
 
 KINDS = ("append", "noop")
 

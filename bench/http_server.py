@@ -21,7 +21,7 @@ from bench.settings import Settings
 from bench.workloads import BENCH_KEYS
 from service.access.policy import TokenRecord
 from service.bootstrap import Services
-from tests.redis_server import free_port
+from service.runtime.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,6 +27,7 @@ from service.dashboards.domain.readmodel import MILESTONES, MilestoneRecord
 from service.dashboards.readmodels import Layout, live_generations
 from service.runtime.clock import FrozenClock
 from service.runtime.config import Config
+from service.runtime.redis_server import RedisServer
 
 MILESTONES_TOTAL = 100_000
 DUE = 100
@@ -143,8 +144,6 @@ def run(quick: bool = True, redis_url: str | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="rt-bench-alerts-") as data_dir:
         server = None
         if redis_url is None:
-            from tests.redis_server import RedisServer
-
             server = RedisServer(Path(data_dir)).start()
             redis_url = server.url
         try:

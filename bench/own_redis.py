@@ -8,14 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from service.runtime.redis_server import RedisServer
+
 
 @contextmanager
 def redis_url_or_own(redis_url: str | None, name: str) -> Iterator[str]:
     if redis_url is not None:
         yield redis_url
         return
-    from tests.redis_server import RedisServer  # only when running on its own
-
     with tempfile.TemporaryDirectory(prefix=f"rt-bench-{name}-") as data_dir:
         server = RedisServer(Path(data_dir)).start()
         try:

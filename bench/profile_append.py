@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.clients import run_clients
 from bench.workloads import event_store_clients, sealing
-from tests.redis_server import RedisServer
+from service.runtime.redis_server import RedisServer
 
 
 def profile_one_client(url: str, seconds: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from schemas.common import NOT_BLANK, ActorSchema
+from schemas.common import NOT_BLANK, ActorSchema, PageLimit
 from service.alerts.domain.alerts import LEVELS, MAX_NOTE, SEVERITIES, STATES
 
 
@@ -57,7 +57,7 @@ class AlertQuery(Schema):
     before = fields.Integer(
         validate=validate.Range(min=1), metadata={"description": "Cursor from next_cursor"}
     )
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    limit = PageLimit(load_default=50)
 
 
 class AcknowledgeIn(Schema):

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from apispec.ext.marshmallow import OpenAPIConverter
+from flask import current_app
 from marshmallow import Schema, fields, validate
+
+# The Flask config key holding the deployment's largest page (Config.page_size_max).
+PAGE_SIZE_MAX = "PAGE_SIZE_MAX"
 
 # Text the service trims (str.strip) and then requires: at least one character that is
 # not whitespace. The whitespace is spelled out, exactly str.isspace()'s set, because
@@ -10,6 +17,41 @@ from marshmallow import Schema, fields, validate
 # the field's `pattern` in the OpenAPI document, so the document never calls a blank valid.
 PYTHON_WHITESPACE = r"\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NOT_BLANK = validate.Regexp(rf"[\s\S]*[^{PYTHON_WHITESPACE}]", error="must not be blank")
+
+
+class PageLimit(fields.Integer):
+    """?limit=: from 1 up to the largest page the deployment allows (RT_PAGE_SIZE_MAX).
+
+    The argument schemas are built once, when the routes are declared, but the largest page
+    is configuration; so the bound is read from the Flask app serving the request, and
+    ``document_page_limits`` writes the same bound into that app's OpenAPI document.
+    ``cap`` keeps a page of heavier items smaller whatever the configuration says.
+    """
+
+    def __init__(self, *, load_default: int, cap: int | None = None) -> None:
+        super().__init__(load_default=load_default)
+        self.cap = cap
+
+    def largest(self, page_size_max: int) -> int:
+        return page_size_max if self.cap is None else min(self.cap, page_size_max)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        number = super()._deserialize(value, attr, data, **kwargs)
+        validate.Range(min=1, max=self.largest(current_app.config[PAGE_SIZE_MAX]))(number)
+        return number
+
+
+def document_page_limits(converter: OpenAPIConverter, page_size_max: int) -> None:
+    """State every PageLimit's bounds as this deployment enforces them."""
+
+    def page_limit_range(
+        _converter: OpenAPIConverter, field: fields.Field, **_kwargs: Any
+    ) -> dict[str, int]:
+        if not isinstance(field, PageLimit):
+            return {}
+        return {"minimum": 1, "maximum": field.largest(page_size_max)}
+
+    converter.add_attribute_function(page_limit_range)
 
 
 class ProblemSchema(Schema):
@@ -79,7 +121,7 @@ class LogPageArgs(Schema):
             "description": "Cursor: return events after this position (version for a stream)"
         },
     )
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    limit = PageLimit(load_default=100)
 
 
 class VerifyReportSchema(Schema):

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from schemas.common import PageLimit
 from service.alerts.domain.alerts import LEVELS, SEVERITIES
 from service.alerts.subscriptions import EMAIL, WEBHOOK
 
@@ -131,4 +132,5 @@ class DeliveryPage(Schema):
 
 class DeliveryQuery(Schema):
     before = fields.Integer(validate=validate.Range(min=1))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    # Deliveries carry their attempt logs: a page of them stays small.
+    limit = PageLimit(load_default=50, cap=200)

@@ -14,7 +14,7 @@ from service.ledger.domain.chain import Actor
 from service.ledger.eventstore import EventStore
 from service.ledger.keys import Keys
 from service.runtime.clock import FrozenClock
-from tests.redis_server import RedisServer
+from service.runtime.redis_server import RedisServer
 
 if TYPE_CHECKING:
     from flask import Flask

@@ -9,6 +9,7 @@ from functools import partial
 
 from flask import Flask, Response, g, request
 
+from schemas.common import document_page_limits
 from schemas.subscriptions import SubscriptionIn
 from schemas.tokens import TokenIn
 from service.api import (
@@ -47,6 +48,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     app = Flask("service")  # templates/ and static/ live in the service package
     app.config.update(
         MAX_CONTENT_LENGTH=config.max_body_bytes,
+        PAGE_SIZE_MAX=config.page_size_max,
         API_TITLE="Reform Tracker",
         API_VERSION="1.0",
         OPENAPI_VERSION="3.1.0",
@@ -65,6 +67,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     )
     app.extensions["reform_tracker"] = services
     api = ProblemApi(app)
+    document_page_limits(api.ma_plugin.converter, config.page_size_max)  # before the routes
     for module in (programmes, initiatives, milestones, log, tokens, alerts, subscriptions):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)

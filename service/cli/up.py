@@ -25,7 +25,7 @@ from service.cli.base import CliError, add_connection_options, checked_client, c
 from service.runtime.config import Config
 from service.runtime.metrics import MULTIPROCESS_DIR
 from service.runtime.processes import Supervisor
-from service.runtime.redis_server import EmbeddedRedis, EmbeddedRedisError
+from service.runtime.redis_server import EmbeddedRedis, RedisServerError
 
 API_START_TIMEOUT = 120.0
 METRICS_DIR = "metrics"  # inside the data folder
@@ -51,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if embedded:
             try:
-                config = config.with_(redis_url=embedded.start())
-            except EmbeddedRedisError as error:
+                config = config.with_(redis_url=embedded.start().url)
+            except RedisServerError as error:
                 raise CliError(str(error)) from None
         checked_client(config).close()
         return _serve(config, args.workers, embedded)

@@ -24,7 +24,7 @@ from service.dashboards.readmodels import Layout, generations_key, live_generati
 from service.ledger.domain.chain import RecordedEvent
 from service.ledger.infrastructure import Infrastructure
 from service.runtime.clock import isoformat
-from service.runtime.lease import Lease
+from service.runtime.lease import lease
 from service.runtime.metrics import BATCH_CONFLICTS, EVENTS_PROJECTED
 
 BATCH = 2000
@@ -117,7 +117,7 @@ class Projector:
         self.services = services
         self.batch_size = batch_size
         self.before_commit = before_commit
-        self.lease = Lease(services.redis, lease_key(services), lease_ttl_ms)
+        self.lease = lease(services.redis, lease_key(services), lease_ttl_ms)
 
     def _live(self, pipe: redis.client.Pipeline) -> Layout:
         # Watching the pointer makes a rebuild's switch abort a batch aimed at the old one.
@@ -140,13 +140,13 @@ class Projector:
 
     def catch_up(self, wait_seconds: float = 60.0) -> int:
         """Project until the read models reach the head of the log; the events folded."""
-        if not self.lease.acquire(wait_seconds):
+        if not self.lease.acquire(blocking_timeout=wait_seconds):
             return 0  # the holder projects to the head before it lets go
         try:
             total = 0
             while folded := self.step():
                 total += folded
-                if not self.lease.renew() and not self.lease.acquire():
+                if not self.lease.renew() and not self.lease.acquire(blocking=False):
                     break  # our lease lapsed and another worker took over
             return total
         finally:

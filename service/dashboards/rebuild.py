@@ -19,7 +19,7 @@ from service.dashboards.projector import fold_batch
 from service.dashboards.projector_status import lease_key
 from service.dashboards.readmodels import Layout, generations_key, live_generations
 from service.ledger.infrastructure import Infrastructure
-from service.runtime.lease import Lease
+from service.runtime.lease import lease
 
 Progress = Callable[[int, int], None]  # (position reached, head position)
 REBUILD_BATCH = 5000
@@ -51,14 +51,14 @@ def rebuild(
     generation = int(services.redis.incr(keys.read_model("generation-counter")))
     building = Layout(keys, dict.fromkeys(families, generation), live=False)
     position = _fold_all(services, building, families, batch_size, progress)
-    lease = Lease(services.redis, lease_key(services))
-    if not lease.acquire(lease_wait_seconds):
+    held = lease(services.redis, lease_key(services))
+    if not held.acquire(blocking_timeout=lease_wait_seconds):
         raise TimeoutError("the projector did not release its lease; nothing was switched")
     try:
         position = _fold_all(services, building, families, batch_size, progress, position)
         retired = _switch(services, building, families)
     finally:
-        lease.release()
+        held.release()
     switched = time.perf_counter() - started
     time.sleep(cleanup_delay)  # let reads pinned to the old generation finish
     for family, old_generation in retired.items():

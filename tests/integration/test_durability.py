@@ -16,8 +16,8 @@ from service.ledger.durability import UnsafeRedis, durability_problems, ensure_d
 from service.ledger.eventstore import EventStore
 from service.ledger.keys import Keys
 from service.runtime.clock import FrozenClock
+from service.runtime.redis_server import RedisServer
 from service.tracking.domain import events as ev
-from tests.redis_server import RedisServer
 
 
 class StartServer(Protocol):

@@ -13,7 +13,7 @@ from service.dashboards.projector import Projector
 from service.dashboards.projector_status import lease_key, projector_status
 from service.dashboards.readmodels import Layout, ReadModels, live_generations
 from service.dashboards.wake import request_projection
-from service.runtime.lease import Lease
+from service.runtime.lease import lease
 from tests.integration.projection_support import Scenario, random_history
 from workers import runtime
 from workers.registry import QUEUE
@@ -38,8 +38,8 @@ def test_wake_ups_coalesce_into_one_job_that_projects_to_the_head(services: Serv
 
 def test_a_second_worker_waits_for_the_lease_then_catches_up(services: Services) -> None:
     random_history(Scenario(services, services.clock.today()), 40, seed=2)
-    holder = Lease(services.redis, lease_key(services), ttl_ms=300)
-    assert holder.acquire()
+    holder = lease(services.redis, lease_key(services), ttl_ms=300)
+    assert holder.acquire(blocking=False)
     waiting = Projector(services)
     assert waiting.catch_up(wait_seconds=0) == 0  # not its turn
     assert waiting.catch_up(wait_seconds=30) == services.store.head_position()

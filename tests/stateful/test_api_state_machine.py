@@ -28,10 +28,10 @@ from service.bootstrap import bootstrap
 from service.dashboards.projector import Projector
 from service.dashboards.readmodels import ReadModels
 from service.runtime.config import Config
+from service.runtime.redis_server import RedisServer
 from service.tracking.domain import events as ev
 from service.tracking.domain import milestone as ms
 from tests.conftest import AGENCY_A, AGENCY_B, bearer
-from tests.redis_server import RedisServer
 
 VERBS = [
     "start",
