@@ -2,14 +2,17 @@
 
 gunicorn serves the production app (service.wsgi:app, plus the no-op route from
 bench/noop_app.py) with as many sync workers as cores, the `reform-tracker up` default.
-The rate limit is raised out of the way but the limiter stays in the request path.
+The rate limit is raised out of the way but the limiter stays in the request path, and
+the metrics are kept in a multiprocess folder, as under `up`, so their cost is counted.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -40,8 +43,10 @@ def gunicorn_process(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``gunicorn`` that also yields the master process (its children are the workers)."""
     port = free_port()
+    metrics = Path(tempfile.mkdtemp(prefix="rt-bench-metrics-"))
     env = {
         **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
         "RT_REDIS_URL": settings.redis_url,
         "RT_KEY_PREFIX": BENCH_KEYS.prefix,
         "RT_RATE_LIMIT": "100000000/minute",
@@ -75,6 +80,7 @@ def gunicorn_process(
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
+                shutil.rmtree(metrics, ignore_errors=True)
                 raise RuntimeError("gunicorn did not start:\n" + log.read_text()[-3000:]) from None
             time.sleep(0.1)
     try:
@@ -82,6 +88,7 @@ def gunicorn_process(
     finally:
         process.terminate()
         process.wait(timeout=30)
+        shutil.rmtree(metrics, ignore_errors=True)
 
 
 def started_milestones(
