@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from service.alerts.notifier import delivery_log, subscription_store
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
-from tests.integration.alerting import Tracked, project_read_models, wired, work_until
+from tests.alerting import Tracked, project_read_models, wired, work_until
 from tests.redis_server import free_port
 from workers import runtime
 from workers.delivery import send_digests
