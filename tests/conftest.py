@@ -36,11 +36,15 @@ TESTS = Path(__file__).resolve().parent
 def _is_fast(item: pytest.Item) -> bool:
     if item.get_closest_marker("processes") or "redis_server" in item.fixturenames:
         return False
+    if not item.path.is_relative_to(TESTS):
+        return False
     folder = item.path.relative_to(TESTS).parts[0]
     if folder == "unit":
         return True
     callspec = getattr(item, "callspec", None)
-    return folder == "contract" and callspec is not None and callspec.params["backend"] == "fake"
+    return (
+        folder == "contract" and callspec is not None and callspec.params.get("backend") == "fake"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
