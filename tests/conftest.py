@@ -1,10 +1,16 @@
 """Shared fixtures. Integration tests get a real redis-server (AOF always) per session,
-flushed before each test; unit tests never touch the network."""
+flushed before each test; unit tests never touch the network.
+
+The ``fast`` marker is given here, not written by hand, so that no test can claim it
+while needing a server: unit tests and the contract tests' fakeredis runs get it, unless
+they start real processes (marked ``processes``). ``pytest -m fast`` is the fast tier.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -22,6 +28,29 @@ if TYPE_CHECKING:
 
     from service.bootstrap import Services
     from service.runtime.config import Config
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+def _is_fast(item: pytest.Item) -> bool:
+    if item.get_closest_marker("processes") or "redis_server" in item.fixturenames:
+        return False
+    if not item.path.is_relative_to(TESTS):
+        return False
+    folder = item.path.relative_to(TESTS).parts[0]
+    if folder == "unit":
+        return True
+    callspec = getattr(item, "callspec", None)
+    return (
+        folder == "contract" and callspec is not None and callspec.params.get("backend") == "fake"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _is_fast(item):
+            item.add_marker(pytest.mark.fast)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from service.alerts.notifier import QUEUED_LEASE_SECONDS, delivery_log, subscrip
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
 from service.runtime.clock import FrozenClock
-from tests.integration.alerting import Tracked, project_read_models, wired, work_until
+from tests.alerting import Tracked, project_read_models, wired, work_until
 from tests.integration.test_webhook_crash import kill_tree, start_worker
 from tests.integration.webhook_receiver import Receiver
 from workers import runtime

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from service.bootstrap import Services
-from tests.integration.projection_support import (
+from tests.projection_support import (
     Scenario,
     assert_no_double_application,
     dump_live,

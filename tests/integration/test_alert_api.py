@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
 from service.runtime.clock import FrozenClock
+from tests.alerting import Tracked, project_read_models
 from tests.conftest import AGENCY_A, bearer
-from tests.integration.alerting import Tracked, project_read_models
 
 
 def scanned(services: Services, *days_from_today: int) -> Tracked:

@@ -9,7 +9,7 @@ from service.alerts.notifier import Notifier, delivery_log, subscription_store
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
 from service.runtime.clock import FrozenClock
-from tests.integration.alerting import overdue_alert
+from tests.alerting import overdue_alert
 
 
 def event_types(services: Services, subscription_id: str) -> list[str]:

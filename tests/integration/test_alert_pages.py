@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
-from tests.integration.alerting import Tracked, project_read_models
+from tests.alerting import Tracked, project_read_models
 
 
 def test_pages_list_open_alerts_until_resolved(

@@ -9,7 +9,7 @@ from rq.cron import CronScheduler
 
 from service.alerts.notifier import subscription_store
 from service.bootstrap import Services
-from tests.integration.alerting import Tracked, project_read_models, wired, work_until
+from tests.alerting import Tracked, project_read_models, wired, work_until
 from tests.integration.webhook_receiver import Receiver
 from workers import runtime
 from workers.registry import register_periodic_jobs

@@ -18,8 +18,8 @@ from flask.testing import FlaskClient
 
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
+from tests.alerting import Tracked, project_read_models
 from tests.conftest import bearer
-from tests.integration.alerting import Tracked, project_read_models
 
 PERSONAS = ("anonymous", "viewer", "reporter_other", "reporter_own", "overseer", "admin")
 TOKEN_OF = {

@@ -15,7 +15,7 @@ from service.alerts.notifier import delivery_log, subscription_store
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
 from service.runtime.redis_server import free_port
-from tests.integration.alerting import Tracked, project_read_models, wired, work_until
+from tests.alerting import Tracked, project_read_models, wired, work_until
 from workers import runtime
 from workers.delivery import send_digests
 from workers.notify import notify

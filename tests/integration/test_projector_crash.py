@@ -14,7 +14,7 @@ from pathlib import Path
 from service.bootstrap import Services
 from service.dashboards.domain.snapshot import fold
 from service.dashboards.readmodels import ReadModels
-from tests.integration.projection_support import (
+from tests.projection_support import (
     Scenario,
     assert_no_double_application,
     dump_live,

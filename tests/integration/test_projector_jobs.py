@@ -14,7 +14,7 @@ from service.dashboards.projector_status import lease_key, projector_status
 from service.dashboards.readmodels import Layout, ReadModels, live_generations
 from service.dashboards.wake import request_projection
 from service.runtime.lease import lease
-from tests.integration.projection_support import Scenario, random_history
+from tests.projection_support import Scenario, random_history
 from workers import runtime
 from workers.registry import QUEUE
 

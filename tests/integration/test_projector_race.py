@@ -8,14 +8,14 @@ from pathlib import Path
 
 from service.bootstrap import Services
 from service.dashboards.projector import Projector
-from tests.integration.projection_support import (
+from tests.integration.test_projector_crash import start_victim, wait_for
+from tests.projection_support import (
     Scenario,
     assert_no_double_application,
     dump_live,
     random_history,
     reference,
 )
-from tests.integration.test_projector_crash import start_victim, wait_for
 
 
 def race(services: Services, scenario: Scenario, folder: Path, seed: int) -> int:

@@ -13,7 +13,7 @@ from service.dashboards.projector_status import projector_status
 from service.dashboards.queries import DashboardQueries
 from service.dashboards.readmodels import ReadModels, live_generations
 from service.dashboards.rebuild import rebuild
-from tests.integration.projection_support import (
+from tests.projection_support import (
     Scenario,
     assert_no_double_application,
     dump_live,

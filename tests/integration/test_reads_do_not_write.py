@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 from service.alerts.feed import AlertFeed
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
+from tests.alerting import Tracked, project_read_models
 from tests.conftest import AGENCY_A, bearer
-from tests.integration.alerting import Tracked, project_read_models
 from workers import jobs, runtime
 
 READERS = {

@@ -247,36 +247,3 @@ def test_racing_creations_register_each_child_once_in_log_order(
     created_in_log_order = [e.stream for e in store.iter_log()]
     assert store.children("programme-1") == created_in_log_order
     assert store.verify().ok
-
-
-def test_sequential_appends_number_versions_and_positions_contiguously(
-    store: EventStore, system_actor: Actor
-) -> None:
-    first = store.append(
-        "programme-1",
-        [ev.ProgrammeCreated("1", "Army reform 2026", "", "PGO")],
-        expected_version=0,
-        actor=system_actor,
-        parent="",
-    )
-    batch = store.append(
-        "milestone-1",
-        [ev.CommentAdded("x"), ev.CommentAdded("y")],
-        expected_version=0,
-        actor=system_actor,
-    )
-    again = store.append(
-        "milestone-1", [ev.CommentAdded("z")], expected_version=2, actor=system_actor
-    )
-    assert [e.position for e in first.events + batch.events + again.events] == [1, 2, 3, 4]
-    assert [e.version for e in batch.events + again.events] == [1, 2, 3]
-    assert store.read_stream("milestone-1", after_version=1) == batch.events[1:] + again.events
-    assert store.read_log(after_position=1, limit=2) == batch.events
-    assert store.children("") == ["programme-1"]
-    with pytest.raises(VersionConflict) as conflict:
-        store.append(
-            "milestone-1", [ev.CommentAdded("late")], expected_version=2, actor=system_actor
-        )
-    assert (conflict.value.expected, conflict.value.actual) == (2, 3)
-    assert store.head_position() == 4
-    assert store.verify().ok

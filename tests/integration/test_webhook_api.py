@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from service.api.app import create_app
 from service.bootstrap import Services
+from tests.alerting import overdue_alert, wired, work_until
 from tests.conftest import bearer
-from tests.integration.alerting import overdue_alert, wired, work_until
 from tests.integration.webhook_receiver import Receiver
 from workers import runtime
 from workers.notify import notify

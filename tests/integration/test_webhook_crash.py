@@ -18,7 +18,7 @@ import pytest
 from service.alerts.notifier import delivery_log, subscription_store
 from service.bootstrap import Services
 from service.runtime.clock import FrozenClock
-from tests.integration.alerting import overdue_alert, wired, work_until
+from tests.alerting import overdue_alert, wired, work_until
 from tests.integration.webhook_receiver import Receiver
 from workers import runtime
 from workers.notify import notify

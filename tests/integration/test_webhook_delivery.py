@@ -12,7 +12,7 @@ from service.alerts.notifier import delivery_log, subscription_store
 from service.alerts.subscriptions import Subscription
 from service.bootstrap import Services
 from service.ledger.domain.errors import InvalidValue
-from tests.integration.alerting import overdue_alert, wired, work_until
+from tests.alerting import overdue_alert, wired, work_until
 from tests.integration.webhook_receiver import Receiver
 from workers import runtime
 from workers.delivery import deliver

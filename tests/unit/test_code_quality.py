@@ -11,6 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ["service", "workers", "schemas", "bench", "tests"]
 
+# Each test runs a whole tool over the tree: minutes on a cold cache, so not in the fast tier.
+pytestmark = pytest.mark.processes
+
 
 def run(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

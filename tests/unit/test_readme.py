@@ -7,6 +7,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from service.cli import doc_tables
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +29,7 @@ def test_set_up_is_exactly_two_commands_run_then_test() -> None:
     assert test.endswith("-m pytest") and "'.[test]'" in test
 
 
+@pytest.mark.processes
 def test_ci_runs_exactly_the_readme_test_command() -> None:
     printed = subprocess.run(
         ["bash", str(ROOT / ".ci" / "run"), "--print-test-command"],

@@ -20,6 +20,7 @@ from service.ledger.eventstore import (
 from service.ledger.keys import Keys
 from service.runtime.clock import FrozenClock
 from service.tracking.domain import events as ev
+from tests.contract.conftest import Backend
 
 STREAM = "milestone-7"
 
@@ -123,7 +124,7 @@ def test_an_idempotency_record_expires_with_its_ttl(
 @pytest.mark.parametrize("expected_version", [None, 0], ids=["any-version", "if-match-0"])
 def test_the_same_key_sent_by_ten_concurrent_requests_appends_once(
     expected_version: int | None,
-    redis_url: str,
+    backend: Backend,
     clock: FrozenClock,
     store: EventStore,
     system_actor: Actor,
@@ -136,8 +137,7 @@ def test_the_same_key_sent_by_ten_concurrent_requests_appends_once(
     lock = threading.Lock()
 
     def send() -> None:
-        client = redis.Redis.from_url(redis_url, decode_responses=True)
-        own_store = EventStore(client, clock, Keys("rt"))
+        own_store = EventStore(backend.connect(), clock, Keys("rt"))
         try:
             barrier.wait(30)
             result = _report(own_store, system_actor, key, expected_version=expected_version)
@@ -147,8 +147,6 @@ def test_the_same_key_sent_by_ten_concurrent_requests_appends_once(
         except BaseException as error:
             with lock:
                 failures.append(error)
-        finally:
-            client.close()
 
     threads = [threading.Thread(target=send) for _ in range(requests)]
     for thread in threads:

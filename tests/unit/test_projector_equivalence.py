@@ -1,5 +1,5 @@
 """Incremental projection equals a full rebuild, whatever the commands and however the log
-is cut into batches (hypothesis, a real EventStore and redis-server)."""
+is cut into batches (hypothesis; the real EventStore and projector, on fakeredis)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from service.bootstrap import Services
 from service.dashboards.projector import Projector
 from service.dashboards.readmodels import Layout, live_generations
 from service.dashboards.rebuild import rebuild
-from tests.integration.projection_support import (
+from tests.projection_support import (
     VERBS,
     Scenario,
     assert_no_double_application,

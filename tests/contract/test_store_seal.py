@@ -13,12 +13,14 @@ from service.ledger.eventstore import EventStore
 from service.ledger.keys import Keys
 from service.runtime.clock import FrozenClock
 from service.tracking.domain import events as ev
+from tests.contract.conftest import Backend
 
 ACTOR = Actor(token_id="t", role="reporter", agency="A")
 
 
-def fresh_store(url: str, clock: FrozenClock) -> EventStore:
-    return EventStore(redis.Redis.from_url(url, decode_responses=True), clock, Keys("rt"))
+def fresh_store(backend: Backend, clock: FrozenClock) -> EventStore:
+    """A store on its own connection, as another service instance has."""
+    return EventStore(backend.connect(), clock, Keys("rt"))
 
 
 def test_an_append_is_acknowledged_unsealed_and_sealed_by_the_next_run(
@@ -35,12 +37,12 @@ def test_an_append_is_acknowledged_unsealed_and_sealed_by_the_next_run(
 
 
 def test_sealers_racing_appenders_seal_every_position_once_in_order(
-    redis_url: str, clock: FrozenClock
+    backend: Backend, clock: FrozenClock
 ) -> None:
     stop = threading.Event()
 
     def append(n: int) -> int:
-        store = fresh_store(redis_url, clock)
+        store = fresh_store(backend, clock)
         for version in range(40):
             store.append(
                 f"milestone-{n}",
@@ -51,7 +53,7 @@ def test_sealers_racing_appenders_seal_every_position_once_in_order(
         return 40
 
     def seal(_: int) -> int:
-        store, sealed = fresh_store(redis_url, clock), 0
+        store, sealed = fresh_store(backend, clock), 0
         while not stop.is_set():
             sealed += store.sealer.seal(batch=7) or 0
         return sealed
@@ -59,7 +61,7 @@ def test_sealers_racing_appenders_seal_every_position_once_in_order(
     with ThreadPoolExecutor(10) as pool:
         sealers = [pool.submit(seal, n) for n in range(3)]
         appended = sum(pool.map(append, range(6)))
-        store = fresh_store(redis_url, clock)
+        store = fresh_store(backend, clock)
         store.sealer.seal_all()
         stop.set()
         sealed_by_racers = sum(s.result() for s in sealers)
@@ -111,7 +113,7 @@ def fresh_store_like(store: EventStore) -> EventStore:
 
 
 def test_verify_while_appends_and_sealing_go_on_finds_nothing_wrong(
-    redis_url: str, clock: FrozenClock
+    backend: Backend, clock: FrozenClock
 ) -> None:
     """verify reads every head in one command first and checks the log as it was then:
     appends and seals that land during the walk are not mistaken for tampering."""
@@ -119,18 +121,18 @@ def test_verify_while_appends_and_sealing_go_on_finds_nothing_wrong(
     appending.set()
 
     def append(n: int) -> None:
-        store = fresh_store(redis_url, clock)
+        store = fresh_store(backend, clock)
         for version in range(150):
             store.append(
                 f"milestone-{n}", [ev.CommentAdded("x")], expected_version=version, actor=ACTOR
             )
 
     def seal() -> None:
-        store = fresh_store(redis_url, clock)
+        store = fresh_store(backend, clock)
         while appending.is_set():
             store.sealer.seal(batch=5)
 
-    verifier = fresh_store(redis_url, clock)
+    verifier = fresh_store(backend, clock)
     reports = []
     with ThreadPoolExecutor(6) as pool:
         sealer = pool.submit(seal)

@@ -1,6 +1,6 @@
-"""The overdue scan against a real redis-server: raise once, escalate as time moves,
-resolve when the milestone is verified, rescheduled or overtaken by a more urgent
-condition. Time moves on a frozen clock; nothing sleeps."""
+"""The overdue scan, on fakeredis: raise once, escalate as time moves, resolve when the
+milestone is verified, rescheduled or overtaken by a more urgent condition. Time moves on
+a frozen clock; nothing sleeps."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from service.alerts.feed import AlertFeed
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
 from service.runtime.clock import FrozenClock
-from tests.integration.alerting import Tracked, project_read_models
+from tests.alerting import Tracked, project_read_models
 
 TODAY = date(2026, 11, 25)  # the clock fixture's day
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from rq import SimpleWorker
 
@@ -13,6 +14,8 @@ from service.access.policy import TokenRecord
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services, bootstrap
 from service.dashboards.projector import Projector
+from service.tracking.domain.milestone import Milestone
+from service.tracking.tracker import Outcome
 from tests.conftest import AGENCY_A
 from workers import runtime
 
@@ -41,16 +44,21 @@ class Tracked:
     def _token(self, role: str, agency: str | None) -> TokenRecord:
         return self.services.tokens.create(role, agency, role)[1]
 
-    def milestone(self, due: date, title: str = "Body cameras for guard duty") -> str:
-        outcome = self.services.tracker.plan_milestone(
+    def plan(
+        self, due: date, title: str = "Body cameras for guard duty", **options: Any
+    ) -> Outcome[Milestone]:
+        return self.services.tracker.plan_milestone(
             self.reporter,
             self.initiative_id,
             title=title,
             description="",
             planned_start=date(2026, 1, 15),
             due_date=due,
+            **options,
         )
-        return outcome.loaded.state.milestone_id
+
+    def milestone(self, due: date, title: str = "Body cameras for guard duty") -> str:
+        return self.plan(due, title).loaded.state.milestone_id
 
     def command(self, milestone_id: str, verb: str, **args: object) -> None:
         token = self.overseer if verb in ("verify", "dispute") else self.reporter
