@@ -21,6 +21,7 @@ from service.api import (
     log,
     milestones,
     programmes,
+    proofs,
     ratelimit,
     subscriptions,
     tokens,
@@ -68,7 +69,16 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     app.extensions["reform_tracker"] = services
     api = ProblemApi(app)
     document_page_limits(api.ma_plugin.converter, config.page_size_max)  # before the routes
-    for module in (programmes, initiatives, milestones, log, tokens, alerts, subscriptions):
+    for module in (
+        programmes,
+        initiatives,
+        milestones,
+        log,
+        proofs,
+        tokens,
+        alerts,
+        subscriptions,
+    ):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)
     api.register_blueprint(dashboards.blp)

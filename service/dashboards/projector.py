@@ -154,8 +154,10 @@ class Projector:
 
 
 def catch_up(infrastructure: Infrastructure) -> int:
-    """Seal the global chain up to the head, then project it; the events folded. Clears
-    the wake flag first, so an append from here on wakes a new run (see wake.py)."""
+    """Seal the global chain up to the head, grow the Merkle tree over it, then project
+    it; the events folded. Clears the wake flag first, so an append from here on wakes a
+    new run (see wake.py)."""
     infrastructure.redis.delete(infrastructure.keys.projector_wake)
     infrastructure.store.sealer.seal_all()
+    infrastructure.store.tree.grow_all()
     return Projector(infrastructure).catch_up()

@@ -46,6 +46,7 @@ from service.ledger.domain.event import DomainEvent
 from service.ledger.keys import POSITION_HEAD, SEALED_HEAD, Keys
 from service.ledger.reads import Read
 from service.ledger.seal import Sealer
+from service.ledger.tree import MerkleTree
 from service.runtime.clock import Clock, isoformat
 from service.runtime.metrics import EVENTS_APPENDED
 
@@ -82,6 +83,7 @@ class EventStore:
         # and answers a wrong guess with the real head.
         self._heads: dict[str, str] = {}
         self.sealer = Sealer(client, self.keys)
+        self.tree = MerkleTree(client, self.keys)
         self._wake: tuple[str, int] | None = None
 
     def wake_on_append(self, key: str, ttl_ms: int) -> None:

@@ -53,6 +53,11 @@ class Keys:
         """Hash: global position -> global_hash, written by the sealer."""
         return f"{self._log_tag}:seals"
 
+    @property
+    def tree(self) -> str:
+        """Hash: the Merkle tree's complete subtrees, "<level>:<index>" -> hex, and "size"."""
+        return f"{self._log_tag}:tree"
+
     def children(self, parent: str) -> str:
         """List of child stream names in creation order ("" parent = all programmes)."""
         return f"{self._log_tag}:children:{parent or '$root'}"
