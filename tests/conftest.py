@@ -97,10 +97,16 @@ AGENCY_B = "Ministry of Defence"
 
 
 @pytest.fixture
-def config(redis_url: str) -> Config:
+def config(redis_url: str, tmp_path: Path) -> Config:
     from service.runtime.config import Config
 
-    return Config(redis_url=redis_url, log_level="WARNING", max_body_bytes=16 * 1024)
+    # Its own data folder: no test signs checkpoints with a key it did not make.
+    return Config(
+        redis_url=redis_url,
+        log_level="WARNING",
+        max_body_bytes=16 * 1024,
+        data_dir=str(tmp_path / "data"),
+    )
 
 
 @pytest.fixture

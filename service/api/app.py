@@ -14,6 +14,7 @@ from schemas.subscriptions import SubscriptionIn
 from schemas.tokens import TokenIn
 from service.api import (
     alerts,
+    checkpoints,
     dashboard_pages,
     dashboards,
     health,
@@ -75,6 +76,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         milestones,
         log,
         proofs,
+        checkpoints,
         tokens,
         alerts,
         subscriptions,

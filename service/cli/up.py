@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 
+from service.cli import keys
 from service.cli.base import CliError, add_connection_options, checked_client, cli_config, shown
 from service.runtime.config import Config
 from service.runtime.metrics import MULTIPROCESS_DIR
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     }
     config = cli_config(args, **overrides)
     _require_free_port(config.host, config.port)
+    keys.ensure(config)  # checkpoints are signed from the first start on
     embedded = None if config.redis_url else EmbeddedRedis(Path(config.data_dir))
     try:
         if embedded:

@@ -23,6 +23,7 @@ from service.dashboards.readmodel_writes import queue_changes, queue_checkpoints
 from service.dashboards.readmodels import Layout, generations_key, live_generations
 from service.ledger.domain.chain import RecordedEvent
 from service.ledger.infrastructure import Infrastructure
+from service.ledger.signing import checkpoint_if_due
 from service.runtime.clock import isoformat
 from service.runtime.lease import lease
 from service.runtime.metrics import BATCH_CONFLICTS, EVENTS_PROJECTED
@@ -154,10 +155,11 @@ class Projector:
 
 
 def catch_up(infrastructure: Infrastructure) -> int:
-    """Seal the global chain up to the head, grow the Merkle tree over it, then project
-    it; the events folded. Clears the wake flag first, so an append from here on wakes a
-    new run (see wake.py)."""
+    """Seal the global chain up to the head, grow the Merkle tree over it, sign a
+    checkpoint if one is due, then project it; the events folded. Clears the wake flag
+    first, so an append from here on wakes a new run (see wake.py)."""
     infrastructure.redis.delete(infrastructure.keys.projector_wake)
     infrastructure.store.sealer.seal_all()
     infrastructure.store.tree.grow_all()
+    checkpoint_if_due(infrastructure)
     return Projector(infrastructure).catch_up()

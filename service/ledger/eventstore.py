@@ -33,6 +33,7 @@ from service.ledger.appends import (
     idempotency_record,
     position_head,
 )
+from service.ledger.checkpoints import Checkpoints
 from service.ledger.domain.chain import (
     GENESIS,
     Actor,
@@ -84,6 +85,7 @@ class EventStore:
         self._heads: dict[str, str] = {}
         self.sealer = Sealer(client, self.keys)
         self.tree = MerkleTree(client, self.keys)
+        self.checkpoints = Checkpoints(client, self.keys, self.tree)
         self._wake: tuple[str, int] | None = None
 
     def wake_on_append(self, key: str, ttl_ms: int) -> None:

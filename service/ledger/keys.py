@@ -58,6 +58,26 @@ class Keys:
         """Hash: the Merkle tree's complete subtrees, "<level>:<index>" -> hex, and "size"."""
         return f"{self._log_tag}:tree"
 
+    @property
+    def checkpoints(self) -> str:
+        """Hash: tree size -> "<issued at>\\n<signed checkpoint note>"."""
+        return f"{self._log_tag}:checkpoints"
+
+    @property
+    def checkpoint_sizes(self) -> str:
+        """Sorted set of the sizes that have a checkpoint, for paging the history."""
+        return f"{self._log_tag}:checkpoint-sizes"
+
+    @property
+    def checkpoint_vkey(self) -> str:
+        """The verifier key of the log's signing key, as the worker last loaded it."""
+        return f"{self._log_tag}:checkpoint-vkey"
+
+    @property
+    def checkpoint_refusal(self) -> str:
+        """Why the log last refused to sign a checkpoint (a rewritten history)."""
+        return f"{self._log_tag}:checkpoint-refusal"
+
     def children(self, parent: str) -> str:
         """List of child stream names in creation order ("" parent = all programmes)."""
         return f"{self._log_tag}:children:{parent or '$root'}"

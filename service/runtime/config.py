@@ -58,6 +58,14 @@ class Config:
     smtp_from: str = "reform-tracker@localhost"
     # Requests allowed per token (e.g. "600/minute"); empty turns the limit off.
     rate_limit: str = "600/minute"
+    # Signed checkpoints: the log's origin line and key name (empty: RT_BASE_URL's host
+    # and path), and the Ed25519 key file (empty: <data dir>/log-signing.key).
+    log_origin: str = ""
+    log_key_file: str = ""
+    # A checkpoint is signed once the tree is this many events ahead of the last one, or
+    # this many seconds after the last one; see docs/audit.md.
+    checkpoint_every_events: int = 1000
+    checkpoint_interval_seconds: int = 10
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -88,3 +96,15 @@ class Config:
 
     def with_(self, **changes: Any) -> Config:
         return replace(self, **changes)
+
+    @property
+    def origin(self) -> str:
+        """The checkpoint origin: a schema-less URL naming this log."""
+        if self.log_origin:
+            return self.log_origin
+        host_and_path = self.base_url.split("://", 1)[-1].rstrip("/")
+        return f"{host_and_path}/log"
+
+    @property
+    def signing_key_path(self) -> str:
+        return self.log_key_file or os.path.join(self.data_dir, "log-signing.key")

@@ -27,6 +27,7 @@ PAGED = [
     (f"/initiatives/{ANY_ID}/events", "viewer"),
     (f"/milestones/{ANY_ID}/events", "viewer"),
     ("/alerts", "viewer"),
+    ("/checkpoints", "viewer"),
     (f"/subscriptions/{ANY_ID}/deliveries", "admin"),
 ]
 

@@ -10,6 +10,7 @@ a real redis-server for them.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import fakeredis
 import pytest
@@ -27,11 +28,12 @@ def redis_client() -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def config() -> Config:
+def config(tmp_path: Path) -> Config:
     # The URL is never dialled (bootstrap is handed the client); fakeredis has no AOF.
     return Config(
         redis_url="redis://fake",
         allow_unsafe_redis=True,
         log_level="WARNING",
         max_body_bytes=16 * 1024,
+        data_dir=str(tmp_path / "data"),
     )

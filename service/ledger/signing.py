@@ -1,0 +1,79 @@
+"""The log's signing key on disk, and issuing checkpoints with it.
+
+The private key lives in a file (mode 0600), never in Redis and never in a log line; the
+worker that signs reads it, and `reform-tracker up` creates it in the data folder on
+first start. Its verifier key is public: the worker publishes it in Redis for
+`GET /checkpoint/verifier-key`, and `reform-tracker keys show` prints it from the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from service.ledger.domain.checkpoint import Conflict
+from service.ledger.domain.note import Signer
+from service.ledger.infrastructure import Infrastructure
+
+log = logging.getLogger("reform_tracker.checkpoints")
+_loaded: dict[str, Signer] = {}
+_missing: set[str] = set()
+
+
+class KeyExists(Exception):
+    pass
+
+
+def create_key(path: str, name: str) -> Signer:
+    """A new key pair written to ``path`` (refused if the file exists)."""
+    signer = Signer.generate(name)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise KeyExists(f"{path} exists already; it is kept as it is") from None
+    with os.fdopen(fd, "w") as file:
+        file.write(signer.private_key() + "\n")
+    return signer
+
+
+def load_key(path: str) -> Signer | None:
+    """The key in ``path``, or None when there is no such file."""
+    if path not in _loaded:
+        try:
+            text = Path(path).read_text()
+        except FileNotFoundError:
+            return None
+        _loaded[path] = Signer.from_private_key(text)
+    return _loaded[path]
+
+
+def ensure_key(path: str, name: str) -> tuple[Signer, bool]:
+    """The key in ``path``, created first if missing; True when it was just created."""
+    found = load_key(path)
+    if found is not None:
+        return found, False
+    return create_key(path, name), True
+
+
+def checkpoint_if_due(infrastructure: Infrastructure) -> bool:
+    """Sign a checkpoint when one is due (see Config); True when one was issued."""
+    config = infrastructure.config
+    signer = load_key(config.signing_key_path)
+    if signer is None:
+        if config.signing_key_path not in _missing:  # say it once per process
+            _missing.add(config.signing_key_path)
+            log.warning("no signing key at %s: no checkpoint issued", config.signing_key_path)
+        return False
+    checkpoints = infrastructure.store.checkpoints
+    now = infrastructure.clock.now()
+    if not checkpoints.due(now, config.checkpoint_every_events, config.checkpoint_interval_seconds):
+        return False
+    try:
+        return checkpoints.issue(signer, now) is not None
+    except Conflict as error:
+        # Never sign over a rewritten history; the operators and witnesses must look.
+        log.error("checkpoint refused: %s", error)
+        infrastructure.redis.set(infrastructure.keys.checkpoint_refusal, str(error))
+        return False
