@@ -136,10 +136,14 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(UnsafeRedis)
     def unsafe(error: UnsafeRedis) -> Response:
+        # Raised before anything is sent (at start-up, or by the durability guard).
+        log.error("refusing to write: %s", error)
         return problem(
             503,
             "Service Unavailable",
-            str(error),
+            "The event store is configured so that it could lose acknowledged events ("
+            + "; ".join(error.problems)
+            + "); nothing was written. Retry later.",
             "store-not-durable",
             headers={"Retry-After": "30"},
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from importlib import resources
 from typing import Any
@@ -72,8 +72,12 @@ class EventStore:
         clock: Clock,
         keys: Keys | None = None,
         idempotency_ttl: int = 7 * 24 * 3600,
+        guard: Callable[[], None] | None = None,
     ) -> None:
+        """``guard`` is asked before every append is sent and raises to refuse it (the
+        bootstrap passes a durability.DurabilityGuard)."""
         self.redis = client
+        self.guard = guard
         self.clock = clock
         self.keys = keys or Keys()
         self.idempotency_ttl = idempotency_ttl
@@ -259,11 +263,11 @@ class EventStore:
             optional_keys.append(keys.children(parent))
         if wake:
             optional_keys.append(wake[0])
-        return self._append(
-            keys=[keys.stream(first.stream), keys.log, keys.heads, *optional_keys],
-            args=[first.stream, header, *optional_args, *[r.stored for r in records]],
-            client=client,
-        )
+        script_keys = [keys.stream(first.stream), keys.log, keys.heads, *optional_keys]
+        script_args = [first.stream, header, *optional_args, *[r.stored for r in records]]
+        if self.guard is not None:
+            self.guard()
+        return self._append(keys=script_keys, args=script_args, client=client)
 
     def idempotent_replay(self, idempotency: Idempotency) -> Replay | None:
         raw = self.redis.get(self.keys.idempotency(idempotency.scope, idempotency.key))
