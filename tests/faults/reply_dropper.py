@@ -48,11 +48,12 @@ class ReplyDropper:
         self, downstream: socket.socket, upstream: socket.socket, script_sent: threading.Event
     ) -> None:
         # redis-py waits for each reply before it sends the next command, so the flag
-        # always describes the command the next reply answers.
+        # always describes the command the next reply answers. A command may arrive in
+        # several pieces: only the start of a new one ("*<count>") can clear the flag.
         while data := _receive(downstream):
             if b"EVALSHA" in data.upper():
                 script_sent.set()
-            else:
+            elif data.startswith(b"*"):
                 script_sent.clear()
             upstream.sendall(data)
         _close(upstream, downstream)
