@@ -11,6 +11,7 @@ import redis
 from service.access.service import AccessDesk
 from service.access.tokens import TokenRegistry
 from service.alerts.service import AlertDesk
+from service.ledger.durability import DurabilityGuard
 from service.ledger.eventstore import EventStore
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.keys import Keys
@@ -49,7 +50,12 @@ def bootstrap(
     client = client or connect(config.redis_url)
     clock = clock or SystemClock()
     keys = Keys(config.key_prefix)
-    store = EventStore(client, clock, keys, idempotency_ttl=config.idempotency_ttl_seconds)
+    # Start-up checks refuse a lossy Redis; the guard keeps refusing appends if it is
+    # reconfigured while running (RT_ALLOW_UNSAFE_REDIS: tests/dev only, no guard).
+    guard = None if config.allow_unsafe_redis else DurabilityGuard(client)
+    store = EventStore(
+        client, clock, keys, idempotency_ttl=config.idempotency_ttl_seconds, guard=guard
+    )
     infrastructure = Infrastructure(
         config=config, redis=client, clock=clock, keys=keys, store=store, jobs=JobQueue(client)
     )

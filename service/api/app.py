@@ -61,7 +61,13 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Event-sourced, hash-chained tracking of reform programmes. "
-                "Errors are RFC 9457 problem+json.",
+                "Errors are RFC 9457 problem+json. A write is refused with 503 "
+                "`store-not-durable` (nothing written) while Redis is configured so that "
+                "it could lose acknowledged events. A 503 `store-outcome-unknown` means "
+                "the store did not confirm a write that may have been recorded: a retry "
+                "with the same Idempotency-Key is safe, a retry without one may record "
+                "the change twice, so send an Idempotency-Key with every write you may "
+                "retry.",
             },
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],

@@ -14,11 +14,17 @@ from schemas.common import ProblemSchema
 from service.access.policy import Forbidden
 from service.ledger.domain.errors import DomainError, NotFound
 from service.ledger.durability import UnsafeRedis
-from service.ledger.eventstore import IdempotencyMismatch, VersionConflict
+from service.ledger.eventstore import (
+    AppendNotSent,
+    AppendOutcomeUnknown,
+    IdempotencyMismatch,
+    VersionConflict,
+)
 from service.runtime.connection import UNAVAILABLE
 from service.tracking.tracker import PreconditionFailed
 
 PROBLEM_TYPE = "urn:reform-tracker:problem:"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 log = logging.getLogger("reform_tracker.api")
 
 
@@ -123,23 +129,61 @@ def register_error_handlers(app: Flask) -> None:
 
     def store_unavailable(error: Exception) -> Response:
         log.warning("event store unavailable: %s", error)
-        return problem(
-            503,
-            "Service Unavailable",
-            "The event store is unreachable; nothing was written. Retry later.",
-            "store-unavailable",
-            headers={"Retry-After": "5"},
-        )
+        if request.method in SAFE_METHODS:
+            detail = "The event store is unreachable. Retry later."
+        else:
+            detail = (
+                "The event store became unreachable before the request completed. Retry "
+                "later; a retry with the same Idempotency-Key is always safe."
+            )
+        return _unavailable(detail, "store-unavailable")
 
     for unavailable in UNAVAILABLE:
         app.register_error_handler(unavailable, store_unavailable)
 
+    # Flask picks the handler of the most specific class: these two say more than the above.
+    @app.errorhandler(AppendNotSent)
+    def not_sent(error: AppendNotSent) -> Response:
+        log.warning("event store unavailable: %s", error)
+        return _unavailable(
+            "The event store is unreachable; nothing was written. Retry later.",
+            "store-unavailable",
+        )
+
+    @app.errorhandler(AppendOutcomeUnknown)
+    def outcome_unknown(error: AppendOutcomeUnknown) -> Response:
+        log.warning("append outcome unknown: %s", error)
+        if request.headers.get("Idempotency-Key"):
+            advice = (
+                "Retrying with the same Idempotency-Key is safe: the change is recorded "
+                "at most once and the retry returns its result."
+            )
+        else:
+            advice = (
+                "This request had no Idempotency-Key, so a plain retry may record it "
+                "twice: look for it first. Retrying with the same Idempotency-Key is "
+                "safe; send one with every write you may retry."
+            )
+        return _unavailable(
+            "The event store did not confirm the write: it may or may not have been "
+            "recorded. " + advice,
+            "store-outcome-unknown",
+        )
+
     @app.errorhandler(UnsafeRedis)
     def unsafe(error: UnsafeRedis) -> Response:
+        # Raised before anything is sent (at start-up, or by the durability guard).
+        log.error("refusing to write: %s", error)
         return problem(
             503,
             "Service Unavailable",
-            str(error),
+            "The event store is configured so that it could lose acknowledged events ("
+            + "; ".join(error.problems)
+            + "); nothing was written. Retry later.",
             "store-not-durable",
             headers={"Retry-After": "30"},
         )
+
+
+def _unavailable(detail: str, code: str) -> Response:
+    return problem(503, "Service Unavailable", detail, code, headers={"Retry-After": "5"})

@@ -16,6 +16,10 @@
 -- other. Returns {'ok', first position, 1 if it set the wake flag else 0} |
 -- {'dup', idempotency record} |
 -- {'conflict', actual stream head} | {'moved', last position}.
+-- Sending the same append twice commits it once (a client may be set to resend a
+-- command whose reply was lost): the second send finds the stream already at the head
+-- this append makes (its hash covers the events' ids, so no other append can make it)
+-- and answers 'ok' with the first event's position, as the first send did.
 local expected, new, first, wanted, ttl, flags, wake_ms =
   string.match(ARGV[2], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
 local idempotent = string.find(flags, 'i', 1, true) ~= nil
@@ -32,6 +36,10 @@ if idempotent then
 end
 local stream_head = redis.call('HGET', KEYS[3], ARGV[1]) or ''
 if stream_head ~= expected then
+  if stream_head == new then
+    local entry = redis.call('XRANGE', KEYS[1], first .. '-0', first .. '-0')[1]
+    return {'ok', entry[2][4], 0}
+  end
   return {'conflict', stream_head}
 end
 local last = tonumber(redis.call('HGET', KEYS[3], '$position') or '0')

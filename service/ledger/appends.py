@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
+
 from service.ledger.domain.chain import GENESIS, RecordedEvent
 from service.ledger.keys import POSITION_HEAD, Keys
 
@@ -19,6 +21,16 @@ class VersionConflict(Exception):
         self.stream = stream
         self.expected = expected
         self.actual = actual
+
+
+class AppendNotSent(redis.ConnectionError):
+    """Redis could not be reached before the append was sent: nothing was written."""
+
+
+class AppendOutcomeUnknown(redis.ConnectionError):
+    """The append was sent but no reply came back (a lost connection, a timeout): it may
+    have been committed or not. Resending it is safe with an Idempotency-Key, which
+    answers with the first outcome; without one it may append the events again."""
 
 
 class IdempotencyMismatch(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from importlib import resources
 from typing import Any
@@ -18,6 +18,8 @@ from typing import Any
 import redis
 
 from service.ledger.appends import (
+    AppendNotSent,
+    AppendOutcomeUnknown,
     AppendResult,
     Draft,
     Idempotency,
@@ -54,6 +56,8 @@ from service.runtime.metrics import EVENTS_APPENDED
 # The append outcomes and errors are part of the store's interface; they live in appends.py
 # so that the sealer and the batch writer can share them.
 __all__ = [
+    "AppendNotSent",
+    "AppendOutcomeUnknown",
     "AppendResult",
     "EventStore",
     "Idempotency",
@@ -74,8 +78,12 @@ class EventStore:
         clock: Clock,
         keys: Keys | None = None,
         idempotency_ttl: int = 7 * 24 * 3600,
+        guard: Callable[[], None] | None = None,
     ) -> None:
+        """``guard`` is asked before every append is sent and raises to refuse it (the
+        bootstrap passes a durability.DurabilityGuard)."""
         self.redis = client
+        self.guard = guard
         self.clock = clock
         self.keys = keys or Keys()
         self.idempotency_ttl = idempotency_ttl
@@ -263,11 +271,29 @@ class EventStore:
             optional_keys.append(keys.children(parent))
         if wake:
             optional_keys.append(wake[0])
-        return self._append(
-            keys=[keys.stream(first.stream), keys.log, keys.heads, *optional_keys],
-            args=[first.stream, header, *optional_args, *[r.stored for r in records]],
-            client=client,
-        )
+        script_keys = [keys.stream(first.stream), keys.log, keys.heads, *optional_keys]
+        script_args = [first.stream, header, *optional_args, *[r.stored for r in records]]
+        self._ready_to_send(pipelined=client is not None)
+        if client is not None:  # a pipeline: sent, and its errors raised, by its caller
+            return self._append(keys=script_keys, args=script_args, client=client)
+        try:
+            return self._append(keys=script_keys, args=script_args)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            # Sent but never answered: committed or not. (Should the client be set to
+            # resend a command whose reply was lost, the script commits it once.)
+            raise AppendOutcomeUnknown(f"no reply to the append: {error}") from error
+
+    def _ready_to_send(self, *, pipelined: bool) -> None:
+        """Ask the guard, and make sure a connection is up, before sending: a failure
+        here is known to have written nothing, unlike one once the append is sent."""
+        try:
+            if self.guard is not None:
+                self.guard()
+            if not pipelined and self.redis.connection is None:
+                pool = self.redis.connection_pool
+                pool.release(pool.get_connection())
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            raise AppendNotSent(f"Redis unreachable, nothing sent: {error}") from error
 
     def idempotent_replay(self, idempotency: Idempotency) -> Replay | None:
         raw = self.redis.get(self.keys.idempotency(idempotency.scope, idempotency.key))
