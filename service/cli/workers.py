@@ -1,7 +1,8 @@
 """`reform-tracker worker` and `reform-tracker scheduler`: the background processes.
 
 Both log through the service's JSON logging (configured by the CLI before they start):
-rq adds its own plain-text handlers only when it finds none.
+rq adds its own plain-text handlers only when it finds none. The worker serves the
+projection queue before the alert queue (service/runtime/jobs.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from rq import Worker
 from rq.cron import CronScheduler
 
 from service.cli.base import add_connection_options, connected
-from workers.registry import QUEUE, register_periodic_jobs
+from workers.registry import QUEUES, register_periodic_jobs
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +32,7 @@ def worker_arguments(parser: argparse.ArgumentParser) -> None:
 def run_worker(args: argparse.Namespace) -> int:
     # RQ pickles job data, so its connection must not decode replies to text.
     config, connection = connected(args, decode=False)
-    worker = Worker([QUEUE], connection=connection)
+    worker = Worker(list(QUEUES), connection=connection)  # projection first
     worker.work(burst=args.burst, with_scheduler=not args.burst, logging_level=config.log_level)
     return 0
 
