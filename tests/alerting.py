@@ -82,7 +82,7 @@ def wired(services: Services, **config: object) -> Services:
 
 def work_until(services: Services, done: Callable[[], bool], timeout: float = 30.0) -> None:
     """Run an in-process burst worker (with RQ's scheduler, for retries) until ``done``."""
-    worker = SimpleWorker([services.jobs.queue], connection=services.jobs.connection)
+    worker = SimpleWorker(services.jobs.queues, connection=services.jobs.connection)
     deadline = time.monotonic() + timeout
     while not done():
         assert time.monotonic() < deadline, "jobs did not finish in time"

@@ -1,5 +1,8 @@
-"""The job registry: the queue every job goes to, and the periodic jobs the scheduler
+"""The job registry: the queues jobs go to, and the periodic jobs the scheduler
 (`reform-tracker scheduler`) enqueues.
+
+Projection has a queue of its own, served first by every worker (service/runtime/jobs.py),
+so alert deliveries never hold the dashboards back.
 
 Jobs are named by dotted path, so this module imports no job module: the job modules
 may import anything of the service, and nothing imports them back. To add a periodic
@@ -16,9 +19,16 @@ from typing import Any
 from rq.cron import CronScheduler
 from rq.utils import import_attribute
 
-from service.runtime.jobs import QUEUE
+from service.runtime.jobs import PROJECTION_QUEUE, QUEUE, QUEUES
 
-__all__ = ["PERIODIC_JOBS", "QUEUE", "PeriodicJob", "register_periodic_jobs"]
+__all__ = [
+    "PERIODIC_JOBS",
+    "PROJECTION_QUEUE",
+    "QUEUE",
+    "QUEUES",
+    "PeriodicJob",
+    "register_periodic_jobs",
+]
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,7 @@ class PeriodicJob:
     cron: str | None = None  # or a crontab line, in the scheduler host's local time
     kwargs: dict[str, Any] = field(default_factory=dict)
     job_timeout: int | None = None
+    queue: str = QUEUE
 
 
 PERIODIC_JOBS: list[PeriodicJob] = [
@@ -38,7 +49,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("workers.delivery.send_digests", cron="0 7 * * *", job_timeout=600),
     # Projection runs on coalesced wake-ups after appends; this catches up after a start
     # or a lost wake-up (and waits while another worker holds the projector lease).
-    PeriodicJob("workers.jobs.project", interval=60, job_timeout=3600),
+    PeriodicJob("workers.jobs.project", interval=60, job_timeout=3600, queue=PROJECTION_QUEUE),
 ]
 
 
@@ -46,7 +57,7 @@ def register_periodic_jobs(scheduler: CronScheduler) -> None:
     for job in PERIODIC_JOBS:
         scheduler.register(
             import_attribute(job.func),
-            QUEUE,
+            job.queue,
             kwargs=job.kwargs,
             interval=job.interval,
             cron=job.cron,

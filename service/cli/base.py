@@ -1,9 +1,16 @@
-"""What every subcommand shares: how it is registered, and how it finds a safe Redis."""
+"""What every subcommand shares: how it is registered, and how it finds a safe Redis.
+
+A command that finds Redis unreachable (down, restarting, still replaying its AOF) waits
+for it with backoff, up to ``--wait`` seconds (default 10: a restart of the embedded
+Redis or a failover takes a few), before it gives up with a one-line message. A Redis
+that could lose acknowledged writes is refused at once: waiting will not fix it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +20,8 @@ from urllib.parse import urlsplit
 from service.bootstrap import Services, bootstrap
 from service.ledger.durability import UnsafeRedis, ensure_durable
 from service.runtime.config import Config
-from service.runtime.connection import Client, StoreError, connect
+from service.runtime.connection import UNAVAILABLE, Client, StoreError, connect
+from service.runtime.reconnect import Backoff
 from service.runtime.redis_server import URL_FILE, recorded_url
 
 log = logging.getLogger("reform_tracker.cli")
@@ -21,6 +29,7 @@ log = logging.getLogger("reform_tracker.cli")
 # Exit codes: 1 = the command ran and found a problem (e.g. a broken chain),
 # 2 = it could not run (no Redis, unsafe Redis, bad arguments).
 CANNOT_RUN = 2
+WAIT_SECONDS = 10.0
 
 
 class CliError(Exception):
@@ -50,6 +59,14 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--data-dir", help="data folder of the embedded Redis (default: RT_DATA_DIR or ./data)"
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=WAIT_SECONDS,
+        metavar="SECONDS",
+        help="how long to wait for an unreachable Redis before giving up "
+        f"(default: {WAIT_SECONDS:.0f})",
     )
 
 
@@ -84,22 +101,40 @@ def resolve_redis(config: Config) -> Config:
     return config.with_(redis_url=found)
 
 
-def checked_client(config: Config, *, decode: bool = True, hint: str = "") -> Client:
-    """A connection to a reachable Redis that will not lose acknowledged events."""
+def checked_client(
+    config: Config, *, decode: bool = True, hint: str = "", wait: float = WAIT_SECONDS
+) -> Client:
+    """A connection to a reachable Redis that will not lose acknowledged events; waits
+    up to ``wait`` seconds for one that is unreachable."""
     client = connect(config.redis_url, decode=decode)
-    try:
-        client.ping()
-        problems = ensure_durable(client, config.allow_unsafe_redis)
-    except StoreError as error:
-        client.close()
-        raise CliError(f"cannot reach Redis at {shown(config.redis_url)}: {error}{hint}") from None
-    except UnsafeRedis as error:
-        client.close()
-        raise CliError(str(error)) from None
+    deadline = time.monotonic() + wait
+    backoff = Backoff()
+    while True:
+        try:
+            client.ping()
+            problems = ensure_durable(client, config.allow_unsafe_redis)
+            break
+        except UNAVAILABLE as error:
+            delay = backoff.next_delay()
+            if time.monotonic() + delay > deadline:
+                client.close()
+                raise _unreachable(config, error, hint) from None
+            log.warning("waiting for Redis at %s: %s", shown(config.redis_url), error)
+            time.sleep(delay)
+        except StoreError as error:
+            client.close()
+            raise _unreachable(config, error, hint) from None
+        except UnsafeRedis as error:
+            client.close()
+            raise CliError(str(error)) from None
     for problem in problems:
         # A log record: JSON in a long-running process, a plain line otherwise.
         log.warning("warning: RT_ALLOW_UNSAFE_REDIS is set and %s", problem)
     return client
+
+
+def _unreachable(config: Config, error: Exception, hint: str) -> CliError:
+    return CliError(f"cannot reach Redis at {shown(config.redis_url)}: {error}{hint}")
 
 
 def connected(args: argparse.Namespace, *, decode: bool = True) -> tuple[Config, Client]:
@@ -109,7 +144,8 @@ def connected(args: argparse.Namespace, *, decode: bool = True) -> tuple[Config,
         # A stale file: `up` was killed before it could remove it.
         hint = f" (address found in {Path(config.data_dir) / URL_FILE}; is `up` running?)"
     config = resolve_redis(config)
-    return config, checked_client(config, decode=decode, hint=hint)
+    wait = getattr(args, "wait", WAIT_SECONDS)
+    return config, checked_client(config, decode=decode, hint=hint, wait=wait)
 
 
 def open_services(args: argparse.Namespace) -> Services:

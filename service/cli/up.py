@@ -1,5 +1,11 @@
 """`reform-tracker up`: everything on one machine — Redis, API, worker and scheduler.
 
+`up` keeps everything running: a child that exits is started again after a backoff
+(service/runtime/processes.py), and so is the embedded Redis, on its port and data folder
+(service/runtime/redis_server.py); meanwhile the API answers 503 with Retry-After and
+the worker and scheduler wait for Redis. Only a failure before the API first answers
+stops `up`: that is a setting to fix, not an accident to ride out.
+
 The children share one folder for prometheus-client's multiprocess metrics (emptied at
 start: the counts are those of this run), so the API's /metrics reports the totals of
 every process. `up`'s own messages are log records, JSON on stderr like the children's;
@@ -26,6 +32,7 @@ from service.cli.base import CliError, add_connection_options, checked_client, c
 from service.runtime.config import Config
 from service.runtime.metrics import MULTIPROCESS_DIR
 from service.runtime.processes import Supervisor
+from service.runtime.reconnect import Backoff
 from service.runtime.redis_server import EmbeddedRedis, RedisServerError
 
 API_START_TIMEOUT = 120.0
@@ -56,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
                 config = config.with_(redis_url=embedded.start().url)
             except RedisServerError as error:
                 raise CliError(str(error)) from None
-        checked_client(config).close()
+        checked_client(config, wait=args.wait).close()
         return _serve(config, args.workers, embedded)
     finally:
         if embedded:
@@ -107,9 +114,11 @@ def _serve(config: Config, api_workers: int, embedded: EmbeddedRedis | None) -> 
         failure = _wait_for_api(url, supervisor, stop_requested)
         if failure is None:
             _announce(config, url, pids, embedded is not None)
+        keeper = _RedisKeeper(embedded)
         while failure is None and not stop_requested:
             time.sleep(0.2)
-            failure = supervisor.exited()
+            keeper.keep_running()
+            supervisor.restart_exited()
     finally:
         log.info("stopping API, worker and scheduler")
         supervisor.stop_all()
@@ -120,6 +129,37 @@ def _serve(config: Config, api_workers: int, embedded: EmbeddedRedis | None) -> 
         )
     log.info("stopped")
     return 0
+
+
+class _RedisKeeper:
+    """Starts the embedded Redis again when it dies, with backoff between failed tries."""
+
+    def __init__(self, embedded: EmbeddedRedis | None) -> None:
+        self.embedded = embedded
+        self.backoff = Backoff()
+        self.next_try = 0.0
+
+    def keep_running(self) -> None:
+        embedded = self.embedded
+        if embedded is None or not embedded.died or time.monotonic() < self.next_try:
+            return
+        assert embedded.process is not None
+        log.warning(
+            "the redis process (pid %d) exited with code %s; starting it again on %s",
+            embedded.process.pid,
+            embedded.process.returncode,
+            embedded.url,
+        )
+        try:
+            embedded.revive()
+        except RedisServerError as error:
+            delay = self.backoff.next_delay()
+            self.next_try = time.monotonic() + delay
+            log.error("redis did not start again (retrying in %.1f s): %s", delay, error)
+            return
+        self.backoff.reset()
+        assert embedded.process is not None
+        log.info("redis is running again: pid %d", embedded.process.pid)
 
 
 def _empty_metrics_dir(data_dir: Path) -> Path:

@@ -9,7 +9,7 @@ an append before it is seen by this one, so no wake-up is lost.
 from __future__ import annotations
 
 from service.ledger.infrastructure import Infrastructure
-from service.runtime.jobs import JobQueue
+from service.runtime.jobs import PROJECTION_QUEUE, JobQueue
 
 PROJECT_JOB = "workers.jobs.project"
 # A lost job (worker killed, queue flushed) only delays projection this long.
@@ -29,6 +29,7 @@ def request_projection(infrastructure: Infrastructure) -> bool:
 def enqueue_projection(jobs: JobQueue) -> None:
     jobs.enqueue(
         PROJECT_JOB,
+        queue_name=PROJECTION_QUEUE,  # never behind alert deliveries (see runtime/jobs.py)
         job_timeout=PROJECT_TIMEOUT_SECONDS,
         result_ttl=60,
         failure_ttl=7 * 24 * 3600,

@@ -15,6 +15,11 @@ A server dies with the process that started it (no orphan holding the AOF), and 
 its own process group, so a Ctrl-C meant for `up` does not reach it before the processes
 writing to it have stopped. `up` also locks its data folder, because two servers
 appending to one AOF would corrupt it.
+
+If `up`'s server dies, `up` starts it again (``EmbeddedRedis.revive``) on the same data
+folder and the same port: the AOF, fsynced on every write, brings back everything that
+was acknowledged, and the URL that the children and the other commands hold (in their
+environment, in ``<data-dir>/redis.url``) stays true, so they only reconnect.
 """
 
 from __future__ import annotations
@@ -162,6 +167,18 @@ class EmbeddedRedis(RedisServer):
     def __init__(self, data_dir: Path) -> None:
         super().__init__(data_dir)
         self._lock: IO[str] | None = None
+
+    @property
+    def died(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def revive(self) -> EmbeddedRedis:
+        """Start the server again after it died, on the same port and data (the lock and
+        the URL file are still ours). Raises RedisServerError if it will not start, e.g.
+        while another process holds the port; the caller tries again later."""
+        self.fixed_port = True  # the children and redis.url know this address
+        RedisServer.start(self)
+        return self
 
     def start(self) -> EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,16 @@
 """`reform-tracker up` as a user runs it: embedded Redis, API, worker and scheduler as
-child processes; everything stops cleanly on SIGTERM and the data survives a restart."""
+child processes; everything stops cleanly on SIGTERM and the data survives a restart.
+A crash of its Redis or of a child is repaired by `up` itself, with nothing lost."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
-from collections.abc import Iterator
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -136,3 +141,84 @@ def test_the_readme_walk_through_runs_as_written(
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["ok"] is True and report["events_checked"] == 5
     assert up.stop() == 0
+
+
+def eventually(up: Up, condition: Callable[[], bool], what: str) -> None:
+    """Poll with a deadline generous enough for a loaded two-core machine."""
+    deadline = time.monotonic() + 120
+    while not condition():
+        assert up.process.poll() is None, f"up exited while waiting for {what}:\n{up.logs()}"
+        assert time.monotonic() < deadline, f"{what} did not happen in time:\n{up.logs()}"
+        time.sleep(0.25)
+
+
+def ready(up: Up) -> bool:
+    try:
+        with urllib.request.urlopen(up.base + "/readyz", timeout=5) as response:
+            return bool(response.status == 200)
+    except OSError:  # 503 (HTTPError) while Redis is away, or no answer at all
+        return False
+
+
+def caught_up(up: Up, token: str, head: int) -> bool:
+    status, dashboard = call(up, "GET", "/dashboard", token)
+    return status == 200 and dashboard["as_of_position"] == dashboard["head_position"] == head
+
+
+def report_progress(up: Up, admin: str, milestone_id: str, percent: int) -> None:
+    reporter = created(up, "/tokens", admin, {"role": "reporter", "agency": PGO})["token"]
+    body = {"percent": percent, "note": "more cameras"}
+    path = f"/milestones/{milestone_id}/report-progress"
+    status, result = call(up, "POST", path, reporter, body)
+    assert status == 200, result
+
+
+def test_up_brings_its_redis_back_after_a_crash(
+    data_dir: Path, tmp_path: Path, running: list[Up]
+) -> None:
+    up = start_up(data_dir, tmp_path)
+    running.append(up)
+    pids = up.announced()
+    admin = create_admin_token(data_dir)
+    milestone_id = record_progress(up, admin)
+    eventually(up, lambda: caught_up(up, admin, 5), "the first projection")
+
+    os.kill(pids["redis"], signal.SIGKILL)
+    eventually(up, lambda: gone(pids["redis"]), "the crash")
+    eventually(up, lambda: ready(up), "/readyz answering 200 again")
+
+    report_progress(up, admin, milestone_id, 60)
+    status, report = call(up, "GET", "/verify", admin)
+    assert status == 200 and report["ok"] is True and report["events_checked"] == 6, report
+    status, milestone = call(up, "GET", f"/milestones/{milestone_id}", admin)
+    assert milestone["progress"] == 60 and milestone["status"] == "in_progress"
+    # The worker still projects: the dashboards reach the new head by themselves.
+    eventually(up, lambda: caught_up(up, admin, 6), "the dashboards catching up")
+    assert "starting it again" in up.logs()
+    assert up.stop() == 0, up.logs()
+
+
+def test_up_restarts_a_crashed_child(data_dir: Path, tmp_path: Path, running: list[Up]) -> None:
+    up = start_up(data_dir, tmp_path)
+    running.append(up)
+    pids = up.announced()
+    admin = create_admin_token(data_dir)
+    milestone_id = record_progress(up, admin)
+
+    os.kill(pids["worker"], signal.SIGKILL)
+    restarted: list[int] = []
+
+    def worker_restarted() -> bool:
+        for line in up.output.with_suffix(".err").read_text().splitlines():
+            if line.startswith("{") and "restarted the worker" in line:
+                restarted.append(int(json.loads(line)["message"].rsplit(" ", 1)[1]))
+                return True
+        return False
+
+    eventually(up, worker_restarted, "the worker's restart")
+    assert restarted[0] != pids["worker"] and not gone(restarted[0])
+    # The new worker projects what is appended from now on.
+    report_progress(up, admin, milestone_id, 45)
+    eventually(up, lambda: caught_up(up, admin, 6), "the new worker's projection")
+    assert up.stop() == 0, up.logs()
+    assert gone(restarted[0])

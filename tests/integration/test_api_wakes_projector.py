@@ -10,7 +10,7 @@ from rq import Queue, SimpleWorker
 from tests.conftest import bearer
 from tests.integration.api_helpers import post, seed
 from workers import runtime
-from workers.registry import QUEUE
+from workers.registry import PROJECTION_QUEUE
 
 
 def work_off(services, queue: Queue) -> None:
@@ -31,7 +31,7 @@ def test_appends_enqueue_one_coalesced_projection_job(client, tokens, services) 
             f"/milestones/{s.milestone_id}/report-progress",
             {"percent": percent},
         )
-    queue = Queue(QUEUE, connection=services.jobs.connection)
+    queue = Queue(PROJECTION_QUEUE, connection=services.jobs.connection)
     assert queue.count == 1
     assert services.redis.exists(services.keys.projector_wake)
     work_off(services, queue)
@@ -45,7 +45,7 @@ def test_appends_enqueue_one_coalesced_projection_job(client, tokens, services) 
 
 def test_the_next_append_after_a_job_wakes_the_projector_again(client, tokens, services) -> None:
     s = seed(client, tokens)
-    queue = Queue(QUEUE, connection=services.jobs.connection)
+    queue = Queue(PROJECTION_QUEUE, connection=services.jobs.connection)
     work_off(services, queue)
     assert queue.count == 0
     path = f"/milestones/{s.milestone_id}/comment"

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -105,7 +106,7 @@ def test_a_stale_recorded_address_says_where_it_came_from(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     (tmp_path / URL_FILE).write_text(f"redis://127.0.0.1:{free_port()}/0\n")
-    code, _, err = run(capsys, "verify", "--data-dir", str(tmp_path))
+    code, _, err = run(capsys, "verify", "--data-dir", str(tmp_path), "--wait", "0")
     assert code == 2 and str(tmp_path / URL_FILE) in err and "is `up` running?" in err
 
 
@@ -161,10 +162,31 @@ def test_unreachable_redis_is_a_clear_message(
     capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
     dead = f"redis://127.0.0.1:{free_port()}/0"
-    code, out, err = run(capsys, *argv, "--redis-url", dead)
+    code, out, err = run(capsys, *argv, "--redis-url", dead, "--wait", "1")
     assert code == 2
     assert f"cannot reach Redis at {dead}" in err
     assert "Traceback" not in out + err
+
+
+def test_a_command_waits_for_a_redis_that_is_starting(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    server = RedisServer(tmp_path / "late")  # its port is chosen, nothing listens yet
+    answers: list[tuple[int, str, str]] = []
+    argv = ["token", "create", "--role", "admin", "--redis-url", server.url, "--wait", "60"]
+    command = threading.Thread(target=lambda: answers.append(run(capsys, *argv)))
+    command.start()
+    try:
+        time.sleep(1.5)
+        server.start()  # here, not in a thread: the server dies with the thread that forks it
+        command.join(timeout=90)
+        code, out, err = answers[0]
+        assert code == 0, err
+        assert out.strip().splitlines()[-1].startswith("rt_")
+        assert "waiting for Redis" in err
+    finally:
+        command.join(timeout=90)
+        server.stop()
 
 
 def test_without_any_redis_the_user_is_told_how_to_get_one(

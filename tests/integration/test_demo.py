@@ -17,7 +17,7 @@ from service.cli.demo_loader import DemoAlreadyLoaded, existing_programme, load_
 from service.runtime.clock import FrozenClock
 from service.runtime.config import Config
 from service.tracking.domain.milestone import IN_PROGRESS, PLANNED, VERIFIED
-from workers.registry import QUEUE
+from workers.registry import PROJECTION_QUEUE
 
 
 def services_at(redis_client: redis.Redis, moment: datetime) -> Services:
@@ -76,7 +76,7 @@ def test_demo_command(
     out = capsys.readouterr().out
     assert "Loaded programme 'Army reform 2026'" in out
     assert "OVERDUE" in out and "verified" in out
-    queued = Queue(QUEUE, connection=redis.Redis.from_url(redis_url)).jobs
+    queued = Queue(PROJECTION_QUEUE, connection=redis.Redis.from_url(redis_url)).jobs
     assert [job.func_name for job in queued] == ["workers.jobs.project"], "projector woken"
 
     assert main(["demo", "--redis-url", redis_url]) == 1

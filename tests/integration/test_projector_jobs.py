@@ -16,13 +16,13 @@ from service.dashboards.wake import request_projection
 from service.runtime.lease import lease
 from tests.projection_support import Scenario, random_history
 from workers import runtime
-from workers.registry import QUEUE
+from workers.registry import PROJECTION_QUEUE
 
 
 def test_wake_ups_coalesce_into_one_job_that_projects_to_the_head(services: Services) -> None:
     random_history(Scenario(services, services.clock.today()), 60, seed=1)
     connection = services.jobs.connection
-    queue = Queue(QUEUE, connection=connection)
+    queue = Queue(PROJECTION_QUEUE, connection=connection)
     assert request_projection(services) is True
     assert request_projection(services) is False  # one is queued
     assert queue.count == 1
