@@ -1,12 +1,16 @@
-"""Schemas shared by every resource: problems, events, pagination."""
+"""Schemas shared by every resource: problems, events, pagination, and the fields that
+hold every input text to the same rules: no control characters (``Text``), booleans that
+are JSON booleans (``StrictBoolean``), agency names that can stand in a URL path.
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from apispec.ext.marshmallow import OpenAPIConverter
 from flask import current_app
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 # The Flask config key holding the deployment's largest page (Config.page_size_max).
 PAGE_SIZE_MAX = "PAGE_SIZE_MAX"
@@ -17,6 +21,55 @@ PAGE_SIZE_MAX = "PAGE_SIZE_MAX"
 # the field's `pattern` in the OpenAPI document, so the document never calls a blank valid.
 PYTHON_WHITESPACE = r"\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NOT_BLANK = validate.Regexp(rf"[\s\S]*[^{PYTHON_WHITESPACE}]", error="must not be blank")
+
+
+# Tab, line feed and carriage return: what a multi-line text (a description, a note, a
+# reason, a comment) legitimately holds. Every other control character (Unicode category
+# Cc: C0, DEL and C1) is refused in every text, so NULs, escapes and the like never reach
+# the log, the HTML pages, the CSV exports or an e-mail.
+MULTILINE = "\t\n\r"
+
+
+class NoControlCharacters(validate.Validator):
+    def __init__(self, allowed: str = "") -> None:
+        self.allowed = frozenset(allowed)
+
+    def __call__(self, value: str) -> str:
+        for char in value:
+            if unicodedata.category(char) == "Cc" and char not in self.allowed:
+                raise ValidationError(
+                    f"must not contain control characters (found U+{ord(char):04X})"
+                )
+        return value
+
+
+class Text(fields.String):
+    """Text as people type it. ``multiline`` keeps tab and line breaks; otherwise a
+    value holds no control character at all. The rule is a validator run after the
+    field's own, so a blank value is also told it is blank."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiline = multiline
+        self.validators.append(NoControlCharacters(MULTILINE if multiline else ""))
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false, as JSON says them: not 0, 1, "yes" or "true"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+# Agencies are addressed by name in URL paths (/agencies/{agency}/scorecard and its page),
+# and a "/" can never be addressed there, even percent-encoded: refused, like blanks.
+AGENCY_NAME = [
+    validate.Length(min=1, max=100),
+    NOT_BLANK,
+    validate.ContainsNoneOf("/", error="must not contain '/' (agencies are addressed by name)"),
+]
 
 
 class PageLimit(fields.Integer):
