@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from service.ledger.domain.errors import DomainError
+
 ROLES = ("viewer", "reporter", "overseer", "admin")
 
 
@@ -55,6 +57,16 @@ AGENCY_SCOPED_ROLES = frozenset({"reporter"})
 
 class Forbidden(Exception):
     pass
+
+
+class LastAdminToken(DomainError):
+    """Revoking this token would leave no admin token: nobody could manage access."""
+
+    def __init__(self, token_id: str) -> None:
+        super().__init__(
+            "last_admin_token",
+            f"token {token_id} is the last admin token; create another admin token first",
+        )
 
 
 def authorize(actor: TokenRecord, permission: str, agency: str | None = None) -> None:
