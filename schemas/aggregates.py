@@ -53,7 +53,10 @@ class MilestoneIn(Schema):
     owner_agency = Text(
         load_default=None,
         validate=AGENCY_NAME,
-        metadata={"description": "Defaults to the initiative's owner agency"},
+        metadata={
+            "description": "Defaults to the initiative's owner agency; only an overseer may "
+            "name another agency"
+        },
     )
 
 
