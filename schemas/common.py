@@ -23,16 +23,18 @@ PYTHON_WHITESPACE = r"\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u
 NOT_BLANK = validate.Regexp(rf"[\s\S]*[^{PYTHON_WHITESPACE}]", error="must not be blank")
 
 
-# Tab, line feed and carriage return: what a multi-line text (a description, a note, a
-# reason, a comment) legitimately holds. Every other control character (Unicode category
-# Cc: C0, DEL and C1) is refused in every text, so NULs, escapes and the like never reach
-# the log, the HTML pages, the CSV exports or an e-mail.
-MULTILINE = "\t\n\r"
+# Every control character (Unicode category Cc: C0, DEL and C1) is refused in every
+# text, so NULs, escapes and the like never reach the log, the HTML pages, the CSV exports
+# or an e-mail; a multi-line text (a description, a note, a reason, a comment) keeps tab,
+# line feed and carriage return. As regex classes, for the OpenAPI document.
+CONTROLS = r"\x00-\x1f\x7f-\x9f"
+CONTROLS_BUT_LINE_BREAKS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 
 
 class NoControlCharacters(validate.Validator):
-    def __init__(self, allowed: str = "") -> None:
-        self.allowed = frozenset(allowed)
+    def __init__(self, *, multiline: bool) -> None:
+        self.refused = CONTROLS_BUT_LINE_BREAKS if multiline else CONTROLS
+        self.allowed = frozenset("\t\n\r" if multiline else "")
 
     def __call__(self, value: str) -> str:
         for char in value:
@@ -51,7 +53,29 @@ class Text(fields.String):
     def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.multiline = multiline
-        self.validators.append(NoControlCharacters(MULTILINE if multiline else ""))
+        self.validators.append(NoControlCharacters(multiline=multiline))
+
+
+def document_text_rules(converter: OpenAPIConverter) -> None:
+    """State in the OpenAPI document the characters a Text refuses (control characters,
+    and any a ContainsNoneOf rule names), as ``not: {pattern: "[...]"}``: a pattern
+    matches anywhere in a value, so the rule reads the same in every regex dialect."""
+
+    def refused_characters(
+        _converter: OpenAPIConverter, field: fields.Field, **_kwargs: Any
+    ) -> dict[str, Any]:
+        if not isinstance(field, Text):
+            return {}
+        refused = "".join(
+            rule.refused
+            if isinstance(rule, NoControlCharacters)
+            else "".join(f"\\u{ord(char):04x}" for char in rule.iterable)
+            for rule in field.validators
+            if isinstance(rule, NoControlCharacters | validate.ContainsNoneOf)
+        )
+        return {"not": {"pattern": f"[{refused}]"}}
+
+    converter.add_attribute_function(refused_characters)
 
 
 class StrictBoolean(fields.Boolean):

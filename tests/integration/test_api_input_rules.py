@@ -5,6 +5,8 @@ knows. A refused body is a 422 naming the field, and appends nothing."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -210,3 +212,27 @@ def test_every_agency_name_accepted_can_be_addressed(
     scorecard = client.get(f"/agencies/{quoted}/scorecard", headers=bearer(tokens["viewer"]))
     assert scorecard.status_code == 200, scorecard.json
     assert client.get(f"/agencies/{uuid.uuid4()}/scorecard").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "also_allowed", "also_refused"),
+    [
+        ("ProgrammeIn", "title", "", ""),
+        ("ProgrammeIn", "description", "\t\n\r", ""),
+        ("ProgrammeIn", "lead_agency", "", "/"),
+        ("CommentIn", "text", "\t\n\r", ""),
+    ],
+)
+def test_the_openapi_document_refuses_the_characters_the_service_refuses(
+    client: FlaskClient, schema: str, field: str, also_allowed: str, also_refused: str
+) -> None:
+    document = client.get("/openapi.json").json
+    refused = re.compile(
+        document["components"]["schemas"][schema]["properties"][field]["not"]["pattern"]
+    )
+    for code in range(0x2100):
+        char = chr(code)
+        expected = (unicodedata.category(char) == "Cc" and char not in also_allowed) or (
+            char in also_refused
+        )
+        assert bool(refused.search(f"a{char}b")) == expected, hex(code)
