@@ -12,10 +12,18 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 
+from service.runtime.config import Config
 from tests.conftest import bearer
 from tests.integration.api_helpers import seed
 
 MAX_EXAMPLES = 30
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    # One token sends every generated request, well over a minute's budget across all
+    # routes; the limiter stays in the path, with room for the whole run.
+    return config.with_(rate_limit="1000000/minute")
 
 
 def operations(app: Flask) -> list[schemathesis.Case]:
