@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from schemas.common import NOT_BLANK
+from schemas.common import AGENCY_NAME, NOT_BLANK, Text
 
 TITLE = [validate.Length(min=1, max=200), NOT_BLANK]
 TEXT = validate.Length(max=2000)
-AGENCY_LENGTH = validate.Length(min=1, max=100)
-AGENCY = [AGENCY_LENGTH, NOT_BLANK]
 
 
 class RecordMeta(Schema):
@@ -19,9 +17,9 @@ class RecordMeta(Schema):
 
 
 class ProgrammeIn(Schema):
-    title = fields.String(required=True, validate=TITLE)
-    description = fields.String(load_default="", validate=TEXT)
-    lead_agency = fields.String(required=True, validate=AGENCY)
+    title = Text(required=True, validate=TITLE)
+    description = Text(multiline=True, load_default="", validate=TEXT)
+    lead_agency = Text(required=True, validate=AGENCY_NAME)
 
 
 class ProgrammeOut(RecordMeta):
@@ -32,10 +30,10 @@ class ProgrammeOut(RecordMeta):
 
 
 class InitiativeIn(Schema):
-    title = fields.String(required=True, validate=TITLE)
-    description = fields.String(load_default="", validate=TEXT)
-    owner_agency = fields.String(required=True, validate=AGENCY)
-    lead = fields.String(load_default="", validate=validate.Length(max=200))
+    title = Text(required=True, validate=TITLE)
+    description = Text(multiline=True, load_default="", validate=TEXT)
+    owner_agency = Text(required=True, validate=AGENCY_NAME)
+    lead = Text(load_default="", validate=validate.Length(max=200))
 
 
 class InitiativeOut(RecordMeta):
@@ -48,14 +46,17 @@ class InitiativeOut(RecordMeta):
 
 
 class MilestoneIn(Schema):
-    title = fields.String(required=True, validate=TITLE)
-    description = fields.String(load_default="", validate=TEXT)
+    title = Text(required=True, validate=TITLE)
+    description = Text(multiline=True, load_default="", validate=TEXT)
     planned_start = fields.Date(required=True)
     due_date = fields.Date(required=True)
-    owner_agency = fields.String(
+    owner_agency = Text(
         load_default=None,
-        validate=AGENCY_LENGTH,
-        metadata={"description": "Defaults to the initiative's owner agency"},
+        validate=AGENCY_NAME,
+        metadata={
+            "description": "Defaults to the initiative's owner agency; only an overseer may "
+            "name another agency"
+        },
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from schemas.common import NOT_BLANK, ActorSchema, PageLimit
+from schemas.common import NOT_BLANK, ActorSchema, PageLimit, Text
 from service.alerts.domain.alerts import LEVELS, MAX_NOTE, SEVERITIES, STATES
 
 
@@ -47,10 +47,10 @@ class AlertPage(Schema):
 
 
 class AlertQuery(Schema):
-    state = fields.String(validate=validate.OneOf(STATES))
-    severity = fields.String(validate=validate.OneOf(SEVERITIES))
+    state = Text(validate=validate.OneOf(STATES))
+    severity = Text(validate=validate.OneOf(SEVERITIES))
     programme = fields.UUID(metadata={"description": "Programme id"})
-    agency = fields.String(
+    agency = Text(
         validate=validate.Length(min=1, max=100),
         metadata={"description": "Owner agency of the milestone"},
     )
@@ -61,7 +61,8 @@ class AlertQuery(Schema):
 
 
 class AcknowledgeIn(Schema):
-    note = fields.String(
+    note = Text(
+        multiline=True,
         required=True,
         validate=[validate.Length(min=1, max=MAX_NOTE), NOT_BLANK],
         metadata={"description": "What is being done about it"},

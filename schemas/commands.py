@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from schemas.aggregates import MilestoneOut
-from schemas.common import NOT_BLANK, EventSchema
+from schemas.common import NOT_BLANK, EventSchema, Text
 
 TEXT = validate.Length(max=2000)
 REASON = [validate.Length(min=1, max=2000), NOT_BLANK]
@@ -23,36 +23,38 @@ class WholeNumber(fields.Integer):
 
 
 class NoteIn(Schema):
-    note = fields.String(load_default="", validate=TEXT)
+    note = Text(multiline=True, load_default="", validate=TEXT)
 
 
 class ProgressIn(Schema):
     percent = WholeNumber(required=True, validate=validate.Range(min=0, max=100))
-    note = fields.String(load_default="", validate=TEXT)
+    note = Text(multiline=True, load_default="", validate=TEXT)
 
 
 class RescheduleIn(Schema):
     new_due_date = fields.Date(required=True)
-    reason = fields.String(required=True, validate=REASON)
+    reason = Text(multiline=True, required=True, validate=REASON)
 
 
 class ReasonIn(Schema):
-    reason = fields.String(required=True, validate=REASON)
+    reason = Text(multiline=True, required=True, validate=REASON)
 
 
 class EvidenceIn(Schema):
-    uri = fields.String(required=True, validate=[validate.Length(min=1, max=2048), NOT_BLANK])
-    sha256 = fields.String(
+    uri = Text(required=True, validate=[validate.Length(min=1, max=2048), NOT_BLANK])
+    sha256 = Text(
         required=True,
         validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="must be 64 hexadecimal characters"),
     )
-    media_type = fields.String(required=True, validate=[validate.Length(min=1, max=255), NOT_BLANK])
+    media_type = Text(required=True, validate=[validate.Length(min=1, max=255), NOT_BLANK])
     captured_at = fields.AwareDateTime(required=True, format="iso")
-    description = fields.String(load_default="", validate=TEXT)
+    description = Text(multiline=True, load_default="", validate=TEXT)
 
 
 class CommentIn(Schema):
-    text = fields.String(required=True, validate=[validate.Length(min=1, max=2000), NOT_BLANK])
+    text = Text(
+        multiline=True, required=True, validate=[validate.Length(min=1, max=2000), NOT_BLANK]
+    )
 
 
 class CommandResult(Schema):

@@ -1,12 +1,16 @@
-"""Schemas shared by every resource: problems, events, pagination."""
+"""Schemas shared by every resource: problems, events, pagination, and the fields that
+hold every input text to the same rules: no control characters (``Text``), booleans that
+are JSON booleans (``StrictBoolean``), agency names that can stand in a URL path.
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from apispec.ext.marshmallow import OpenAPIConverter
 from flask import current_app
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 # The Flask config key holding the deployment's largest page (Config.page_size_max).
 PAGE_SIZE_MAX = "PAGE_SIZE_MAX"
@@ -17,6 +21,79 @@ PAGE_SIZE_MAX = "PAGE_SIZE_MAX"
 # the field's `pattern` in the OpenAPI document, so the document never calls a blank valid.
 PYTHON_WHITESPACE = r"\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NOT_BLANK = validate.Regexp(rf"[\s\S]*[^{PYTHON_WHITESPACE}]", error="must not be blank")
+
+
+# Every control character (Unicode category Cc: C0, DEL and C1) is refused in every
+# text, so NULs, escapes and the like never reach the log, the HTML pages, the CSV exports
+# or an e-mail; a multi-line text (a description, a note, a reason, a comment) keeps tab,
+# line feed and carriage return. As regex classes, for the OpenAPI document.
+CONTROLS = r"\x00-\x1f\x7f-\x9f"
+CONTROLS_BUT_LINE_BREAKS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+
+
+class NoControlCharacters(validate.Validator):
+    def __init__(self, *, multiline: bool) -> None:
+        self.refused = CONTROLS_BUT_LINE_BREAKS if multiline else CONTROLS
+        self.allowed = frozenset("\t\n\r" if multiline else "")
+
+    def __call__(self, value: str) -> str:
+        for char in value:
+            if unicodedata.category(char) == "Cc" and char not in self.allowed:
+                raise ValidationError(
+                    f"must not contain control characters (found U+{ord(char):04X})"
+                )
+        return value
+
+
+class Text(fields.String):
+    """Text as people type it. ``multiline`` keeps tab and line breaks; otherwise a
+    value holds no control character at all. The rule is a validator run after the
+    field's own, so a blank value is also told it is blank."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiline = multiline
+        self.validators.append(NoControlCharacters(multiline=multiline))
+
+
+def document_text_rules(converter: OpenAPIConverter) -> None:
+    """State in the OpenAPI document the characters a Text refuses (control characters,
+    and any a ContainsNoneOf rule names), as ``not: {pattern: "[...]"}``: a pattern
+    matches anywhere in a value, so the rule reads the same in every regex dialect."""
+
+    def refused_characters(
+        _converter: OpenAPIConverter, field: fields.Field, **_kwargs: Any
+    ) -> dict[str, Any]:
+        if not isinstance(field, Text):
+            return {}
+        refused = "".join(
+            rule.refused
+            if isinstance(rule, NoControlCharacters)
+            else "".join(f"\\u{ord(char):04x}" for char in rule.iterable)
+            for rule in field.validators
+            if isinstance(rule, NoControlCharacters | validate.ContainsNoneOf)
+        )
+        return {"not": {"pattern": f"[{refused}]"}}
+
+    converter.add_attribute_function(refused_characters)
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false, as JSON says them: not 0, 1, "yes" or "true"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+# Agencies are addressed by name in URL paths (/agencies/{agency}/scorecard and its page),
+# and a "/" can never be addressed there, even percent-encoded: refused, like blanks.
+AGENCY_NAME = [
+    validate.Length(min=1, max=100),
+    NOT_BLANK,
+    validate.ContainsNoneOf("/", error="must not contain '/' (agencies are addressed by name)"),
+]
 
 
 class PageLimit(fields.Integer):

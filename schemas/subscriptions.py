@@ -6,11 +6,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import PageLimit
+from schemas.common import AGENCY_NAME, PageLimit, StrictBoolean, Text
 from service.alerts.domain.alerts import LEVELS, SEVERITIES
 from service.alerts.subscriptions import EMAIL, WEBHOOK
-
-AGENCY = validate.Length(min=1, max=100)
 
 
 def _when(channel: str, then: dict[str, Any]) -> dict[str, Any]:
@@ -35,31 +33,32 @@ class SubscriptionIn(Schema):
             _when(EMAIL, {"required": ["address"], "not": {"required": ["url"]}}),
         ]
     }
-    channel = fields.String(required=True, validate=validate.OneOf((WEBHOOK, EMAIL)))
+    channel = Text(required=True, validate=validate.OneOf((WEBHOOK, EMAIL)))
     url = fields.Url(
         schemes={"http", "https"},
         require_tld=False,
-        validate=validate.Length(max=2048),
-        metadata={"description": "Webhook target (channel webhook)"},
+        validate=validate.Length(min=1, max=2048),
+        # An absolute http(s) URL: JSON Schema's "uri" ("url" is no format of it).
+        metadata={"description": "Webhook target (channel webhook)", "format": "uri"},
     )
     address = fields.Email(metadata={"description": "Recipient (channel email)"})
-    digest = fields.Boolean(
+    digest = StrictBoolean(
         load_default=False, metadata={"description": "E-mail only: one message a day"}
     )
     programme_id = fields.UUID(load_default=None)
     initiative_id = fields.UUID(load_default=None)
-    agency = fields.String(load_default=None, validate=AGENCY)
+    agency = Text(load_default=None, validate=AGENCY_NAME)
     severities = fields.List(
-        fields.String(validate=validate.OneOf(SEVERITIES)),
+        Text(validate=validate.OneOf(SEVERITIES)),
         load_default=list,
         metadata={"description": "Empty: all"},
     )
-    audience = fields.String(
+    audience = Text(
         load_default=LEVELS[0],
         validate=validate.OneOf(LEVELS),
         metadata={"description": "Told once an alert has escalated to this level"},
     )
-    description = fields.String(load_default="", validate=validate.Length(max=500))
+    description = Text(multiline=True, load_default="", validate=validate.Length(max=500))
 
     @validates_schema
     def channel_target(self, data: dict[str, Any], **_kwargs: object) -> None:
@@ -80,7 +79,7 @@ class SubscriptionOut(Schema):
     channel = fields.String()
     url = fields.String(allow_none=True)
     address = fields.String(allow_none=True)
-    digest = fields.Boolean()
+    digest = StrictBoolean()
     programme_id = fields.String(allow_none=True)
     initiative_id = fields.String(allow_none=True)
     agency = fields.String(allow_none=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from schemas.common import AGENCY_NAME, Text
 from service.access.policy import ROLES
 
 
@@ -13,9 +14,9 @@ class TokenIn(Schema):
         "if": {"properties": {"role": {"const": "reporter"}}, "required": ["role"]},
         "then": {"required": ["agency"], "properties": {"agency": {"type": "string"}}},
     }
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    agency = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
-    label = fields.String(load_default="", validate=validate.Length(max=200))
+    role = Text(required=True, validate=validate.OneOf(ROLES))
+    agency = Text(load_default=None, validate=AGENCY_NAME)
+    label = Text(load_default="", validate=validate.Length(max=200))
 
     @validates_schema
     def reporter_needs_agency(self, data: dict[str, object], **_kwargs: object) -> None:

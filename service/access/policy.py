@@ -1,11 +1,18 @@
 """Who may do what. Reporters act only on their own agency's records.
 
+Planning touches two records: the initiative a milestone is planned under, and the
+agency that will own the milestone. A reporter may plan only under its own agency's
+initiatives and only milestones its own agency owns; otherwise one agency could put work
+into another's initiative, dashboards and scorecard. Overseers plan anywhere.
+
 Pure: a token's record, the permissions and the rule; tokens.py stores the records.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from service.ledger.domain.errors import DomainError
 
 ROLES = ("viewer", "reporter", "overseer", "admin")
 
@@ -52,6 +59,16 @@ class Forbidden(Exception):
     pass
 
 
+class LastAdminToken(DomainError):
+    """Revoking this token would leave no admin token: nobody could manage access."""
+
+    def __init__(self, token_id: str) -> None:
+        super().__init__(
+            "last_admin_token",
+            f"token {token_id} is the last admin token; create another admin token first",
+        )
+
+
 def authorize(actor: TokenRecord, permission: str, agency: str | None = None) -> None:
     """Raise Forbidden unless ``actor`` holds ``permission`` (for ``agency``'s record)."""
     if actor.role not in ALLOWED[permission]:
@@ -60,3 +77,14 @@ def authorize(actor: TokenRecord, permission: str, agency: str | None = None) ->
         raise Forbidden(
             f"this token acts for agency {actor.agency!r}; the record belongs to {agency!r}"
         )
+
+
+def authorize_planning(actor: TokenRecord, initiative_agency: str, milestone_agency: str) -> None:
+    """Raise Forbidden unless ``actor`` may plan a milestone owned by ``milestone_agency``
+    under an initiative owned by ``initiative_agency``."""
+    authorize(actor, MILESTONE_PLAN)
+    for what, agency in (("initiative", initiative_agency), ("milestone", milestone_agency)):
+        if actor.role in AGENCY_SCOPED_ROLES and actor.agency != agency:
+            raise Forbidden(
+                f"this token acts for agency {actor.agency!r}; the {what} belongs to {agency!r}"
+            )

@@ -1,7 +1,8 @@
 """Application service for access: who may hold which token.
 
-Every change of access goes through here, so the rule (administrators only) is checked
-in one place whatever the door: the API, the pages or a future import.
+Every change of access goes through here, so the rules (administrators only; the last
+admin token stays) are checked in one place whatever the door: the API, the pages or a
+future import.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class AccessDesk:
         return self.tokens.create(role, agency, label)
 
     def revoke_token(self, actor: TokenRecord, token_id: str) -> None:
+        """Raises LastAdminToken, revoking nothing, for the last admin token."""
         policy.authorize(actor, policy.ADMINISTER)
         if not self.tokens.revoke(token_id):
             raise NotFound(f"token {token_id}")

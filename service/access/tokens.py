@@ -1,4 +1,9 @@
-"""Bearer tokens: only a SHA-256 of each token is stored, never the token itself."""
+"""Bearer tokens: only a SHA-256 of each token is stored, never the token itself.
+
+There is always an admin token unless an operator insists: revoking the last one is
+refused (revoke.lua counts and deletes atomically), because without one nobody can manage
+access through the API any more.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,17 @@ import json
 import secrets
 import uuid
 from dataclasses import asdict
+from importlib import resources
 
 import redis
 
-from service.access.policy import ROLES, TokenRecord
+from service.access.policy import ROLES, LastAdminToken, TokenRecord
 from service.ledger.keys import Keys
 from service.ledger.reads import Read
 from service.runtime.clock import Clock, isoformat
 
 TOKEN_PREFIX = "rt_"
+REVOKE_SCRIPT = resources.files("service.access").joinpath("revoke.lua").read_text()
 
 
 def digest(token: str) -> str:
@@ -27,6 +34,7 @@ class TokenRegistry:
         self.redis = client
         self.keys = keys
         self.clock = clock
+        self._revoke = client.register_script(REVOKE_SCRIPT)
 
     @property
     def _by_id(self) -> str:
@@ -38,6 +46,9 @@ class TokenRegistry:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if role == "reporter" and not agency:
             raise ValueError("a reporter token must be scoped to an agency")
+        if agency and "/" in agency:
+            # As the API refuses it: agencies are addressed by name in URL paths.
+            raise ValueError("an agency name must not contain '/'")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         record = TokenRecord(
             id=str(uuid.uuid4()),
@@ -68,12 +79,12 @@ class TokenRegistry:
         records = [TokenRecord(**json.loads(raw)) for raw in self.redis.hvals(self.keys.tokens)]
         return sorted(records, key=lambda record: record.created_at)
 
-    def revoke(self, token_id: str) -> bool:
-        hashed = self.redis.hget(self._by_id, token_id)
-        if not hashed:
-            return False
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hdel(self.keys.tokens, hashed)
-        pipe.hdel(self._by_id, token_id)
-        pipe.execute()
-        return True
+    def revoke(self, token_id: str, *, keep_an_admin: bool = True) -> bool:
+        """False when there is no such token. Raises LastAdminToken, revoking nothing, if
+        it is the last admin token, unless ``keep_an_admin`` is False."""
+        done = self._revoke(
+            keys=[self.keys.tokens, self._by_id], args=[token_id, "1" if keep_an_admin else "0"]
+        )
+        if done == -1:
+            raise LastAdminToken(token_id)
+        return bool(done)

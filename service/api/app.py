@@ -9,7 +9,7 @@ from functools import partial
 
 from flask import Flask, Response, g, request
 
-from schemas.common import document_page_limits
+from schemas.common import document_page_limits, document_text_rules
 from schemas.subscriptions import SubscriptionIn
 from schemas.tokens import TokenIn
 from service.api import (
@@ -76,6 +76,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     app.extensions["reform_tracker"] = services
     api = ProblemApi(app)
     document_page_limits(api.ma_plugin.converter, config.page_size_max)  # before the routes
+    document_text_rules(api.ma_plugin.converter)
     for module in (
         programmes,
         initiatives,

@@ -13,6 +13,10 @@ from service.ledger.reads import Read, replies
 
 T = TypeVar("T")
 
+# app.extensions key of the rate limiter's hook for refused credentials (ratelimit.py):
+# called before every 401 to a request that presented some, it may answer 429 instead.
+FAILED_AUTHENTICATION = "reform_tracker_failed_authentication"
+
 # The identity used for anonymous reads when public read mode is on.
 PUBLIC = TokenRecord(id="public", role="viewer", agency=None, label="public", created_at="")
 
@@ -22,7 +26,7 @@ def services() -> Services:
     return found
 
 
-def _presented() -> str | None:
+def presented_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
@@ -31,7 +35,7 @@ def _presented() -> str | None:
 
 
 def bearer_token() -> TokenRecord | None:
-    presented = _presented()
+    presented = presented_token()
     return services().tokens.authenticate(presented) if presented else None
 
 
@@ -47,7 +51,7 @@ def current_token_with(read: Read[T]) -> tuple[TokenRecord, T]:
     """The caller's token (or 401) and the result of ``read``, fetched in one round trip.
     ``read`` is finished only once the token is known to be valid, so a caller without
     one learns nothing from it (not even a 404)."""
-    presented = _presented()
+    presented = presented_token()
     if "token" in g or presented is None:
         token = current_token()  # known already, or 401
         return token, read.run(services().redis)
@@ -59,6 +63,9 @@ def current_token_with(read: Read[T]) -> tuple[TokenRecord, T]:
 
 def _accept(token: TokenRecord | None) -> None:
     if token is None:
+        count_refusal = current_app.extensions.get(FAILED_AUTHENTICATION)
+        if count_refusal is not None and "Authorization" in request.headers:
+            count_refusal()
         abort(
             401,
             message="A valid bearer token is required.",

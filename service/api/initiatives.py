@@ -50,7 +50,8 @@ class InitiativeMilestones(MethodView):
     @blp.arguments(MilestoneIn())
     @blp.response(201, MilestoneOut)
     def post(self, body: dict[str, Any], initiative_id: Any) -> tuple[Any, int, dict]:
-        """Plan a milestone (a reporter of the owner agency, or an overseer)."""
+        """Plan a milestone: an overseer, or a reporter of the initiative's owner agency
+        for a milestone that agency owns."""
         token = current_token()
         outcome = services().tracker.plan_milestone(
             token,

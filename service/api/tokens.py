@@ -39,6 +39,8 @@ class Tokens(MethodView):
 @blp.route("/<uuid:token_id>")
 class Token(MethodView):
     @blp.response(204)
+    @blp.alt_response(409, description="It is the last admin token: create another first")
     def delete(self, token_id: Any) -> None:
-        """Revoke a token."""
+        """Revoke a token. The last admin token is never revoked (409, code
+        last-admin-token): without one, access could only be recovered from the command line."""
         services().access.revoke_token(current_token(), str(token_id))

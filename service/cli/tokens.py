@@ -6,7 +6,7 @@ import argparse
 import json
 from dataclasses import asdict
 
-from service.access.policy import ROLES
+from service.access.policy import ROLES, LastAdminToken
 from service.cli.base import CliError, add_connection_options, open_services
 
 
@@ -21,6 +21,11 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     list_parser.set_defaults(run=list_tokens)
     revoke_parser = actions.add_parser("revoke", help="revoke a token by its id")
     revoke_parser.add_argument("id")
+    revoke_parser.add_argument(
+        "--force",
+        action="store_true",
+        help="revoke it even if it is the last admin token (recover with token create)",
+    )
     revoke_parser.set_defaults(run=revoke)
     for sub in (create_parser, list_parser, revoke_parser):
         add_connection_options(sub)
@@ -59,7 +64,10 @@ def list_tokens(args: argparse.Namespace) -> int:
 
 
 def revoke(args: argparse.Namespace) -> int:
-    revoked = open_services(args).tokens.revoke(args.id)
+    try:
+        revoked = open_services(args).tokens.revoke(args.id, keep_an_admin=not args.force)
+    except LastAdminToken as error:
+        raise CliError(f"{error.message} (or pass --force)", exit_code=1) from None
     if args.json:
         print(json.dumps({"id": args.id, "revoked": revoked}))
     if not revoked:

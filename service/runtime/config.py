@@ -56,7 +56,8 @@ class Config:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_from: str = "reform-tracker@localhost"
-    # Requests allowed per token (e.g. "600/minute"); empty turns the limit off.
+    # Requests allowed per token across all routes, and per client address for requests
+    # without a valid token (e.g. "600/minute"; see docs/access.md); empty: no limit.
     rate_limit: str = "600/minute"
     # Signed checkpoints: the log's origin line and key name (empty: RT_BASE_URL's host
     # and path), and the Ed25519 key file (empty: <data dir>/log-signing.key).

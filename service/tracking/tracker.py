@@ -203,7 +203,7 @@ class Tracker:
             return replay
         initiative = self.load("initiative", initiative_id)
         agency = owner_agency or initiative.state.owner_agency
-        policy.authorize(token, policy.MILESTONE_PLAN, agency)
+        policy.authorize_planning(token, initiative.state.owner_agency, agency)
         new_id = str(uuid.uuid4())
         decided = ms.plan(
             milestone_id=new_id,

@@ -13,6 +13,7 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from service.runtime.config import Config
 from tests.conftest import bearer
 from tests.integration.api_helpers import seed
 
@@ -21,6 +22,13 @@ MAX_EXAMPLES = 30
 # can say: a schema-valid size beyond the tree is refused with 422 naming the parameter
 # (tests/integration/test_api_proofs.py), and every other check still runs.
 STATEFUL_BOUNDS = ("/proofs/",)
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    # One token sends every generated request, well over a minute's budget across all
+    # routes; the limiter stays in the path, with room for the whole run.
+    return config.with_(rate_limit="1000000/minute")
 
 
 def operations(app: Flask) -> list[schemathesis.Case]:

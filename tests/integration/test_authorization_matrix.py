@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
 from tests.alerting import Tracked, project_read_models
-from tests.conftest import bearer
+from tests.conftest import AGENCY_B, bearer
 
 PERSONAS = ("anonymous", "viewer", "reporter_other", "reporter_own", "overseer", "admin")
 TOKEN_OF = {
@@ -90,6 +90,19 @@ ROWS: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
         "/initiatives/{initiative}/milestones",
         {"title": "T", "planned_start": "2026-02-01", "due_date": "2026-12-01"},
         OWN_OR_OVERSEER,
+    ),
+    # Naming agency B the owner: B's reporter may not plan inside agency A's initiative,
+    # nor may A's reporter hand work to B; an overseer may.
+    (
+        "POST",
+        "/initiatives/{initiative}/milestones",
+        {
+            "title": "T",
+            "planned_start": "2026-02-01",
+            "due_date": "2026-12-01",
+            "owner_agency": AGENCY_B,
+        },
+        frozenset({"overseer"}),
     ),
     ("GET", "/milestones/{milestone}", None, SIGNED_IN),
     ("GET", "/milestones/{milestone}/events", None, SIGNED_IN),
@@ -213,8 +226,15 @@ def _log_length(services: Services) -> int:
     return services.store.head_position()
 
 
+def row_id(method: str, route: str, body: dict[str, Any] | None) -> str:
+    owner = (body or {}).get("owner_agency")
+    return f"{method} {route}" + (
+        f" owner_agency={owner}" if owner and "milestones" in route else ""
+    )
+
+
 @pytest.mark.parametrize(
-    ("method", "route", "body", "allowed"), ROWS, ids=[f"{m} {r}" for m, r, _, _ in ROWS]
+    ("method", "route", "body", "allowed"), ROWS, ids=[row_id(m, r, b) for m, r, b, _ in ROWS]
 )
 def test_only_the_allowed_personas_get_through(
     client: FlaskClient,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from service.access.policy import Forbidden, TokenRecord
+from service.access.policy import Forbidden, LastAdminToken, TokenRecord
 from service.bootstrap import Services
 from service.ledger.domain.errors import NotFound
 from tests.conftest import AGENCY_A
@@ -53,3 +53,23 @@ def test_everyone_but_administrators_is_refused(
         DESK_CALLS[call](services, caller)
     # Nothing was issued or revoked.
     assert set(services.access.list_tokens(admin)) == {admin, caller}
+
+
+def test_the_last_admin_token_is_never_revoked(services: Services, admin: TokenRecord) -> None:
+    plaintext, second = services.access.create_token(admin, "admin", None, "deputy")
+    viewer = services.access.create_token(admin, "viewer", None, "reader")[1]
+    services.access.revoke_token(admin, viewer.id)
+    services.access.revoke_token(admin, admin.id)  # another admin token is left
+    with pytest.raises(LastAdminToken):
+        services.access.revoke_token(second, second.id)
+    assert services.access.list_tokens(second) == [second]
+    assert services.tokens.authenticate(plaintext) == second
+
+
+def test_an_operator_may_revoke_the_last_admin_token_on_purpose(
+    services: Services, admin: TokenRecord
+) -> None:
+    with pytest.raises(LastAdminToken):
+        services.tokens.revoke(admin.id)
+    assert services.tokens.revoke(admin.id, keep_an_admin=False)
+    assert services.tokens.list() == []

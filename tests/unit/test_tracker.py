@@ -96,6 +96,10 @@ def test_an_illegal_transition_appends_nothing(desk: Desk, services: Services) -
         pytest.param("viewer", "create-programme", id="viewer-creating"),
         pytest.param("reporter", "launch-initiative", id="reporter-launching"),
         pytest.param("reporter_b", "plan", id="another-agency-planning"),
+        # Naming itself the owner must not let an agency plan inside another's initiative,
+        # nor may an agency hand a milestone of its own initiative to another agency.
+        pytest.param("reporter_b", "plan-as-B", id="another-agency-planning-as-owner"),
+        pytest.param("reporter", "plan-as-B", id="planning-for-another-agency"),
     ],
 )
 def test_a_refused_caller_appends_nothing(
@@ -111,7 +115,7 @@ def test_a_refused_caller_appends_nothing(
             tracker.launch_initiative(
                 caller, desk.programme_id, title="T", description="", owner_agency="X", lead="L"
             )
-        elif action == "plan":
+        elif action.startswith("plan"):
             tracker.plan_milestone(
                 caller,
                 desk.initiative_id,
@@ -119,10 +123,29 @@ def test_a_refused_caller_appends_nothing(
                 description="",
                 planned_start=date(2026, 1, 1),
                 due_date=date(2026, 2, 1),
+                owner_agency=AGENCY_B if action == "plan-as-B" else None,
             )
         else:
             tracker.command(caller, desk.milestone_id, action, {})
     assert services.store.head_position() == head
+
+
+def test_the_owner_agency_and_overseers_plan_under_an_initiative(
+    desk: Desk, services: Services
+) -> None:
+    own = desk.plan(DUE, title="Cameras in every unit").loaded.state
+    assert own.owner_agency == AGENCY_A
+    # An overseer may give a milestone of agency A's initiative to a partner agency.
+    shared = services.tracker.plan_milestone(
+        desk.overseer,
+        desk.initiative_id,
+        title="Recordings of the draft commissions",
+        description="",
+        planned_start=date(2026, 1, 1),
+        due_date=DUE,
+        owner_agency=AGENCY_B,
+    ).loaded.state
+    assert shared.owner_agency == AGENCY_B
 
 
 def stale_copy(services: Services, milestone_id: str) -> Loaded[Any]:
