@@ -21,6 +21,7 @@ from service.ledger.eventstore import EventStore
 from service.ledger.keys import Keys
 from service.runtime.clock import FrozenClock
 from service.runtime.redis_server import RedisServer
+from service.runtime.secretbox import new_key
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 
 TESTS = Path(__file__).resolve().parent
+# The key that seals webhook secrets in every test deployment (and the processes they start).
+SECRETS_KEY = new_key()
 
 
 def _is_fast(item: pytest.Item) -> bool:
@@ -100,7 +103,12 @@ AGENCY_B = "Ministry of Defence"
 def config(redis_url: str) -> Config:
     from service.runtime.config import Config
 
-    return Config(redis_url=redis_url, log_level="WARNING", max_body_bytes=16 * 1024)
+    return Config(
+        redis_url=redis_url,
+        log_level="WARNING",
+        max_body_bytes=16 * 1024,
+        secrets_key=SECRETS_KEY,
+    )
 
 
 @pytest.fixture

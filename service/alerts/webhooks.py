@@ -14,6 +14,7 @@ import http.client
 import ipaddress
 import socket
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -114,14 +115,16 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-def signed_headers(secret: str, message_id: str, body: str) -> dict[str, str]:
+def signed_headers(secrets: Sequence[str], message_id: str, body: str) -> dict[str, str]:
+    """Standard Webhooks headers, with one ``v1,`` signature per secret (space-separated,
+    as the spec allows), so a receiver holding either secret of a rotation verifies."""
     # The timestamp is wall-clock time on purpose: receivers reject signatures more than
     # a few minutes away from their own clock.
     now = datetime.now(UTC)
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, now, body),
+        "webhook-signature": " ".join(Webhook(s).sign(message_id, now, body) for s in secrets),
         "content-type": "application/json",
         "user-agent": USER_AGENT,
     }
@@ -138,7 +141,13 @@ def classify(status: int) -> str:
 
 
 def post(
-    url: str, secret: str, message_id: str, body: str, *, timeout: float, allow_private: bool
+    url: str,
+    secrets: Sequence[str],
+    message_id: str,
+    body: str,
+    *,
+    timeout: float,
+    allow_private: bool,
 ) -> Outcome:
     started = time.perf_counter()
 
@@ -156,7 +165,7 @@ def post(
     connection = connection_class(parts.hostname or "", port, address, timeout)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        connection.request("POST", path, body.encode(), signed_headers(secret, message_id, body))
+        connection.request("POST", path, body.encode(), signed_headers(secrets, message_id, body))
         response = connection.getresponse()
         response.read(MAX_RESPONSE_BYTES)
         status = response.status

@@ -4,6 +4,7 @@ child processes; everything stops cleanly on SIGTERM and the data survives a res
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from tests.e2e.running_up import (
 )
 
 PGO = "Prosecutor General's Office"
+HOOK_URL = "https://93.184.215.14/hooks/alerts"  # public; never called (no alert matches)
 
 
 @pytest.fixture
@@ -82,6 +84,12 @@ def test_up_serves_stops_cleanly_and_keeps_the_data(
     redis_url = (data_dir / "redis.url").read_text().strip()
     admin = create_admin_token(data_dir)
     milestone_id = record_progress(first, admin)
+    # The key sealing webhook secrets is made on first start, readable by its owner only.
+    assert stat.S_IMODE((data_dir / "secrets.key").stat().st_mode) == 0o600
+    status, hook = call(
+        first, "POST", "/subscriptions", admin, {"channel": "webhook", "url": HOOK_URL}
+    )
+    assert status == 201 and hook["secret"].startswith("whsec_"), hook
     status, report = call(first, "GET", "/verify", admin)
     assert status == 200 and report["ok"] is True and report["events_checked"] == 5
 
@@ -110,6 +118,9 @@ def test_up_serves_stops_cleanly_and_keeps_the_data(
     status, milestone = call(again, "GET", f"/milestones/{milestone_id}", admin)
     assert status == 200, milestone
     assert milestone["status"] == "in_progress" and milestone["progress"] == 30
+    # Same key after a restart: the sealed secret opens, so it can sign beside the new one.
+    status, rotated = call(again, "POST", f"/subscriptions/{hook['id']}/rotate-secret", admin, {})
+    assert status == 200 and rotated["previous_secret_until"], rotated
     status, report = call(again, "GET", "/verify", admin)
     assert report["ok"] is True and report["events_checked"] == 5
     assert again.stop() == 0, again.logs()

@@ -26,10 +26,10 @@ def alerting(services: Services) -> Iterator[Services]:
 
 
 def subscribe(services: Services, receiver: Receiver) -> Subscription:
-    subscription = subscription_store(services).create("webhook", url=receiver.url)
-    assert subscription.secret and subscription.secret.startswith("whsec_")
-    receiver.secret = subscription.secret
-    return subscription
+    issued = subscription_store(services).create("webhook", url=receiver.url)
+    assert issued.secret and issued.secret.startswith("whsec_")
+    receiver.secret = issued.secret
+    return issued.subscription
 
 
 def deliveries(services: Services, subscription: Subscription) -> list[Delivery]:
@@ -146,8 +146,10 @@ def test_redelivery_resends_with_the_same_webhook_id(alerting: Services) -> None
 def test_nat64_form_of_the_metadata_address_is_refused_at_delivery(alerting: Services) -> None:
     # Created while an administrator allowed private targets; refused once that is off,
     # before any connection is tried (the NAT64 gateway would reach 169.254.169.254).
-    subscription = subscription_store(alerting).create(
-        "webhook", url="http://[64:ff9b::a9fe:a9fe]/latest/meta-data"
+    subscription = (
+        subscription_store(alerting)
+        .create("webhook", url="http://[64:ff9b::a9fe:a9fe]/latest/meta-data")
+        .subscription
     )
     overdue_alert(alerting)
     notify()

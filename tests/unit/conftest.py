@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from service.runtime.config import Config
+from tests.conftest import SECRETS_KEY
 
 
 @pytest.fixture
@@ -34,4 +35,5 @@ def config() -> Config:
         allow_unsafe_redis=True,
         log_level="WARNING",
         max_body_bytes=16 * 1024,
+        secrets_key=SECRETS_KEY,
     )
