@@ -8,7 +8,7 @@ COPY schemas ./schemas
 COPY workers ./workers
 # The metrics folder belongs to the service user, so a volume mounted on it does too.
 RUN pip install --no-cache-dir . -c constraints.txt \
-    && useradd --system --no-create-home reform-tracker \
+    && useradd --system --uid 10001 --no-create-home reform-tracker \
     && mkdir -p /run/reform-tracker/metrics && chown reform-tracker /run/reform-tracker/metrics
 USER reform-tracker
 

@@ -89,12 +89,35 @@ class SubscriptionOut(Schema):
     created_at = fields.String()
     disabled = fields.Boolean()
     disabled_reason = fields.String(allow_none=True)
+    previous_secret_until = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Webhook only: after a rotation, until when the previous secret "
+            "still signs beside the current one"
+        },
+    )
 
 
 class SubscriptionCreated(SubscriptionOut):
     secret = fields.String(
         allow_none=True,
         metadata={"description": "Webhook signing secret (whsec_...); shown only now"},
+    )
+
+
+class SecretRotationIn(Schema):
+    grace_seconds = fields.Integer(
+        validate=validate.Range(min=0, max=30 * 24 * 3600),
+        metadata={
+            "description": "How long the previous secret still signs (seconds, at most 30 "
+            "days); 0 revokes it at once. Default: RT_WEBHOOK_SECRET_GRACE_SECONDS"
+        },
+    )
+
+
+class SecretRotated(SubscriptionOut):
+    secret = fields.String(
+        metadata={"description": "The new signing secret (whsec_...); shown only now"}
     )
 
 

@@ -21,6 +21,7 @@ from service.ledger.eventstore import EventStore
 from service.ledger.keys import Keys
 from service.runtime.clock import FrozenClock
 from service.runtime.redis_server import RedisServer
+from service.runtime.secretbox import new_key
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 
 TESTS = Path(__file__).resolve().parent
+# The key that seals webhook secrets in every test deployment (and the processes they start).
+SECRETS_KEY = new_key()
 
 
 def _is_fast(item: pytest.Item) -> bool:
@@ -106,6 +109,7 @@ def config(redis_url: str, tmp_path: Path) -> Config:
         log_level="WARNING",
         max_body_bytes=16 * 1024,
         data_dir=str(tmp_path / "data"),
+        secrets_key=SECRETS_KEY,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from functools import partial
 from typing import Any
 
 import redis
@@ -22,6 +23,7 @@ from service.alerts.follower import Writes, follow_alert_events
 from service.alerts.subscriptions import EMAIL, Subscription, SubscriptionStore
 from service.ledger.domain.chain import RecordedEvent
 from service.ledger.infrastructure import Infrastructure
+from service.runtime.secretbox import SecretBox
 from service.tracking.domain import events as ev
 
 # E-mail is for events that ask someone to act; webhooks receive every alert event.
@@ -39,7 +41,11 @@ def delivery_log(services: Infrastructure) -> DeliveryLog:
 
 def subscription_store(services: Infrastructure) -> SubscriptionStore:
     return SubscriptionStore(
-        services.redis, services.keys, services.clock, services.config.webhook_allow_private
+        services.redis,
+        services.keys,
+        services.clock,
+        services.config.webhook_allow_private,
+        box=partial(SecretBox.from_config, services.config),
     )
 
 

@@ -21,6 +21,7 @@ from service.alerts.subscriptions import EMAIL, WEBHOOK, Subscription
 from service.ledger.domain.chain import canonical
 from service.ledger.domain.errors import NotFound
 from service.ledger.infrastructure import Infrastructure
+from service.runtime.secretbox import SecretsKeyError
 from service.tracking.domain import events as ev
 from service.tracking.tracker import Tracker
 
@@ -79,9 +80,15 @@ def attempt(services: Infrastructure, subscription: Subscription, delivery: Deli
     config = services.config
     if subscription.channel == WEBHOOK:
         ref = delivery.events[0]
+        try:
+            secrets = subscription_store(services).signing_secrets(subscription)
+        except SecretsKeyError as error:
+            # A deployment whose key is missing or wrong: retried, so that fixing the
+            # key (or rotating the secret) within the retry intervals still delivers.
+            return Outcome("retry", error=f"not signed: {error}")
         return webhooks.post(
             subscription.url or "",
-            subscription.secret or "",
+            secrets,
             ref["id"],
             webhook_body(services, ref),
             timeout=config.webhook_timeout_seconds,

@@ -9,8 +9,10 @@ acknowledgement here) and by the worker's projector run, never by a GET.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
+
+import redis
 
 from service.access import policy
 from service.access.policy import TokenRecord
@@ -19,7 +21,7 @@ from service.alerts.domain import alerts as al
 from service.alerts.domain import rules
 from service.alerts.feed import AlertFeed
 from service.alerts.notifier import Notifier, delivery_log, subscription_store, wake_notifier
-from service.alerts.subscriptions import Subscription
+from service.alerts.subscriptions import Issued, Subscription
 from service.ledger.domain.chain import Actor
 from service.ledger.domain.errors import NotFound
 from service.ledger.eventstore import Idempotency, VersionConflict
@@ -118,10 +120,39 @@ class AlertDesk:
             raise NotFound(f"subscription {subscription_id}")
         return found
 
-    def subscribe(self, actor: TokenRecord, channel: str, **fields: Any) -> Subscription:
-        """A new subscription; a webhook's signing secret is on it, shown once."""
+    def subscribe(self, actor: TokenRecord, channel: str, **fields: Any) -> Issued:
+        """A new subscription, with a webhook's signing secret in the clear, shown once."""
         policy.authorize(actor, policy.ADMINISTER)
         return subscription_store(self.infrastructure).create(channel, **fields)
+
+    def rotate_secret(
+        self, actor: TokenRecord, subscription_id: str, grace_seconds: int | None = None
+    ) -> Issued:
+        """A new signing secret, shown once; the old one signs beside it for the grace
+        period (RT_WEBHOOK_SECRET_GRACE_SECONDS unless given; 0 revokes it at once)."""
+        policy.authorize(actor, policy.ADMINISTER)
+        if grace_seconds is None:
+            grace_seconds = self.infrastructure.config.webhook_secret_grace_seconds
+        rotated = subscription_store(self.infrastructure).rotate(
+            subscription_id, timedelta(seconds=grace_seconds)
+        )
+        if rotated is None:
+            raise NotFound(f"subscription {subscription_id}")
+        return rotated
+
+    def reseal_secrets(self) -> tuple[int, bool]:
+        """For the operator (the command line): seal secrets stored in the clear by an
+        earlier version, and reseal the others with the newest key. Returns how many
+        subscriptions changed and whether Redis started rewriting its AOF, which still
+        holds the earlier values until it is rewritten."""
+        changed = subscription_store(self.infrastructure).reseal()
+        if not changed:
+            return 0, False
+        try:
+            self.infrastructure.redis.bgrewriteaof()
+        except redis.ResponseError:
+            return changed, False  # a rewrite already running, or a managed Redis refusing
+        return changed, True
 
     def unsubscribe(self, actor: TokenRecord, subscription_id: str) -> None:
         policy.authorize(actor, policy.ADMINISTER)

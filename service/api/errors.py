@@ -21,6 +21,7 @@ from service.ledger.eventstore import (
     VersionConflict,
 )
 from service.runtime.connection import UNAVAILABLE
+from service.runtime.secretbox import SecretsKeyError
 from service.tracking.tracker import PreconditionFailed
 
 PROBLEM_TYPE = "urn:reform-tracker:problem:"
@@ -182,6 +183,17 @@ def register_error_handlers(app: Flask) -> None:
             + "); nothing was written. Retry later.",
             "store-not-durable",
             headers={"Retry-After": "30"},
+        )
+
+    @app.errorhandler(SecretsKeyError)
+    def no_secrets_key(error: SecretsKeyError) -> Response:
+        # A deployment fault, not the caller's: say which setting to fix; nothing written.
+        log.error("webhook secrets key unusable: %s", error)
+        return problem(
+            503,
+            "Service Unavailable",
+            f"Webhook secrets cannot be sealed or opened: {error}. Nothing was changed.",
+            "secrets-key-unavailable",
         )
 
 

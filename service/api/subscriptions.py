@@ -12,6 +12,8 @@ from schemas.subscriptions import (
     DeliveryOut,
     DeliveryPage,
     DeliveryQuery,
+    SecretRotated,
+    SecretRotationIn,
     SubscriptionCreated,
     SubscriptionIn,
     SubscriptionOut,
@@ -44,13 +46,15 @@ class Subscriptions(MethodView):
     @blp.arguments(SubscriptionIn())
     @blp.response(201, SubscriptionCreated)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Subscribe; a webhook's signing secret is in this response only. URLs that
-        resolve to loopback, private or link-local addresses are refused (422) unless
-        the administrator setting RT_WEBHOOK_ALLOW_PRIVATE is on."""
+        """Subscribe; a webhook's signing secret is in this response only (Redis keeps
+        it sealed with a key held outside Redis). URLs that resolve to loopback, private
+        or link-local addresses, directly or inside an IPv6 form such as NAT64, are
+        refused (422) unless the administrator setting RT_WEBHOOK_ALLOW_PRIVATE is on.
+        503 when the key that seals secrets is missing or unusable."""
         fields = {k: (str(v) if k.endswith("_id") and v else v) for k, v in body.items()}
         channel = fields.pop("channel")
         created = services().alerts.subscribe(current_token(), channel, **fields)
-        return {**created.public(), "secret": created.secret}
+        return {**created.subscription.public(), "secret": created.secret}
 
 
 @blp.route("/<uuid:subscription_id>")
@@ -64,6 +68,24 @@ class SubscriptionResource(MethodView):
     def delete(self, subscription_id: Any) -> None:
         """Unsubscribe; deliveries still queued for it are skipped."""
         services().alerts.unsubscribe(current_token(), str(subscription_id))
+
+
+@blp.route("/<uuid:subscription_id>/rotate-secret")
+class RotateSecret(MethodView):
+    @blp.arguments(SecretRotationIn(), required=False)
+    @blp.response(200, SecretRotated)
+    def post(self, body: dict[str, Any], subscription_id: Any) -> dict[str, Any]:
+        """Issue a new signing secret for a webhook, shown in this response only. Until
+        `previous_secret_until` (now + `grace_seconds`, by default
+        RT_WEBHOOK_SECRET_GRACE_SECONDS) every delivery carries two `v1,` signatures, one
+        per secret, so the receiver can switch at its own pace; after it, only the new
+        secret signs. `grace_seconds` 0 revokes the old secret at once (after a leak).
+        Rotating again within the grace period drops the oldest secret. 409 for an
+        e-mail subscription; 503 when the key that seals secrets is missing or unusable."""
+        rotated = services().alerts.rotate_secret(
+            current_token(), str(subscription_id), (body or {}).get("grace_seconds")
+        )
+        return {**rotated.subscription.public(), "secret": rotated.secret}
 
 
 @blp.route("/<uuid:subscription_id>/deliveries")

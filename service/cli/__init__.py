@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from service.cli import demo, keys, projection, tokens, transfer, up, verify, workers
+from service.cli import demo, keys, projection, secret_keys, tokens, transfer, up, verify, workers
 from service.cli.base import CliError, Command
 from service.runtime import logs
 from service.runtime.config import Config
@@ -42,6 +42,12 @@ COMMANDS: list[Command] = [
     ),
     Command("token", "create, list and revoke API tokens", None, tokens.arguments),
     Command("keys", "create or show the log's checkpoint signing key", None, keys.arguments),
+    Command(
+        "secrets",
+        "reseal webhook secrets with the newest key (after an upgrade or a key change)",
+        None,
+        secret_keys.arguments,
+    ),
     Command("verify", "check every hash chain of the event log", verify.run, verify.arguments),
     Command("demo", "load the example programme 'Army reform 2026'", demo.run, demo.arguments),
     Command(

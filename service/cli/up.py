@@ -27,6 +27,7 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 
+from service.bootstrap import bootstrap
 from service.cli import keys
 from service.cli.base import CliError, add_connection_options, checked_client, cli_config, shown
 from service.runtime.config import Config
@@ -34,6 +35,7 @@ from service.runtime.metrics import MULTIPROCESS_DIR
 from service.runtime.processes import Supervisor
 from service.runtime.reconnect import Backoff
 from service.runtime.redis_server import EmbeddedRedis, RedisServerError
+from service.runtime.secretbox import SecretsKeyError, ensure_key_file
 
 API_START_TIMEOUT = 120.0
 METRICS_DIR = "metrics"  # inside the data folder
@@ -64,10 +66,30 @@ def run(args: argparse.Namespace) -> int:
             except RedisServerError as error:
                 raise CliError(str(error)) from None
         checked_client(config, wait=args.wait).close()
+        config = _seal_secrets(config)
         return _serve(config, args.workers, embedded)
     finally:
         if embedded:
             embedded.stop()  # last, after every process that writes to it has exited
+
+
+def _seal_secrets(config: Config) -> Config:
+    """The key that seals webhook secrets, created in the data folder on first start
+    unless configured; then secrets left in the clear by an earlier version are sealed."""
+    try:
+        path = ensure_key_file(config)
+        if path:
+            config = config.with_(secrets_key_file=str(path))
+        services = bootstrap(config)
+        try:
+            changed, rewriting = services.alerts.reseal_secrets()
+        finally:
+            services.redis.close()
+    except (SecretsKeyError, OSError) as error:
+        raise CliError(f"webhook secrets: {error}") from None
+    if changed:
+        log.info("sealed %d webhook secrets (AOF rewrite started: %s)", changed, rewriting)
+    return config
 
 
 def _serve(config: Config, api_workers: int, embedded: EmbeddedRedis | None) -> int:
@@ -83,6 +105,7 @@ def _serve(config: Config, api_workers: int, embedded: EmbeddedRedis | None) -> 
         **os.environ,
         "RT_REDIS_URL": config.redis_url,
         "RT_DATA_DIR": str(Path(config.data_dir).resolve()),
+        **({"RT_SECRETS_KEY_FILE": config.secrets_key_file} if config.secrets_key_file else {}),
         "RT_BASE_URL": os.environ.get("RT_BASE_URL", url),
         MULTIPROCESS_DIR: str(_empty_metrics_dir(Path(config.data_dir))),
         "WEB_CONCURRENCY": str(api_workers),

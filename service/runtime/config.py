@@ -47,6 +47,14 @@ class Config:
     webhook_allow_private: bool = False
     # Seconds to wait for a webhook receiver to answer.
     webhook_timeout_seconds: float = 10.0
+    # After a webhook secret is rotated, seconds the old one still signs beside the new one.
+    webhook_secret_grace_seconds: int = 24 * 3600
+    # Fernet keys sealing webhook secrets in Redis, newest first, comma-separated (see
+    # docs/alerts.md); when empty, the keys are read from RT_SECRETS_KEY_FILE.
+    secrets_key: str = ""
+    # File of those keys, one per line, newest first. Empty: <RT_DATA_DIR>/secrets.key,
+    # which `reform-tracker up` creates (mode 0600) if it does not exist.
+    secrets_key_file: str = ""
     # Seconds between delivery attempts (webhook and e-mail); one retry per entry.
     delivery_retry_intervals: tuple[int, ...] = (10, 60, 300, 1800, 7200)
     # SMTP server and sender for e-mail alerts.

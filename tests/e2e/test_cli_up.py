@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import time
 import urllib.request
@@ -30,6 +31,7 @@ from tests.e2e.running_up import (
 )
 
 PGO = "Prosecutor General's Office"
+HOOK_URL = "https://93.184.215.14/hooks/alerts"  # public; never called (no alert matches)
 
 
 @pytest.fixture
@@ -87,6 +89,12 @@ def test_up_serves_stops_cleanly_and_keeps_the_data(
     redis_url = (data_dir / "redis.url").read_text().strip()
     admin = create_admin_token(data_dir)
     milestone_id = record_progress(first, admin)
+    # The key sealing webhook secrets is made on first start, readable by its owner only.
+    assert stat.S_IMODE((data_dir / "secrets.key").stat().st_mode) == 0o600
+    status, hook = call(
+        first, "POST", "/subscriptions", admin, {"channel": "webhook", "url": HOOK_URL}
+    )
+    assert status == 201 and hook["secret"].startswith("whsec_"), hook
     status, report = call(first, "GET", "/verify", admin)
     assert status == 200 and report["ok"] is True and report["events_checked"] == 5
 
@@ -115,6 +123,9 @@ def test_up_serves_stops_cleanly_and_keeps_the_data(
     status, milestone = call(again, "GET", f"/milestones/{milestone_id}", admin)
     assert status == 200, milestone
     assert milestone["status"] == "in_progress" and milestone["progress"] == 30
+    # Same key after a restart: the sealed secret opens, so it can sign beside the new one.
+    status, rotated = call(again, "POST", f"/subscriptions/{hook['id']}/rotate-secret", admin, {})
+    assert status == 200 and rotated["previous_secret_until"], rotated
     status, report = call(again, "GET", "/verify", admin)
     assert report["ok"] is True and report["events_checked"] == 5
     assert again.stop() == 0, again.logs()

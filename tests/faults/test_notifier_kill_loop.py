@@ -44,8 +44,8 @@ def test_every_alert_is_delivered_despite_random_kills(
     rng = random.Random(7)
     with Receiver() as receiver:
         receiver.delay = 0.15
-        subscription = subscription_store(alerting).create("webhook", url=receiver.url)
-        receiver.secret = subscription.secret or ""
+        issued = subscription_store(alerting).create("webhook", url=receiver.url)
+        subscription, receiver.secret = issued.subscription, issued.secret or ""
         for iteration in range(ITERATIONS):
             # Each round starts after every earlier lease ran out (a lost job's queued
             # lease is QUEUED_LEASE_SECONDS): whatever the last kill interrupted is due.

@@ -23,9 +23,13 @@ def test_each_audience_is_told_from_its_level_and_once(
     store = subscription_store(services)
     agency = store.create(
         "email", address="desk@pgo.example.org", agency="Prosecutor General's Office"
-    )
-    oversight = store.create("email", address="office@oversight.example.org", audience="oversight")
-    other = store.create("email", address="desk@mod.example.org", agency="Ministry of Defence")
+    ).subscription
+    oversight = store.create(
+        "email", address="office@oversight.example.org", audience="oversight"
+    ).subscription
+    other = store.create(
+        "email", address="desk@mod.example.org", agency="Ministry of Defence"
+    ).subscription
     overdue_alert(services)
     notifier = Notifier(services)
     assert notifier.fan_out() == 1

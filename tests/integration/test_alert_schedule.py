@@ -19,8 +19,8 @@ def test_scheduled_scan_raises_and_delivers(services: Services) -> None:
     alerting = wired(services, webhook_allow_private=True)
     try:
         with Receiver() as receiver:
-            subscription = subscription_store(alerting).create("webhook", url=receiver.url)
-            receiver.secret = subscription.secret or ""
+            issued = subscription_store(alerting).create("webhook", url=receiver.url)
+            receiver.secret = issued.secret or ""
             tracked = Tracked(alerting)
             tracked.milestone(alerting.clock.today() - timedelta(days=2))
             project_read_models(alerting)

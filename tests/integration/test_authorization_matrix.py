@@ -149,6 +149,7 @@ ROWS: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
     ("GET", "/subscriptions/{subscription}", None, frozenset({"admin"})),
     ("DELETE", "/subscriptions/{subscription}", None, frozenset({"admin"})),
     ("GET", "/subscriptions/{subscription}/deliveries", None, frozenset({"admin"})),
+    ("POST", "/subscriptions/{subscription}/rotate-secret", {}, frozenset({"admin"})),
     (
         "POST",
         "/subscriptions/{subscription}/deliveries/{unused}/redeliver",

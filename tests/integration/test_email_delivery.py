@@ -63,7 +63,7 @@ def finished(services: Services, subscription_id: str) -> bool:
 def test_overdue_alert_email_names_milestone_initiative_due_date_and_link(
     mailing: Services, inbox: tuple[Inbox, int]
 ) -> None:
-    subscription = subscription_store(mailing).create("email", address=TO)
+    subscription = subscription_store(mailing).create("email", address=TO).subscription
     tracked = Tracked(mailing)
     milestone = tracked.milestone(
         mailing.clock.today() - timedelta(days=4), title="Video surveillance in units"
@@ -90,7 +90,7 @@ def test_overdue_alert_email_names_milestone_initiative_due_date_and_link(
 def test_daily_digest_gathers_alerts_into_one_message(
     mailing: Services, inbox: tuple[Inbox, int]
 ) -> None:
-    subscription = subscription_store(mailing).create("email", address=TO, digest=True)
+    subscription = subscription_store(mailing).create("email", address=TO, digest=True).subscription
     tracked = Tracked(mailing)
     tracked.milestone(mailing.clock.today() - timedelta(days=2), title="Body cameras")
     tracked.milestone(mailing.clock.today() + timedelta(days=2), title="Online consultation")
@@ -111,7 +111,7 @@ def test_daily_digest_gathers_alerts_into_one_message(
 
 def test_permanent_smtp_refusal_is_not_retried(mailing: Services, inbox: tuple[Inbox, int]) -> None:
     inbox[0].reply = "554 Transaction failed"
-    subscription = subscription_store(mailing).create("email", address=TO)
+    subscription = subscription_store(mailing).create("email", address=TO).subscription
     tracked = Tracked(mailing)
     tracked.milestone(mailing.clock.today() - timedelta(days=1))
     project_read_models(mailing)

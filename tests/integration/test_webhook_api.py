@@ -54,6 +54,15 @@ def test_only_admins_manage_subscriptions_and_bad_input_is_refused(
     )
     assert private.status_code == 422
     assert "not a public address" in private.json["errors"]["url"][0]
+    nat64 = client.post(
+        "/subscriptions",
+        json={"channel": "webhook", "url": "http://[64:ff9b::a9fe:a9fe]/latest/meta-data"},
+        headers=admin,
+    )
+    assert nat64.status_code == 422
+    assert nat64.headers["Content-Type"] == "application/problem+json"
+    assert "NAT64 form of 169.254.169.254" in nat64.json["errors"]["url"][0]
+    assert "RT_WEBHOOK_ALLOW_PRIVATE" in nat64.json["errors"]["url"][0]
     assert client.get("/subscriptions", headers=admin).json == []
 
     made = client.post(

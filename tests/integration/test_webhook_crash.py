@@ -36,6 +36,7 @@ def start_worker(services: Services) -> subprocess.Popen[bytes]:
         "RT_REDIS_URL": services.config.redis_url,
         "RT_KEY_PREFIX": services.config.key_prefix,
         "RT_WEBHOOK_ALLOW_PRIVATE": "1",
+        "RT_SECRETS_KEY": services.config.secrets_key,
         "RT_LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env)
@@ -66,8 +67,8 @@ def test_delivery_survives_a_worker_killed_mid_request(
     alerting: Services, clock: FrozenClock
 ) -> None:
     with Receiver() as receiver:
-        subscription = subscription_store(alerting).create("webhook", url=receiver.url)
-        receiver.secret = subscription.secret or ""
+        issued = subscription_store(alerting).create("webhook", url=receiver.url)
+        subscription, receiver.secret = issued.subscription, issued.secret or ""
         overdue_alert(alerting)
         notify()
         receiver.hold_requests()

@@ -26,10 +26,10 @@ def alerting(services: Services) -> Iterator[Services]:
 
 
 def subscribe(services: Services, receiver: Receiver) -> Subscription:
-    subscription = subscription_store(services).create("webhook", url=receiver.url)
-    assert subscription.secret and subscription.secret.startswith("whsec_")
-    receiver.secret = subscription.secret
-    return subscription
+    issued = subscription_store(services).create("webhook", url=receiver.url)
+    assert issued.secret and issued.secret.startswith("whsec_")
+    receiver.secret = issued.secret
+    return issued.subscription
 
 
 def deliveries(services: Services, subscription: Subscription) -> list[Delivery]:
@@ -141,3 +141,23 @@ def test_redelivery_resends_with_the_same_webhook_id(alerting: Services) -> None
     assert again.status == "delivered" and again.attempts == 2
     assert len(receiver.received) == 2
     assert len(receiver.unique_deliveries()) == 1
+
+
+def test_nat64_form_of_the_metadata_address_is_refused_at_delivery(alerting: Services) -> None:
+    # Created while an administrator allowed private targets; refused once that is off,
+    # before any connection is tried (the NAT64 gateway would reach 169.254.169.254).
+    subscription = (
+        subscription_store(alerting)
+        .create("webhook", url="http://[64:ff9b::a9fe:a9fe]/latest/meta-data")
+        .subscription
+    )
+    overdue_alert(alerting)
+    notify()
+    wired(alerting, webhook_allow_private=False)
+    [delivery] = deliveries(alerting, subscription)
+    deliver(delivery.id)
+
+    [refused] = deliveries(alerting, subscription)
+    assert refused.status == "failed" and refused.attempts == 1
+    assert "NAT64 form of 169.254.169.254" in (refused.last_error or "")
+    assert "RT_WEBHOOK_ALLOW_PRIVATE" in (refused.last_error or "")

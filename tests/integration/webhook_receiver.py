@@ -1,6 +1,7 @@
 """A real HTTP webhook receiver on a free 127.0.0.1 port, in a thread.
 
-It verifies every request with the standardwebhooks package, answers with the next
+It verifies every request with the standardwebhooks package (and keeps the headers and
+body, so a test can verify them again with another secret), answers with the next
 status of a script (the last one repeats), and can hold a request open until released,
 to let a test kill the sender mid-delivery.
 """
@@ -23,6 +24,8 @@ class Received:
     verified: bool
     payload: Any
     status: int
+    headers: dict[str, str]
+    body: bytes
 
 
 class Receiver:
@@ -76,7 +79,9 @@ class Receiver:
         with self.arrived:
             index = len(self.received)
             status = self.statuses[min(index, len(self.statuses) - 1)]
-            self.received.append(Received(headers.get("webhook-id", ""), verified, payload, status))
+            self.received.append(
+                Received(headers.get("webhook-id", ""), verified, payload, status, headers, body)
+            )
             self.arrived.notify_all()
         return status
 

@@ -17,6 +17,7 @@ import pytest
 import redis
 
 from service.runtime.config import Config
+from tests.conftest import SECRETS_KEY
 
 
 @pytest.fixture
@@ -36,4 +37,5 @@ def config(tmp_path: Path) -> Config:
         log_level="WARNING",
         max_body_bytes=16 * 1024,
         data_dir=str(tmp_path / "data"),
+        secrets_key=SECRETS_KEY,
     )

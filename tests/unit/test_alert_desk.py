@@ -163,7 +163,7 @@ def test_subscriptions_are_refused_to_everyone_but_administrators(
 
 def test_an_administrator_subscribes_lists_and_unsubscribes(services: Services) -> None:
     admin = services.tokens.create("admin", None)[1]
-    made = services.alerts.subscribe(admin, EMAIL, address="desk@example.org")
+    made = services.alerts.subscribe(admin, EMAIL, address="desk@example.org").subscription
     assert services.alerts.subscriptions(admin) == [made]
     assert services.alerts.subscription(admin, made.id) == made
     assert services.alerts.deliveries(admin, made.id, None, 10) == ([], None)

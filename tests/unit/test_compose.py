@@ -130,3 +130,13 @@ def test_the_image_installs_the_package() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert dockerfile.startswith("FROM python:3.11-slim")
     assert "pip install --no-cache-dir ." in dockerfile
+
+
+@pytest.mark.parametrize("name", ["api", "worker"])
+def test_the_key_sealing_webhook_secrets_reaches_the_containers_as_a_file(
+    compose: dict[str, Any], name: str
+) -> None:
+    service = compose["services"][name]
+    folder, _, secret = service["environment"]["RT_SECRETS_KEY_FILE"].rpartition("/")
+    assert folder == "/run/secrets" and secret in service["secrets"]
+    assert "file" in compose["secrets"][secret], "kept outside Redis and the image"
