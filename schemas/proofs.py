@@ -5,7 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 SIZE = validate.Range(min=1, max=2**53)
-B64 = {"description": "SHA-256 hash, standard base64", "format": "byte"}
+# OpenAPI 3.1 says base64 with contentEncoding (JSON Schema), not the 3.0 "byte" format.
+B64 = {"description": "SHA-256 hash, standard base64", "contentEncoding": "base64"}
 
 
 class TreeHeadOut(Schema):
