@@ -30,6 +30,21 @@ def _presented() -> str | None:
     return value.strip()
 
 
+def presents_token() -> bool:
+    return _presented() is not None
+
+
+def authenticated() -> bool:
+    """Whether the caller presents a valid token (kept for the view, which then needs no
+    second look-up)."""
+    if "token" not in g:
+        token = bearer_token()
+        if token is None:
+            return False
+        g.token = token
+    return True
+
+
 def bearer_token() -> TokenRecord | None:
     presented = _presented()
     return services().tokens.authenticate(presented) if presented else None

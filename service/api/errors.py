@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from schemas.common import ProblemSchema
 from service.access.policy import Forbidden
+from service.api import auth
 from service.ledger.domain.errors import DomainError, NotFound
 from service.ledger.durability import UnsafeRedis
 from service.ledger.eventstore import IdempotencyMismatch, VersionConflict
@@ -19,6 +20,8 @@ from service.runtime.connection import UNAVAILABLE
 from service.tracking.tracker import PreconditionFailed
 
 PROBLEM_TYPE = "urn:reform-tracker:problem:"
+# Answers about a request's body, which an unauthenticated caller gets as 401 instead.
+BODY_REFUSALS = {400, 408, 413, 415, 422}
 log = logging.getLogger("reform_tracker.api")
 
 
@@ -48,6 +51,24 @@ def problem(
     return response
 
 
+def unauthenticated() -> Response:
+    return problem(
+        401,
+        "Unauthorized",
+        "A valid bearer token is required.",
+        headers={"WWW-Authenticate": 'Bearer realm="reform-tracker"'},
+    )
+
+
+def authenticated_first(refusal: Response) -> Response:
+    """A refusal of the body, unless the caller is not authenticated: 401 comes first, so
+    a caller without a valid token learns nothing about what the endpoint accepts."""
+    try:
+        return refusal if auth.authenticated() else unauthenticated()
+    except UNAVAILABLE:
+        return refusal  # the body is refused anyway; nothing was written
+
+
 class ProblemApi(flask_smorest.Api):
     """flask-smorest's Api, speaking problem+json instead of its own error format."""
 
@@ -62,8 +83,14 @@ class ProblemApi(flask_smorest.Api):
             del self.DEFAULT_RESPONSE_CONTENT_TYPE
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
-        data = getattr(error, "data", None) or {}
         status = error.code or 500
+        refusal = self._problem(error, status)
+        if g.get("api_body") and status in BODY_REFUSALS:
+            return authenticated_first(refusal)
+        return refusal
+
+    def _problem(self, error: HTTPException, status: int) -> Response:
+        data = getattr(error, "data", None) or {}
         if status == 422:
             errors = data.get("errors") or data.get("messages") or {}
             # webargs nests field errors under the location ("json", "query").
