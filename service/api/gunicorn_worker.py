@@ -1,0 +1,82 @@
+"""gunicorn's threaded worker, answering gunicorn's own errors as problem+json.
+
+gunicorn refuses some requests before the application sees them (a request line over
+``limit_request_line``: 414, headers over ``limit_request_field_size``: 431, a malformed
+request: 400, a crash outside the application: 500) and writes those answers as
+text/html. A client of this API must be able to parse every answer the same way, so this
+worker keeps gunicorn's decision (status, reason, logging, access log) and only changes
+the representation: gunicorn writes its page into a stand-in for the socket, and the
+same status goes out to the client as RFC 9457 problem+json.
+
+Threads (gthread) rather than sync workers: a slow client holds one thread, not a whole
+process, for at most the body deadline (see service/api/body.py).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
+from gunicorn.util import write_nonblock
+from gunicorn.workers.gthread import ThreadWorker
+
+PROBLEM_TYPE = "urn:reform-tracker:problem:"
+CODES = {LimitRequestLine: "request-line-too-long", LimitRequestHeaders: "headers-too-large"}
+
+
+class _Page:
+    """Takes what gunicorn would have sent; everything else is the real socket's."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.written = b""
+
+    def sendall(self, data: bytes) -> None:
+        self.written += data
+
+    def gettimeout(self) -> float:
+        return 0.0  # so gunicorn writes straight into sendall
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def problem_bytes(status: int, reason: str, detail: str | None, code: str | None) -> bytes:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + code if code else "about:blank",
+        "title": reason,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if code:
+        body["code"] = code
+    payload = json.dumps(body).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/problem+json\r\n"
+        f"Content-Length: {len(payload)}\r\n"
+        "X-Content-Type-Options: nosniff\r\n\r\n"
+    )
+    return head.encode("latin-1") + payload
+
+
+class ProblemThreadWorker(ThreadWorker):  # type: ignore[misc]
+    def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
+        page = _Page(client)
+        super().handle_error(req, page, addr, exc)
+        status_line = page.written.split(b"\r\n", 1)[0].decode("latin-1")
+        _version, status, reason = (status_line.split(" ", 2) + ["", ""])[:3]
+        if not status.isdigit():
+            return  # gunicorn wrote nothing: there is nothing to say
+        number = int(status)
+        # gunicorn's message is safe to show for a client error; a 500 says nothing inside.
+        detail = str(exc) if number < 500 else None
+        code = next((c for kind, c in CODES.items() if isinstance(exc, kind)), None)
+        try:  # without blocking on a client that does not read, as gunicorn does
+            write_nonblock(client, problem_bytes(number, reason, detail, code))
+        except OSError:
+            self.log.debug("Failed to send error message.")
