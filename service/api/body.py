@@ -44,12 +44,13 @@ class NotStrictJson(ValueError):
     """The body is not JSON this service accepts; the message says why."""
 
 
-class _Reaper:
-    """One thread per process that cuts off bodies still arriving past their deadline.
+class Reaper:
+    """One thread per process that cuts off requests still arriving past their deadline.
 
-    A socket timeout bounds one wait for data, not the whole body: a client sending a
-    byte a second never trips it. So each body being read is registered here, and once
-    its deadline passes the socket is shut for reading, which ends the read at once.
+    A socket timeout bounds one wait for data, not the whole request: a client sending
+    a byte a second never trips it. So each socket being read is registered here (its
+    head by the gunicorn worker, its body by ``read``), and once its deadline passes it
+    is shut for reading, which ends the read at once.
     """
 
     TICK = 0.25
@@ -78,7 +79,7 @@ class _Reaper:
                         sock.shutdown(socket.SHUT_RD)
 
 
-_reaper = _Reaper()
+reaper = Reaper()
 
 
 class _Deadline:
@@ -120,7 +121,7 @@ def read(request: Request, timeout: float) -> bytes:
     deadline = time.monotonic() + timeout
     raw = environ["wsgi.input"] = _Deadline(environ["wsgi.input"], sock, deadline)
     if sock is not None:
-        _reaper.watch(sock, deadline)
+        reaper.watch(sock, deadline)
     try:
         data = request.get_data(cache=True)
         # werkzeug stops a chunked body at the limit without saying whether more followed.
@@ -137,7 +138,7 @@ def read(request: Request, timeout: float) -> bytes:
         raise
     finally:
         if sock is not None:
-            _reaper.forget(sock)
+            reaper.forget(sock)
             sock.settimeout(before)
 
 

@@ -9,18 +9,25 @@ the representation: gunicorn writes its page into a stand-in for the socket, and
 same status goes out to the client as RFC 9457 problem+json.
 
 Threads (gthread) rather than sync workers: a slow client holds one thread, not a whole
-process, for at most the body deadline (see service/api/body.py).
+process, and not for long: its request line and headers must arrive within
+``Config.body_timeout_seconds`` (or the connection is closed), and then its body within
+as much again (or it gets 408, see service/api/body.py). gunicorn itself bounds only
+each wait for data, which a client sending a byte a second never trips.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import time
 from typing import Any
 
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.util import write_nonblock
 from gunicorn.workers.gthread import ThreadWorker
+
+from service.api.body import reaper
+from service.runtime.config import Config
 
 PROBLEM_TYPE = "urn:reform-tracker:problem:"
 CODES = {LimitRequestLine: "request-line-too-long", LimitRequestHeaders: "headers-too-large"}
@@ -65,6 +72,22 @@ def problem_bytes(status: int, reason: str, detail: str | None, code: str | None
 
 
 class ProblemThreadWorker(ThreadWorker):  # type: ignore[misc]
+    def init_process(self) -> None:
+        self.head_timeout = Config.from_env().body_timeout_seconds
+        super().init_process()
+
+    def handle(self, conn: Any) -> Any:
+        # Until the head is in (handle_request), the head's deadline holds the socket.
+        reaper.watch(conn.sock, time.monotonic() + self.head_timeout)
+        try:
+            return super().handle(conn)
+        finally:
+            reaper.forget(conn.sock)
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        reaper.forget(conn.sock)
+        return super().handle_request(req, conn)
+
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
         page = _Page(client)
         super().handle_error(req, page, addr, exc)

@@ -153,6 +153,46 @@ def test_slow_clients_do_not_stall_the_api(server: int, tokens: dict[str, str]) 
         assert answer.problem()["code"] == "body-timeout"
 
 
+def slow_head(port: int, stop: threading.Event) -> float:
+    """Send a request head one byte every half second; the seconds until disconnected."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+
+        def trickle() -> None:
+            while not stop.wait(0.5):
+                try:
+                    sock.send(b"a")
+                except OSError:
+                    return
+
+        threading.Thread(target=trickle, daemon=True).start()
+        while sock.recv(65536):
+            pass
+    return time.monotonic() - started
+
+
+def test_slow_request_heads_are_cut_off(server: int) -> None:
+    stop = threading.Event()
+    took: list[float] = []
+    slow = [
+        threading.Thread(target=lambda: took.append(slow_head(server, stop)))
+        for _ in range(WORKERS * 2)
+    ]
+    try:
+        for thread in slow:
+            thread.start()
+        time.sleep(1)
+        health = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", timeout=60)
+        assert health.status == 200
+        for thread in slow:
+            thread.join(timeout=BODY_TIMEOUT + 30)
+    finally:
+        stop.set()
+    assert len(took) == len(slow), "a client trickling its headers was never disconnected"
+    assert max(took) < BODY_TIMEOUT + 30
+
+
 def test_gunicorn_refusals_are_problems(server: int) -> None:
     long_line = b"GET /programmes?q=" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
     answer = exchange(server, long_line)
