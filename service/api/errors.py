@@ -25,14 +25,11 @@ BODY_REFUSALS = {400, 408, 413, 415, 422}
 log = logging.getLogger("reform_tracker.api")
 
 
-def problem(
-    status: int,
-    title: str,
-    detail: str | None = None,
-    code: str | None = None,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> Response:
+def problem_details(
+    status: int, title: str, detail: str | None = None, code: str | None = None
+) -> dict[str, Any]:
+    """The members of every problem, with or without a request to answer (gunicorn's own
+    refusals have none)."""
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + code if code else "about:blank",
         "title": title,
@@ -42,6 +39,18 @@ def problem(
         body["detail"] = detail
     if code:
         body["code"] = code
+    return body
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body = problem_details(status, title, detail, code)
     body["instance"] = request.path
     body["request_id"] = g.get("request_id")
     body.update(extra)

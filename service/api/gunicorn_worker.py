@@ -27,9 +27,9 @@ from gunicorn.util import write_nonblock
 from gunicorn.workers.gthread import ThreadWorker
 
 from service.api.body import reaper
+from service.api.errors import problem_details
 from service.runtime.config import Config
 
-PROBLEM_TYPE = "urn:reform-tracker:problem:"
 CODES = {LimitRequestLine: "request-line-too-long", LimitRequestHeaders: "headers-too-large"}
 
 
@@ -51,15 +51,7 @@ class _Page:
 
 
 def problem_bytes(status: int, reason: str, detail: str | None, code: str | None) -> bytes:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE + code if code else "about:blank",
-        "title": reason,
-        "status": status,
-    }
-    if detail:
-        body["detail"] = detail
-    if code:
-        body["code"] = code
+    body = problem_details(status, reason, detail, code)
     payload = json.dumps(body).encode()
     head = (
         f"HTTP/1.1 {status} {reason}\r\n"

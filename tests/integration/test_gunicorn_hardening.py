@@ -108,6 +108,19 @@ def read_answer(sock: socket.socket) -> Answer:
     return Answer(int(lines[0].split(" ")[1]), headers, body[:length])
 
 
+def trickle(sock: socket.socket, byte: bytes, stop: threading.Event) -> None:
+    """Send ``byte`` every half second from a thread, until stopped or disconnected."""
+
+    def send() -> None:
+        while not stop.wait(0.5):
+            try:
+                sock.send(byte)
+            except OSError:
+                return
+
+    threading.Thread(target=send, daemon=True).start()
+
+
 def slow_post(port: int, token: str, stop: threading.Event) -> Answer:
     """POST a 1000-byte body one byte every half second, until answered."""
     with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
@@ -115,15 +128,7 @@ def slow_post(port: int, token: str, stop: threading.Event) -> Answer:
             b"POST /programmes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b"Authorization: Bearer " + token.encode() + b"\r\nContent-Length: 1000\r\n\r\n{"
         )
-
-        def trickle() -> None:
-            while not stop.wait(0.5):
-                try:
-                    sock.send(b" ")
-                except OSError:
-                    return
-
-        threading.Thread(target=trickle, daemon=True).start()
+        trickle(sock, b" ", stop)
         return read_answer(sock)
 
 
@@ -158,15 +163,7 @@ def slow_head(port: int, stop: threading.Event) -> float:
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-
-        def trickle() -> None:
-            while not stop.wait(0.5):
-                try:
-                    sock.send(b"a")
-                except OSError:
-                    return
-
-        threading.Thread(target=trickle, daemon=True).start()
+        trickle(sock, b"a", stop)
         while sock.recv(65536):
             pass
     return time.monotonic() - started
