@@ -1,7 +1,9 @@
 """The server and the milestones the HTTP benchmark posts to.
 
 gunicorn serves the production app (service.wsgi:app, plus the no-op route from
-bench/noop_app.py) with as many sync workers as cores, the `reform-tracker up` default.
+bench/noop_app.py) with the service's own gunicorn settings (worker class, threads), as
+`reform-tracker up` does, and as many workers as cores. Logs are kept to warnings, so
+that writing access lines is not what is measured.
 The rate limit is raised out of the way but the limiter stays in the request path, and
 the metrics are kept in a multiprocess folder, as under `up`, so their cost is counted.
 """
@@ -51,6 +53,7 @@ def gunicorn_process(
         "RT_KEY_PREFIX": BENCH_KEYS.prefix,
         "RT_RATE_LIMIT": "100000000/minute",
         "PYTHONPATH": str(checkout),
+        "RT_LOG_LEVEL": "WARNING",
     }
     workers = os.cpu_count() or 2
     process = subprocess.Popen(
@@ -58,6 +61,8 @@ def gunicorn_process(
             sys.executable,
             "-m",
             "gunicorn",
+            "--config",
+            "python:service.api.gunicorn_config",
             "bench.noop_app:app",
             "--bind",
             f"127.0.0.1:{port}",

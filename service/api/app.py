@@ -7,13 +7,15 @@ import time
 import uuid
 from functools import partial
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from schemas.common import document_page_limits, document_text_rules
 from schemas.subscriptions import SubscriptionIn
 from schemas.tokens import TokenIn
 from service.api import (
     alerts,
+    auth,
+    body,
     checkpoints,
     dashboard_pages,
     dashboards,
@@ -27,7 +29,13 @@ from service.api import (
     subscriptions,
     tokens,
 )
-from service.api.errors import ProblemApi, problem, register_error_handlers
+from service.api.errors import (
+    ProblemApi,
+    authenticated_first,
+    problem,
+    register_error_handlers,
+    unauthenticated,
+)
 from service.bootstrap import Services, bootstrap
 from service.dashboards.wake import set_wake_on_append, wake_projector
 from service.ledger.durability import ensure_durable
@@ -61,7 +69,15 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Event-sourced, hash-chained tracking of reform programmes. "
-                "Errors are RFC 9457 problem+json. A write is refused with 503 "
+                "Errors are RFC 9457 problem+json. A request body is checked before "
+                "its endpoint sees it, in this order: 401 without a valid bearer token, "
+                "408 when it does not arrive within the configured time, 413 when it is "
+                "too large (chunked too), 415 when it is not application/json, 400 when "
+                "it is not I-JSON (RFC 7493: no lone surrogates, NaN or Infinity, "
+                "integers of at most 4,300 digits, nesting at most "
+                f"{body.MAX_DEPTH} deep); then 422 for "
+                "invalid or unknown fields. "
+                "A write is refused with 503 "
                 "`store-not-durable` (nothing written) while Redis is configured so that "
                 "it could lose acknowledged events. A 503 `store-outcome-unknown` means "
                 "the store did not confirm a write that may have been recorded: a retry "
@@ -122,20 +138,51 @@ def _before() -> Response | None:
     has_body = bool(request.content_length) or "chunked" in request.headers.get(
         "Transfer-Encoding", ""
     )
-    # The HTML pages' sign-in form posts form data; every API body is JSON.
-    json_only = request.blueprint != dashboard_pages.blp.name
-    if (
-        request.method in BODY_METHODS
-        and has_body
-        and json_only
-        and request.mimetype != "application/json"
-    ):
+    # An unmatched route has no blueprint: it is left to answer 404 or 405.
+    if request.method not in BODY_METHODS or request.blueprint is None:
+        return None
+    # The HTML pages' sign-in form posts form data; every API body is JSON, and the API
+    # authenticates before it says anything about a body: a caller who presents no token
+    # at all is refused without the body being read.
+    api = g.api_body = request.blueprint != dashboard_pages.blp.name
+    if api and not auth.presents_token():
+        return unauthenticated()
+    refusal = _read_body(has_body, api)
+    return authenticated_first(refusal) if api and refusal is not None else refusal
+
+
+def _read_body(has_body: bool, json_only: bool) -> Response | None:
+    services: Services = current_app.extensions["reform_tracker"]
+    try:
+        data = body.read(request, services.config.body_timeout_seconds)
+    except body.BodyTimeout:
+        return problem(
+            408,
+            "Request Timeout",
+            f"The body did not arrive within {services.config.body_timeout_seconds:g} s.",
+            "body-timeout",
+        )
+    except body.BodyTooLarge:
+        return problem(
+            413,
+            "Content Too Large",
+            f"The body is over {services.config.max_body_bytes} bytes.",
+            "body-too-large",
+        )
+    if not json_only:
+        return None
+    if has_body and request.mimetype != "application/json":
         return problem(
             415,
             "Unsupported Media Type",
             "Send the body as application/json.",
             "unsupported-media-type",
         )
+    if data:
+        try:
+            body.check_json(data)
+        except body.NotStrictJson as error:
+            return problem(400, "Bad Request", f"Invalid JSON body: {error}.", "invalid-json")
     return None
 
 

@@ -34,6 +34,21 @@ def presented_token() -> str | None:
     return value.strip()
 
 
+def presents_token() -> bool:
+    return presented_token() is not None
+
+
+def authenticated() -> bool:
+    """Whether the caller presents a valid token (kept for the view, which then needs no
+    second look-up)."""
+    if "token" not in g:
+        token = bearer_token()
+        if token is None:
+            return False
+        g.token = token
+    return True
+
+
 def bearer_token() -> TokenRecord | None:
     presented = presented_token()
     return services().tokens.authenticate(presented) if presented else None

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from schemas.common import ProblemSchema
 from service.access.policy import Forbidden
+from service.api import auth
 from service.ledger.domain.errors import DomainError, NotFound
 from service.ledger.durability import UnsafeRedis
 from service.ledger.eventstore import (
@@ -26,7 +27,26 @@ from service.tracking.tracker import PreconditionFailed
 
 PROBLEM_TYPE = "urn:reform-tracker:problem:"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Answers about a request's body, which an unauthenticated caller gets as 401 instead.
+BODY_REFUSALS = {400, 408, 413, 415, 422}
 log = logging.getLogger("reform_tracker.api")
+
+
+def problem_details(
+    status: int, title: str, detail: str | None = None, code: str | None = None
+) -> dict[str, Any]:
+    """The members of every problem, with or without a request to answer (gunicorn's own
+    refusals have none)."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + code if code else "about:blank",
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if code:
+        body["code"] = code
+    return body
 
 
 def problem(
@@ -37,15 +57,7 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE + code if code else "about:blank",
-        "title": title,
-        "status": status,
-    }
-    if detail:
-        body["detail"] = detail
-    if code:
-        body["code"] = code
+    body = problem_details(status, title, detail, code)
     body["instance"] = request.path
     body["request_id"] = g.get("request_id")
     body.update(extra)
@@ -53,6 +65,24 @@ def problem(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def unauthenticated() -> Response:
+    return problem(
+        401,
+        "Unauthorized",
+        "A valid bearer token is required.",
+        headers={"WWW-Authenticate": 'Bearer realm="reform-tracker"'},
+    )
+
+
+def authenticated_first(refusal: Response) -> Response:
+    """A refusal of the body, unless the caller is not authenticated: 401 comes first, so
+    a caller without a valid token learns nothing about what the endpoint accepts."""
+    try:
+        return refusal if auth.authenticated() else unauthenticated()
+    except UNAVAILABLE:
+        return refusal  # the body is refused anyway; nothing was written
 
 
 class ProblemApi(flask_smorest.Api):
@@ -69,8 +99,14 @@ class ProblemApi(flask_smorest.Api):
             del self.DEFAULT_RESPONSE_CONTENT_TYPE
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
-        data = getattr(error, "data", None) or {}
         status = error.code or 500
+        refusal = self._problem(error, status)
+        if g.get("api_body") and status in BODY_REFUSALS:
+            return authenticated_first(refusal)
+        return refusal
+
+    def _problem(self, error: HTTPException, status: int) -> Response:
+        data = getattr(error, "data", None) or {}
         if status == 422:
             errors = data.get("errors") or data.get("messages") or {}
             # webargs nests field errors under the location ("json", "query").

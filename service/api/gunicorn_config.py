@@ -19,6 +19,10 @@ from service.runtime.metrics import mark_process_dead
 
 # WEB_CONCURRENCY is the variable gunicorn itself reads for this; `up --workers` sets it.
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
+# Threads, so that a slow client holds one thread (for at most RT_BODY_TIMEOUT_SECONDS)
+# and not a whole worker; and gunicorn's own refusals answered as problem+json.
+worker_class = "service.api.gunicorn_worker.ProblemThreadWorker"
+threads = 8
 # Time a worker has to finish its request on SIGTERM; `up` waits for it before Redis stops.
 graceful_timeout = 10
 logconfig_dict = logging_config(Config.from_env().log_level)

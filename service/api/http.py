@@ -16,6 +16,9 @@ from service.ledger.eventstore import Idempotency
 from service.tracking.tracker import Loaded
 
 MAX_IDEMPOTENCY_KEY = 200
+# A stream version is a Redis integer (at most 19 digits); longer is no ETag of ours, and
+# past 4,300 digits int() itself refuses.
+MAX_VERSION_DIGITS = 19
 
 
 def etag(version: int) -> str:
@@ -28,7 +31,7 @@ def expected_version() -> int | None:
     if header is None or header.strip() == "*":
         return None
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > MAX_VERSION_DIGITS:
         abort(412, message='If-Match must be an ETag returned by this API, e.g. "3".')
     return int(value)
 

@@ -26,6 +26,9 @@ class Config:
     port: int = 8080
     # Largest request body accepted (bytes); larger ones are refused with 413.
     max_body_bytes: int = 64 * 1024
+    # Seconds a client has to send a request's line and headers (or it is disconnected),
+    # and again its body (or it gets 408).
+    body_timeout_seconds: float = 10.0
     # Largest page a client may ask for with ?limit= (events, alerts; deliveries stop at 200).
     page_size_max: int = 500
     # How long an Idempotency-Key is remembered (seconds).
