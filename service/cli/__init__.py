@@ -11,7 +11,18 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from service.cli import demo, keys, projection, secret_keys, tokens, transfer, up, verify, workers
+from service.cli import (
+    demo,
+    keys,
+    projection,
+    secret_keys,
+    tokens,
+    transfer,
+    up,
+    verify,
+    witness,
+    workers,
+)
 from service.cli.base import CliError, Command
 from service.runtime import logs
 from service.runtime.config import Config
@@ -42,6 +53,13 @@ COMMANDS: list[Command] = [
     ),
     Command("token", "create, list and revoke API tokens", None, tokens.arguments),
     Command("keys", "create or show the log's checkpoint signing key", None, keys.arguments),
+    Command(
+        "witness",
+        "run a witness that cosigns a log's checkpoints after checking their consistency",
+        witness.run,
+        witness.arguments,
+        logs=True,
+    ),
     Command(
         "secrets",
         "reseal webhook secrets with the newest key (after an upgrade or a key change)",

@@ -21,7 +21,7 @@ import redis
 from service.ledger.appends import _text
 from service.ledger.domain import merkle
 from service.ledger.domain.checkpoint import Checkpoint, Conflict, parse_checkpoint
-from service.ledger.domain.note import Signer, parse
+from service.ledger.domain.note import Signature, Signer, parse
 from service.ledger.keys import Keys
 from service.ledger.tree import MerkleTree
 
@@ -67,6 +67,26 @@ class Checkpoints:
 
     def verifier_key(self) -> str | None:
         return _text(self.redis.get(self.keys.checkpoint_vkey))
+
+    def add_signatures(self, size: int, signatures: list[Signature]) -> None:
+        """Add cosignatures to the stored checkpoint of ``size`` (verified by the caller)."""
+        with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(self.keys.checkpoints)
+                    raw = _text(pipe.hget(self.keys.checkpoints, str(size)))
+                    if raw is None:
+                        return
+                    issued_at, note = raw.split("\n", 1)
+                    parsed = parse(note)
+                    for signature in signatures:
+                        parsed = parsed.with_signature(signature)
+                    pipe.multi()
+                    pipe.hset(self.keys.checkpoints, str(size), f"{issued_at}\n{parsed}")
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue
 
     # --- issuing -------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from service.ledger.domain.checkpoint import Conflict
 from service.ledger.domain.note import Signer
 from service.ledger.infrastructure import Infrastructure
+from service.ledger.witnessing import submit_to_witnesses
 
 log = logging.getLogger("reform_tracker.checkpoints")
 _loaded: dict[str, Signer] = {}
@@ -68,12 +69,15 @@ def checkpoint_if_due(infrastructure: Infrastructure) -> bool:
         return False
     checkpoints = infrastructure.store.checkpoints
     now = infrastructure.clock.now()
-    if not checkpoints.due(now, config.checkpoint_every_events, config.checkpoint_interval_seconds):
-        return False
-    try:
-        return checkpoints.issue(signer, now) is not None
-    except Conflict as error:
-        # Never sign over a rewritten history; the operators and witnesses must look.
-        log.error("checkpoint refused: %s", error)
-        infrastructure.redis.set(infrastructure.keys.checkpoint_refusal, str(error))
-        return False
+    issued = False
+    if checkpoints.due(now, config.checkpoint_every_events, config.checkpoint_interval_seconds):
+        try:
+            issued = checkpoints.issue(signer, now) is not None
+        except Conflict as error:
+            # Never sign over a rewritten history; the operators and witnesses must look.
+            log.error("checkpoint refused: %s", error)
+            infrastructure.redis.set(infrastructure.keys.checkpoint_refusal, str(error))
+            return False
+    # Also catches up a witness that was down when the checkpoint was issued.
+    submit_to_witnesses(infrastructure)
+    return issued

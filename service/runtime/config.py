@@ -78,6 +78,8 @@ class Config:
     # this many seconds after the last one; see docs/audit.md.
     checkpoint_every_events: int = 1000
     checkpoint_interval_seconds: int = 10
+    # Witnesses asked to cosign each checkpoint: "<verifier key>@<URL>", comma-separated.
+    witnesses: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
