@@ -179,6 +179,14 @@ class EventSchema(Schema):
             "response)"
         },
     )
+    inclusion_proof = fields.Function(
+        lambda event: f"/proofs/inclusion?position={event['position']}",
+        dump_only=True,
+        metadata={
+            "description": "Where to get the proof that this event is in the log's Merkle "
+            "tree (available once the worker has sealed it; see docs/audit.md)"
+        },
+    )
 
 
 class EventPageSchema(Schema):

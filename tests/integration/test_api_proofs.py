@@ -46,7 +46,8 @@ def test_a_client_verifies_every_event_and_the_growth_of_the_log(
 
     events = client.get("/events?limit=100", headers=viewer).json["events"]
     for event in events:
-        answer = client.get(f"/proofs/inclusion?position={event['position']}", headers=viewer)
+        assert event["inclusion_proof"] == f"/proofs/inclusion?position={event['position']}"
+        answer = client.get(event["inclusion_proof"], headers=viewer)  # the event's own link
         assert answer.status_code == 200, answer.json
         proof = answer.json
         leaf = merkle.leaf_hash(bytes.fromhex(event["hash"]))  # computed by the client
