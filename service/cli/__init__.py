@@ -11,7 +11,18 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from service.cli import demo, keys, projection, secret_keys, tokens, transfer, up, verify, workers
+from service.cli import (
+    demo,
+    keys,
+    projection,
+    prove,
+    secret_keys,
+    tokens,
+    transfer,
+    up,
+    verify,
+    workers,
+)
 from service.cli.base import CliError, Command
 from service.runtime import logs
 from service.runtime.config import Config
@@ -49,6 +60,12 @@ COMMANDS: list[Command] = [
         secret_keys.arguments,
     ),
     Command("verify", "check every hash chain of the event log", verify.run, verify.arguments),
+    Command(
+        "prove",
+        "check offline that one event is in the log a signed checkpoint commits to",
+        prove.run,
+        prove.arguments,
+    ),
     Command("demo", "load the example programme 'Army reform 2026'", demo.run, demo.arguments),
     Command(
         "export",
