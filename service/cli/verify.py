@@ -51,6 +51,8 @@ def arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.checkpoint is not None and (args.file is None or not args.key):
         raise CliError("--checkpoint checks an export: give --file and --key too")
+    if args.checkpoint is None and (args.key or args.earlier):
+        raise CliError("--key and --earlier go with --checkpoint")
     report = _report(args)
     truncated = bool(args.head_hash) and report.ok and report.head_hash != args.head_hash
     anchoring = _anchoring(args) if report.ok else None

@@ -87,7 +87,10 @@ def leaves(path: Path, size: int) -> list[bytes]:
     for event in read_export(path):
         if len(found) == size:
             break
-        found.append(merkle.leaf_hash(bytes.fromhex(event.hash)))
+        try:
+            found.append(merkle.leaf_hash(bytes.fromhex(event.hash)))
+        except ValueError:
+            raise Unverified(f"{path}: position {event.position} has no SHA-256 hash") from None
     return found
 
 

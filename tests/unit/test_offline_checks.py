@@ -107,6 +107,13 @@ def test_an_export_is_held_to_its_checkpoint(
     assert code == 1 and "does not verify: no signature from a known key" in err, err
     code, _, err = cli(capsys, "verify", "--checkpoint", str(signed.checkpoint))
     assert code == 2 and "give --file and --key" in err, err
+    code, _, err = cli(capsys, "verify", "--file", str(signed.export), "--earlier", short)
+    assert code == 2 and "go with --checkpoint" in err, err
+    bad = json.loads(lines[0]) | {"hash": "not hex"}
+    unhashed = signed.file("bad.jsonl", json.dumps(bad) + "\n" + "\n".join(lines[1:]))
+    code, _, err = cli(capsys, "verify", "--file", str(signed.export), *anchored,
+                       "--earlier", unhashed)  # fmt: skip
+    assert code == 1 and "position 1 has no SHA-256 hash" in err, err
 
 
 def test_prove_checks_the_whole_event_against_the_checkpoint(
