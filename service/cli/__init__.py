@@ -15,6 +15,7 @@ from service.cli import (
     demo,
     keys,
     projection,
+    prove,
     secret_keys,
     tokens,
     transfer,
@@ -67,6 +68,12 @@ COMMANDS: list[Command] = [
         secret_keys.arguments,
     ),
     Command("verify", "check every hash chain of the event log", verify.run, verify.arguments),
+    Command(
+        "prove",
+        "check offline that one event is in the log a signed checkpoint commits to",
+        prove.run,
+        prove.arguments,
+    ),
     Command("demo", "load the example programme 'Army reform 2026'", demo.run, demo.arguments),
     Command(
         "export",

@@ -1,5 +1,7 @@
 """`reform-tracker verify`: walk the hash chains — of the live log, or of an export file
-offline with --file — and exit 1 if any event was altered, removed or reordered."""
+offline with --file — and exit 1 if any event was altered, removed or reordered. With
+--checkpoint and --key, an export is also held to a signed checkpoint: its first N events
+must have the root the log signed for N, which a recomputed history cannot have."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from pathlib import Path
 from service.cli.base import CliError, add_connection_options, open_services
 from service.ledger.domain.chain import VerifyReport
 from service.ledger.exporting import BadExport, verify_file
+from service.ledger.offline import Anchoring, Unverified, anchor_export, open_checkpoint
+from service.ledger.offline import verifier_key as read_verifier_key
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,14 +28,37 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         help="with --file: the published head hash the export must end with "
         "(catches a truncated export)",
     )
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="with --file: a signed checkpoint (GET /checkpoint) the export's first N "
+        "events must match",
+    )
+    parser.add_argument(
+        "--key",
+        help="with --checkpoint: the log's verifier key, or a file holding it "
+        "(pin it from a source other than the service)",
+    )
+    parser.add_argument(
+        "--earlier",
+        type=Path,
+        help="with --checkpoint: an earlier export that matches the checkpoint; on a "
+        "mismatch, names the first position at which the two differ",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.checkpoint is not None and (args.file is None or not args.key):
+        raise CliError("--checkpoint checks an export: give --file and --key too")
+    if args.checkpoint is None and (args.key or args.earlier):
+        raise CliError("--key and --earlier go with --checkpoint")
     report = _report(args)
     truncated = bool(args.head_hash) and report.ok and report.head_hash != args.head_hash
+    anchoring = _anchoring(args) if report.ok else None
     if args.json:
-        print(json.dumps({**report.to_dict(), "matches_head_hash": not truncated}))
+        extra = {"checkpoint": anchoring.to_dict()} if anchoring else {}
+        print(json.dumps({**report.to_dict(), "matches_head_hash": not truncated, **extra}))
     elif report.breach is None:
         print(f"OK: {report.events_checked} events checked; every chain is intact.")
         if report.sealed_position == report.head_position:
@@ -50,7 +77,35 @@ def run(args: argparse.Namespace) -> int:
             f"MISMATCH: the export ends at hash {report.head_hash}, not the published "
             f"{args.head_hash}: events are missing from its end."
         )
-    return 0 if report.ok and not truncated else 1
+    if anchoring and not args.json:
+        _say(anchoring)
+    anchored = anchoring is None or anchoring.matches
+    return 0 if report.ok and not truncated and anchored else 1
+
+
+def _anchoring(args: argparse.Namespace) -> Anchoring | None:
+    if args.checkpoint is None:
+        return None
+    try:
+        checkpoint = open_checkpoint(args.checkpoint, read_verifier_key(args.key))
+        return anchor_export(args.file, checkpoint, args.earlier)
+    except (Unverified, BadExport) as error:
+        raise CliError(str(error), exit_code=1) from None
+
+
+def _say(anchoring: Anchoring) -> None:
+    if anchoring.matches:
+        print(
+            f"OK: the first {anchoring.size} events have the root the checkpoint of "
+            f"{anchoring.origin} signed."
+        )
+    elif anchoring.first_different_position is not None:
+        print(
+            f"MISMATCH at position {anchoring.first_different_position} against the "
+            f"checkpoint of {anchoring.size} events: {anchoring.reason}"
+        )
+    else:
+        print(f"MISMATCH against the checkpoint of {anchoring.size} events: {anchoring.reason}")
 
 
 def _report(args: argparse.Namespace) -> VerifyReport:
