@@ -21,7 +21,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +158,9 @@ def anchor_export(path: Path, checkpoint: Checkpoint, earlier: Path | None = Non
     )
 
 
+RECORD_FIELDS = frozenset(field.name for field in fields(RecordedEvent))
+
+
 # --- one event ---------------------------------------------------------------------------
 
 
@@ -174,8 +177,12 @@ def read_events(path: Path) -> list[RecordedEvent]:
             items = data["events"] if isinstance(data, dict) and "events" in data else [data]
         except json.JSONDecodeError:
             items = [json.loads(line) for line in text.splitlines() if line.strip()]
-        return [RecordedEvent.from_dict(item) for item in items]
-    except (ValueError, TypeError) as error:
+        # Links the API adds beside the record (inclusion_proof) are not part of it.
+        return [
+            RecordedEvent.from_dict({k: v for k, v in item.items() if k in RECORD_FIELDS})
+            for item in items
+        ]
+    except (ValueError, TypeError, AttributeError) as error:
         raise Unverified(f"{path} does not hold events as the API returns them: {error}") from None
 
 
