@@ -62,8 +62,11 @@ def import_log(store: EventStore, events: Iterable[RecordedEvent]) -> int:
         raise BadExport("the store already holds events; import needs an empty one")
     records = list(events)
     report = verify_events(records)
-    if not report.ok:
-        raise BadExport(f"the export does not verify: {report.to_dict()}")
+    if report.breach is not None:
+        raise BadExport(
+            f"the export does not verify; its first bad event is at {report.breach} "
+            f"({report.events_checked} events before it check out)"
+        )
     for record in records:
         parent = PARENTS[record.type](record) if record.type in PARENTS else None
         store.restore(record, parent)

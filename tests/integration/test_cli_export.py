@@ -54,11 +54,7 @@ def test_export_verifies_offline(export_file: Path, capsys, monkeypatch) -> None
 
 
 def test_an_edited_export_fails_offline_verification(export_file: Path, capsys) -> None:
-    lines = export_file.read_text().splitlines()
-    event = json.loads(lines[2])
-    event["payload"]["percent"] = 95
-    lines[2] = json.dumps(event)
-    export_file.write_text("\n".join(lines) + "\n")
+    edit_third_event(export_file)
     code, out, _ = run(capsys, "verify", "--file", str(export_file))
     assert code == 1 and "BREACH at position 3" in out
 
@@ -69,6 +65,50 @@ def test_a_truncated_export_fails_against_the_published_head(export_file: Path, 
     export_file.write_text("".join(export_file.read_text().splitlines(keepends=True)[:2]))
     code, out, _ = run(capsys, "verify", "--file", str(export_file), "--head-hash", head)
     assert code == 1 and "MISMATCH" in out
+    assert "OK" not in out  # an intact chain that ends early is not reported as fine
+
+
+def test_json_with_a_head_hash_is_json_alone(export_file: Path, capsys) -> None:
+    code, out, _ = run(capsys, "verify", "--file", str(export_file), "--json")
+    head = json.loads(out)["head_hash"]
+    export_file.write_text("".join(export_file.read_text().splitlines(keepends=True)[:2]))
+    code, out, _ = run(capsys, "verify", "--file", str(export_file), "--head-hash", head, "--json")
+    report = json.loads(out)  # nothing but the JSON document on stdout
+    assert code == 1 and report["ok"] is True and report["matches_head_hash"] is False
+
+
+def test_json_without_a_head_hash_does_not_claim_a_match(export_file: Path, capsys) -> None:
+    code, out, _ = run(capsys, "verify", "--file", str(export_file), "--json")
+    assert code == 0 and json.loads(out)["matches_head_hash"] is None
+
+
+def edit_third_event(export_file: Path) -> None:
+    lines = export_file.read_text().splitlines()
+    event = json.loads(lines[2])
+    event["payload"]["percent"] = 95
+    lines[2] = json.dumps(event)
+    export_file.write_text("\n".join(lines) + "\n")
+
+
+def test_a_broken_export_never_matches_the_head_hash(export_file: Path, capsys) -> None:
+    code, out, _ = run(capsys, "verify", "--file", str(export_file), "--json")
+    head = json.loads(out)["head_hash"]
+    edit_third_event(export_file)
+    code, out, _ = run(capsys, "verify", "--file", str(export_file), "--head-hash", head, "--json")
+    report = json.loads(out)
+    assert code == 1 and report["first_bad_position"] == 3
+    assert report["matches_head_hash"] is False
+
+
+def test_importing_a_broken_export_says_where_in_a_sentence(
+    export_file: Path, capsys, redis_url, redis_client
+) -> None:
+    edit_third_event(export_file)
+    redis_client.flushall()
+    code, _, err = run(capsys, "import", "--redis-url", redis_url, str(export_file))
+    assert code == 1
+    assert "first bad event is at position 3 in stream milestone-1" in err, err
+    assert "{" not in err, err
 
 
 def test_import_into_an_empty_store(
