@@ -72,12 +72,42 @@ class RollupSchema(Schema):
     position = fields.Integer(metadata={"description": "Log position of its last change"})
 
 
+class ReadModelDifferenceSchema(Schema):
+    family = fields.String()
+    id = fields.String()
+    field = fields.String(allow_none=True, metadata={"description": "null: record missing"})
+    reason = fields.String()
+
+
+class ReadModelCheckSchema(Schema):
+    checked_at = fields.String()
+    ok = fields.Boolean()
+    checkpoints = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "The log position each read model was compared at"},
+    )
+    difference = fields.Nested(
+        ReadModelDifferenceSchema,
+        allow_none=True,
+        metadata={"description": "The first record that differs from the log's fold"},
+    )
+
+
 class ProjectionStateSchema(Schema):
     as_of_position = fields.Integer(metadata={"description": "Last log position reflected"})
     head_position = fields.Integer()
     lag_events = fields.Integer(metadata={"description": "head_position - as_of_position"})
     as_of_date = fields.Date(metadata={"description": "The day overdue and RAG refer to"})
     source = fields.String(metadata={"description": "read_model, or log for ?as_of="})
+    read_models_checked = fields.Nested(
+        ReadModelCheckSchema,
+        allow_none=True,
+        metadata={
+            "description": "The last check of the read models against a fold of the log "
+            "(`reform-tracker verify --read-models`, and hourly); null: never checked"
+        },
+    )
 
 
 class InitiativeDashboardSchema(RollupSchema, ProjectionStateSchema):

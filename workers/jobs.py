@@ -1,4 +1,5 @@
-"""RQ job: seal and project the log (service/dashboards/projector.py).
+"""RQ jobs: seal and project the log (service/dashboards/projector.py), and check the
+read models against it (service/dashboards/readmodel_check.py).
 
 Appends wake it through service/dashboards/wake.py; the scheduler runs it every minute
 as a safety net. The alert feed follows the same log, so it catches up here too: no
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from service.alerts.feed import AlertFeed
 from service.dashboards.projector import catch_up
+from service.dashboards.readmodel_check import check_read_models
 from workers import runtime
 
 
@@ -19,3 +21,9 @@ def project() -> int:
     folded = catch_up(services)
     AlertFeed(services.store).sync()
     return folded
+
+
+def check_read_models_against_the_log() -> bool:
+    """Fold the log and compare it with the live read models (the dashboards show the
+    outcome); True when they agree."""
+    return check_read_models(runtime.services()).ok

@@ -50,6 +50,9 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     # Projection runs on coalesced wake-ups after appends; this catches up after a start
     # or a lost wake-up (and waits while another worker holds the projector lease).
     PeriodicJob("workers.jobs.project", interval=60, job_timeout=3600, queue=PROJECTION_QUEUE),
+    # A full fold of the log: hourly is often enough to surface an edited read model
+    # before many people have read it, and cheap enough beside the projector.
+    PeriodicJob("workers.jobs.check_read_models_against_the_log", interval=3600, job_timeout=3600),
 ]
 
 

@@ -8,9 +8,11 @@ import sys
 import time
 
 from service.cli.base import CliError, add_connection_options, open_services
+from service.dashboards.domain.milestone_projection import ProjectionGap
 from service.dashboards.domain.readmodel import FAMILIES
 from service.dashboards.projector_status import projector_status
 from service.dashboards.rebuild import rebuild
+from service.ledger.integrity import BrokenLog
 
 BAR_WIDTH = 30
 
@@ -21,6 +23,11 @@ def rebuild_arguments(parser: argparse.ArgumentParser) -> None:
         "--projection",
         choices=FAMILIES,
         help="rebuild only this read model (default: all of them)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild from a log that does not verify, as stored (default: refuse)",
     )
 
 
@@ -47,10 +54,15 @@ def run_rebuild(args: argparse.Namespace) -> int:
     services = open_services(args)
     bar = ProgressBar()
     try:
-        report = rebuild(services, args.projection, progress=bar)
-    except TimeoutError as error:
+        report = rebuild(services, args.projection, progress=bar, force=args.force)
+    except (TimeoutError, BrokenLog, ProjectionGap) as error:
         raise CliError(str(error), exit_code=1) from None
     bar(report.position, report.position, final=True)
+    if report.forced_past is not None:
+        print(
+            f"WARNING: forced past a log that does not verify: {report.forced_past}. "
+            "The dashboards fold the log as stored; events missing from it were skipped."
+        )
     print(
         f"Rebuilt {', '.join(report.families)} from {report.position} events in "
         f"{report.seconds:.1f} s; generation {report.generation} is live."

@@ -1,7 +1,8 @@
 """`reform-tracker verify`: walk the hash chains — of the live log, or of an export file
 offline with --file — and exit 1 if any event was altered, removed or reordered. With
 --checkpoint and --key, an export is also held to a signed checkpoint: its first N events
-must have the root the log signed for N, which a recomputed history cannot have."""
+must have the root the log signed for N, which a recomputed history cannot have. With
+--read-models, compare the live read models with a fold of the log instead."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 from pathlib import Path
 
 from service.cli.base import CliError, add_connection_options, open_services
+from service.dashboards.readmodel_check import check_read_models
 from service.ledger.domain.chain import VerifyReport
 from service.ledger.exporting import BadExport, verify_file
 from service.ledger.offline import Anchoring, Unverified, anchor_export, open_checkpoint
@@ -45,21 +47,43 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         help="with --checkpoint: an earlier export that matches the checkpoint; on a "
         "mismatch, names the first position at which the two differ",
     )
+    parser.add_argument(
+        "--read-models",
+        action="store_true",
+        help="instead, fold the log and compare it with the live read models, naming the "
+        "first record that differs (the dashboards show the outcome)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.read_models:
+        return _check_read_models(args)
     if args.checkpoint is not None and (args.file is None or not args.key):
         raise CliError("--checkpoint checks an export: give --file and --key too")
     if args.checkpoint is None and (args.key or args.earlier):
         raise CliError("--key and --earlier go with --checkpoint")
     report = _report(args)
-    truncated = bool(args.head_hash) and report.ok and report.head_hash != args.head_hash
+    # Only a published head hash can show an intact but shortened log; without one the
+    # question is not asked, and a broken log matches nothing.
+    matches: bool | None = None
+    if args.head_hash:
+        matches = report.ok and report.head_hash == args.head_hash
     anchoring = _anchoring(args) if report.ok else None
     if args.json:
         extra = {"checkpoint": anchoring.to_dict()} if anchoring else {}
-        print(json.dumps({**report.to_dict(), "matches_head_hash": not truncated, **extra}))
-    elif report.breach is None:
+        print(json.dumps({**report.to_dict(), "matches_head_hash": matches, **extra}))
+    elif report.breach is not None:
+        print(f"BREACH at {report.breach}")
+        print(f"{report.events_checked} events before it check out.")
+    elif matches is False:
+        print(
+            f"MISMATCH: the export ends at hash {report.head_hash}, not the published "
+            f"{args.head_hash}: events are missing from its end."
+        )
+    elif anchoring is not None and not anchoring.matches:
+        _say(anchoring)
+    else:
         print(f"OK: {report.events_checked} events checked; every chain is intact.")
         if report.sealed_position == report.head_position:
             print(f"Head: position {report.head_position}, hash {report.head_hash}")
@@ -68,19 +92,24 @@ def run(args: argparse.Namespace) -> int:
                 f"Head: position {report.head_position}; sealed up to position "
                 f"{report.sealed_position}, hash {report.head_hash}"
             )
-    else:
-        where = f" in stream {report.breach.stream}" if report.breach.stream else ""
-        print(f"BREACH at position {report.breach.position}{where}: {report.breach.reason}")
-        print(f"{report.events_checked} events before it check out.")
-    if truncated:
-        print(
-            f"MISMATCH: the export ends at hash {report.head_hash}, not the published "
-            f"{args.head_hash}: events are missing from its end."
-        )
-    if anchoring and not args.json:
-        _say(anchoring)
+        if anchoring is not None:
+            _say(anchoring)
     anchored = anchoring is None or anchoring.matches
-    return 0 if report.ok and not truncated and anchored else 1
+    return 0 if report.ok and matches is not False and anchored else 1
+
+
+def _check_read_models(args: argparse.Namespace) -> int:
+    if args.file is not None:
+        raise CliError("--read-models checks the live service; it takes no --file")
+    check = check_read_models(open_services(args))
+    if args.json:
+        print(json.dumps(check.to_dict()))
+    elif check.difference is None:
+        at = ", ".join(f"{family} at {p}" for family, p in check.checkpoints.items())
+        print(f"OK: every read-model record matches the log folded to its checkpoint ({at}).")
+    else:
+        print(f"DIFFERS: {check.difference}")
+    return 0 if check.ok else 1
 
 
 def _anchoring(args: argparse.Namespace) -> Anchoring | None:

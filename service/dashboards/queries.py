@@ -15,6 +15,7 @@ from service.dashboards.domain import dashboards, scorecards
 from service.dashboards.domain.dashboards import ReadSource
 from service.dashboards.domain.rag import Thresholds
 from service.dashboards.domain.readmodel import MilestoneRecord
+from service.dashboards.readmodel_check import last_check
 from service.dashboards.readmodels import ReadModels, live_generations
 from service.ledger.domain.errors import NotFound
 from service.ledger.infrastructure import Infrastructure
@@ -29,6 +30,7 @@ class Reading:
     position: int
     head: int
     origin: str  # "read_model" or "log"
+    checked: dict[str, Any] | None = None  # the last check of the read models (None: never)
 
     def envelope(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,7 @@ class Reading:
             "lag_events": self.head - self.position if self.origin == "read_model" else 0,
             "as_of_date": self.today,
             "source": self.origin,
+            "read_models_checked": self.checked,
         }
 
 
@@ -54,9 +57,12 @@ class DashboardQueries:
         return as_of if as_of is not None and as_of < self.services.clock.today() else None
 
     def etag(self, path: str, as_of: date | None) -> str:
-        """Changes whenever the answer can: a new projected position, log head, or day.
+        """Changes whenever the answer can: a new projected position, log head, day, or
+        read-model check.
         A past day's answer is fixed by the log, so only the request names it."""
         parts: list[object] = [path, asdict(self.rules), self.services.clock.today()]
+        # Every answer carries the last read-model check, which moves on its own.
+        parts.append(last_check(self.services.redis, self.services.keys))
         if self._past_day(as_of) is None:
             s = self.services
             readmodels = ReadModels(s.redis, s.keys)
@@ -71,13 +77,14 @@ class DashboardQueries:
         """``scope``: the root stream to fold for a past day (None: the whole log)."""
         store = self.services.store
         past = self._past_day(as_of)
+        checked = last_check(self.services.redis, self.services.keys)
         if past is None:
             live = ReadModels(self.services.redis, self.services.keys)
             position = live.checkpoint()
             day = max(self.services.clock.today(), as_of or date.min)
-            return Reading(live, day, position, store.head_position(), "read_model")
+            return Reading(live, day, position, store.head_position(), "read_model", checked)
         snapshot = history.fold_tree(store, scope, past) if scope else history.fold_log(store, past)
-        return Reading(snapshot, past, snapshot.position, store.head_position(), "log")
+        return Reading(snapshot, past, snapshot.position, store.head_position(), "log", checked)
 
     def milestone_record(self, milestone_id: str) -> MilestoneRecord | None:
         """The live read model of one milestone (None until it is projected)."""

@@ -19,6 +19,7 @@ initiatives, programmes, agencies):
   projector:lease                   the projecting worker's lease (SET NX PX)
   projector:status                  hash: last error, last batch
   projector:wake                    flag: a projection job is queued (coalesces wake-ups)
+  check                             JSON: the last check against the log (readmodel_check.py)
 
 A rebuild writes a new generation beside the live one and switches the ``generations``
 pointer in one transaction, so readers never see a half-built model.

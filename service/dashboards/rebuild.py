@@ -18,7 +18,9 @@ from service.dashboards.domain.readmodel import FAMILIES, MILESTONES
 from service.dashboards.projector import fold_batch
 from service.dashboards.projector_status import lease_key
 from service.dashboards.readmodels import Layout, generations_key, live_generations
+from service.ledger.domain.chain import Breach
 from service.ledger.infrastructure import Infrastructure
+from service.ledger.integrity import first_breach
 from service.runtime.lease import lease
 
 Progress = Callable[[int, int], None]  # (position reached, head position)
@@ -31,6 +33,7 @@ class RebuildReport:
     generation: int
     position: int
     seconds: float  # until the switch; deleting the old generation comes after
+    forced_past: Breach | None = None  # the log's first bad event, when forced to fold it
 
 
 def rebuild(
@@ -41,10 +44,14 @@ def rebuild(
     batch_size: int = REBUILD_BATCH,
     lease_wait_seconds: float = 120.0,
     cleanup_delay: float = 2.0,
+    force: bool = False,
 ) -> RebuildReport:
-    """Rebuild ``projection`` (a family name; None = all) and switch to it atomically."""
+    """Rebuild ``projection`` (a family name; None = all) and switch to it atomically.
+    A log that does not verify is refused (BrokenLog) before anything is folded, unless
+    ``force``d: dashboards folded from it would show an altered history as recorded."""
     if projection is not None and projection not in FAMILIES:
         raise ValueError(f"unknown projection {projection!r}; choose from {', '.join(FAMILIES)}")
+    breach = first_breach(services.store, force=force, refused="rebuilt or switched")
     started = time.perf_counter()
     families = FAMILIES if projection is None else (projection,)
     keys = services.keys
@@ -63,7 +70,7 @@ def rebuild(
     time.sleep(cleanup_delay)  # let reads pinned to the old generation finish
     for family, old_generation in retired.items():
         _delete_generation(services.redis, Layout(keys, {family: old_generation}), family)
-    return RebuildReport(families, generation, position, switched)
+    return RebuildReport(families, generation, position, switched, breach)
 
 
 def _fold_all(

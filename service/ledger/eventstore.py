@@ -503,9 +503,28 @@ class EventStore:
                 return (event.position, stream, "stream copy of the event was altered")
             previous, version = event.hash, event.version
             positions.update(b"%d," % event.position)
-        log_end = walker.position + 1
         if (version, previous) != head:
-            return (log_end, stream, "stream copy does not match the global log")
+            where = self._first_difference(stream, walker.position, batch)
+            return (where, stream, "stream copy does not match the global log")
         if positions.digest() != walker.stream_positions[stream].digest():
-            return (log_end, stream, "stream copy places its events at other positions")
+            where = self._first_difference(stream, walker.position, batch)
+            return (where, stream, "stream copy places its events at other positions")
         return None
+
+    def _first_difference(self, stream: str, end: int, batch: int) -> int:
+        """The global position of the first event whose stream copy differs from the log's
+        record, so a breach names the event itself rather than the end of the log. Only
+        walked once a stream copy is known to differ: a clean verify keeps one digest per
+        stream instead of every position."""
+        copies = self._iter(self.keys.stream(stream), 0, batch, stream_copy=True, sealed=False)
+        log = self._iter(self.keys.log, 0, batch, stream_copy=False, sealed=False, up_to=end)
+        for original in log:
+            if original.stream != stream:
+                continue
+            try:
+                copy = next(copies, None)
+            except (TypeError, ValueError, KeyError):
+                return original.position
+            if copy is None or copy != original:
+                return original.position
+        return end + 1  # the copy holds events the log does not

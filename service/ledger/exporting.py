@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from service.ledger.domain.chain import RecordedEvent, VerifyReport, verify_events
+from service.ledger.domain.chain import Breach, RecordedEvent, VerifyReport, verify_events
 from service.ledger.eventstore import EventStore
+from service.ledger.integrity import first_breach
 
 # Which list an aggregate is registered in when it is created (mirrors Tracker._create).
 PARENTS: dict[str, Callable[[RecordedEvent], str]] = {
@@ -27,18 +29,31 @@ class BadExport(Exception):
     pass
 
 
-def export(store: EventStore, out: TextIO) -> int:
+@dataclass(frozen=True)
+class ExportReport:
+    count: int
+    breach: Breach | None  # set only when forced past a log that does not verify
+    missing: tuple[int, ...]  # positions up to the sealed head with no event exported
+
+
+def export(store: EventStore, out: TextIO, *, force: bool = False) -> ExportReport:
     """Write the log up to its sealed head, sealing it first, so every exported event
-    carries its global hash (events appended meanwhile are left for the next export)."""
+    carries its global hash (events appended meanwhile are left for the next export).
+    A log that does not verify is refused (BrokenLog) before anything is sealed or
+    written, unless ``force``d."""
+    breach = first_breach(store, force=force, refused="exported")
     store.sealer.seal_all()
     sealed = store.sealer.sealed_position()
-    count = 0
+    count, expected, missing = 0, 1, list[int]()
     for event in store.iter_log():
         if event.position > sealed:
             break
+        missing.extend(range(expected, event.position))
+        expected = event.position + 1
         out.write(event.to_json() + "\n")
         count += 1
-    return count
+    missing.extend(range(expected, sealed + 1))
+    return ExportReport(count, breach, tuple(missing))
 
 
 def read_export(path: Path) -> Iterator[RecordedEvent]:
@@ -62,8 +77,11 @@ def import_log(store: EventStore, events: Iterable[RecordedEvent]) -> int:
         raise BadExport("the store already holds events; import needs an empty one")
     records = list(events)
     report = verify_events(records)
-    if not report.ok:
-        raise BadExport(f"the export does not verify: {report.to_dict()}")
+    if report.breach is not None:
+        raise BadExport(
+            f"the export does not verify; its first bad event is at {report.breach} "
+            f"({report.events_checked} events before it check out)"
+        )
     for record in records:
         parent = PARENTS[record.type](record) if record.type in PARENTS else None
         store.restore(record, parent)

@@ -325,3 +325,40 @@ def test_a_stream_dropped_from_the_heads_is_reported(store: EventStore, system_a
     report = store.verify()
     assert not report.ok and report.breach is not None
     assert report.breach.stream == "milestone-x"
+
+
+def test_a_rechained_stream_copy_is_found_at_the_changed_event_not_the_log_end(
+    store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    """The forger edits milestone-1's copy of its second event and recomputes the copy's
+    own chain from there on: the breach is that event's global position (4), not 11."""
+
+    def rechain(entries: Entries) -> Entries:
+        entries[1][1]["payload"]["note"] = "no cameras were ordered"
+        previous = "0" * 64
+        for _, event in entries:
+            body = {k: v for k, v in event.items() if k != "hash"}
+            event["hash"] = previous = event_hash(previous, body)
+        return entries
+
+    rewrite(redis_client, KEYS.stream("milestone-1"), rechain)
+    report = store.verify()
+    assert report.breach is not None, report
+    assert (report.breach.position, report.breach.stream) == (4, "milestone-1"), report
+    assert "does not match the global log" in report.breach.reason
+
+
+def test_a_stream_copy_that_moves_one_event_is_found_at_that_event(
+    store: EventStore, redis_client: redis.Redis, history: list[RecordedEvent]
+) -> None:
+    key = KEYS.stream("milestone-2")
+    stored = cast(list[tuple[str, dict[str, str]]], redis_client.xrange(key))
+    assert [fields["p"] for _, fields in stored] == ["3", "6", "8", "9"]
+    redis_client.delete(key)
+    for entry_id, fields in stored:
+        moved = {"p": "7"} if fields["p"] == "8" else {}
+        redis_client.xadd(key, fields | moved, id=entry_id)
+    report = store.verify()
+    assert report.breach is not None, report
+    assert (report.breach.position, report.breach.stream) == (8, "milestone-2"), report
+    assert "other positions" in report.breach.reason

@@ -20,12 +20,16 @@ from rq.cron import CronScheduler
 from rq.job import JobStatus
 
 from service.access.tokens import TokenRegistry
+from service.bootstrap import Services
 from service.cli import main
+from service.dashboards.projector import Projector
+from service.dashboards.readmodels import Layout, live_generations
 from service.ledger.domain.chain import Actor, canonical
 from service.ledger.eventstore import EventStore
 from service.ledger.keys import Keys
 from service.runtime.redis_server import URL_FILE, RedisServer, free_port
 from service.tracking.domain import events as ev
+from tests.projection_support import Scenario, random_history
 from workers.registry import QUEUE
 
 
@@ -276,3 +280,21 @@ def test_scheduler_registers_itself_and_stops_on_sigterm(redis_url: str) -> None
     finally:
         assert stop(scheduler) == 0
     assert CronScheduler.all(connection) == []
+
+
+def test_verify_read_models_names_a_tampered_record(
+    capsys: pytest.CaptureFixture[str], redis_url: str, services: Services
+) -> None:
+    scenario = Scenario(services, services.clock.today())
+    random_history(scenario, 20, seed=7)
+    Projector(services).catch_up()
+    code, out, _ = run(capsys, "verify", "--read-models", "--redis-url", redis_url)
+    assert code == 0 and out.startswith("OK: every read-model record matches"), out
+    layout = Layout(services.keys, live_generations(services.redis, services.keys))
+    key, target = layout.records("milestones"), sorted(scenario.milestones)[0]
+    record = json.loads(services.redis.hget(key, target))
+    services.redis.hset(key, target, json.dumps({**record, "title": "Renamed quietly"}))
+    code, out, _ = run(capsys, "verify", "--read-models", "--redis-url", redis_url, "--json")
+    found = json.loads(out)
+    assert code == 1 and found["ok"] is False
+    assert (found["difference"]["id"], found["difference"]["field"]) == (target, "title")

@@ -3,6 +3,7 @@ what each page shows of the demo programme."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,6 +11,8 @@ from flask.testing import FlaskClient
 
 from service.bootstrap import Services
 from service.dashboards.projector import Projector
+from service.dashboards.readmodel_check import check_read_models
+from service.dashboards.readmodels import Layout, live_generations
 from tests.conftest import AGENCY_B, bearer
 from tests.integration.test_dashboards_api import BODY_CAMERAS, CONTACTS, RECORDING, demo
 
@@ -145,3 +148,22 @@ def test_scorecard_page_and_missing_pages(signed_in: FlaskClient, demo: dict[str
     ):
         assert signed_in.get(missing).status_code == 404
     assert signed_in.get("/ui/?as_of=yesterday").status_code == 422
+
+
+def test_overview_shows_when_the_read_models_were_last_checked(
+    signed_in: FlaskClient, services: Services, demo: dict[str, str]
+) -> None:
+    def shown() -> str:
+        html = signed_in.get("/ui/").get_data(as_text=True)
+        line = html[html.index('id="read-models-checked"') :]
+        return " ".join(line[: line.index("</p>")].split())
+
+    assert "Read models last checked against the log: never." in shown()
+    check = check_read_models(services)
+    assert f"{check.checked_at} — OK." in shown()
+    layout = Layout(services.keys, live_generations(services.redis, services.keys))
+    key, target = layout.records("milestones"), demo[BODY_CAMERAS]
+    record = json.loads(services.redis.hget(key, target))
+    services.redis.hset(key, target, json.dumps({**record, "percent_complete": 100}))
+    check_read_models(services)
+    assert f"differ at milestones {target}, field percent_complete." in shown()

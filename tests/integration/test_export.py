@@ -29,7 +29,7 @@ def exported(client, tokens, store: EventStore, tmp_path: Path) -> Path:
             == 200
         )
     buffer = io.StringIO()
-    assert export(store, buffer) == 6
+    assert export(store, buffer).count == 6
     path = tmp_path / "export.jsonl"
     path.write_text(buffer.getvalue(), encoding="utf-8")
     return path

@@ -159,6 +159,10 @@ class Breach:
     stream: str | None
     reason: str
 
+    def __str__(self) -> str:
+        where = f" in stream {self.stream}" if self.stream else ""
+        return f"position {self.position}{where}: {self.reason}"
+
 
 @dataclass(frozen=True)
 class VerifyReport:
