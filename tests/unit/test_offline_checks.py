@@ -62,7 +62,7 @@ class Signed:
         self.key_file.write_text(self.vkey + "\n")
         self.export = tmp / "log.jsonl"
         with self.export.open("w") as out:
-            assert export(services.store, out) == self.size + 1
+            assert export(services.store, out).count == self.size + 1
         self.client, self.tmp = client, tmp
 
     def get(self, path: str) -> Any:
