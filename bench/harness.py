@@ -24,12 +24,21 @@ from typing import Any
 
 import redis
 
-from bench import http_append, memory, peer_eventsourcing, store_append
+from bench import (
+    checkpoint_latency,
+    http_append,
+    memory,
+    merkle_tree,
+    peer_eventsourcing,
+    store_append,
+)
 from bench.results import Section, rows_from_dict
 from bench.settings import Settings
 from service.runtime.redis_server import RedisServer
 
 OWN_SECTIONS = [store_append, peer_eventsourcing, http_append]
+# After the external ones, before Memory (which flushes the server).
+LOG_SECTIONS = [merkle_tree, checkpoint_latency]
 EXTERNAL_SECTIONS = [("Projector", "bench.projector"), ("Overdue scan", "bench.overdue_scan")]
 
 
@@ -95,6 +104,7 @@ def run_all(quick: bool, progress: Callable[[str], None] = print) -> dict[str, A
                 (name, partial(external_section, name, module, settings))
                 for name, module in EXTERNAL_SECTIONS
             ]
+            runners += [(module.NAME, partial(module.run, settings)) for module in LOG_SECTIONS]
             runners.append((memory.NAME, partial(memory.run, settings)))
             for name, runner in runners:
                 progress(f"running {name} ...")

@@ -114,10 +114,12 @@ class Projector:
         batch_size: int = BATCH,
         lease_ttl_ms: int = 30_000,
         before_commit: BeforeCommit | None = None,
+        between_batches: Callable[[], None] | None = None,
     ) -> None:
         self.services = services
         self.batch_size = batch_size
         self.before_commit = before_commit
+        self.between_batches = between_batches
         self.lease = lease(services.redis, lease_key(services), lease_ttl_ms)
 
     def _live(self, pipe: redis.client.Pipeline) -> Layout:
@@ -147,6 +149,8 @@ class Projector:
             total = 0
             while folded := self.step():
                 total += folded
+                if self.between_batches:
+                    self.between_batches()
                 if not self.lease.renew() and not self.lease.acquire(blocking=False):
                     break  # our lease lapsed and another worker took over
             return total
@@ -154,12 +158,24 @@ class Projector:
             self.lease.release()
 
 
-def catch_up(infrastructure: Infrastructure) -> int:
-    """Seal the global chain up to the head, grow the Merkle tree over it, sign a
-    checkpoint if one is due, then project it; the events folded. Clears the wake flag
-    first, so an append from here on wakes a new run (see wake.py)."""
-    infrastructure.redis.delete(infrastructure.keys.projector_wake)
+def advance_log(infrastructure: Infrastructure) -> None:
+    """Seal the global chain up to the head, grow the Merkle tree over it and sign a
+    checkpoint if one is due. Each step compares-and-sets, so any process may run it."""
     infrastructure.store.sealer.seal_all()
     infrastructure.store.tree.grow_all()
     checkpoint_if_due(infrastructure)
-    return Projector(infrastructure).catch_up()
+
+
+def catch_up(infrastructure: Infrastructure, before_commit: BeforeCommit | None = None) -> int:
+    """Advance the log (seal, grow the tree, sign a checkpoint if due), then project it;
+    the events folded. The log advances again between projection batches: under
+    sustained appends the projector may chase the head for a long time, and checkpoints
+    must not wait for it. Clears the wake flag first, so an append from here on wakes a
+    new run (see wake.py)."""
+    infrastructure.redis.delete(infrastructure.keys.projector_wake)
+    advance_log(infrastructure)
+    return Projector(
+        infrastructure,
+        before_commit=before_commit,
+        between_batches=lambda: advance_log(infrastructure),
+    ).catch_up()

@@ -63,15 +63,19 @@ class Sealer:
         return len(pairs) // 2 if won else None
 
     def seal_all(self) -> int:
-        """Seal up to the head of the log as it is now; the number of events sealed."""
-        sealed, races = 0, 0
+        """Seal up to the head of the log as it is now; the number of events sealed.
+
+        The head is read once: under sustained appends a moving target is never reached,
+        and the worker, which seals before it grows the tree and signs, would never get
+        past sealing. What is appended meanwhile is sealed by the next run."""
+        target, sealed, races = position_head(self.redis, self.keys), 0, 0
         while races < RACES:
             count = self.seal()
             if count is None:
                 races += 1
                 continue
             sealed += count
-            if count == 0 or self.sealed_position() >= position_head(self.redis, self.keys):
+            if count == 0 or self.sealed_position() >= target:
                 return sealed
         return sealed
 

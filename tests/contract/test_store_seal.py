@@ -11,6 +11,7 @@ import redis
 from service.ledger.domain.chain import GENESIS, Actor, chain_hash
 from service.ledger.eventstore import EventStore
 from service.ledger.keys import Keys
+from service.ledger.seal import Sealer
 from service.runtime.clock import FrozenClock
 from service.tracking.domain import events as ev
 from tests.contract.conftest import Backend
@@ -145,3 +146,33 @@ def test_verify_while_appends_and_sealing_go_on_finds_nothing_wrong(
     assert len(reports) >= 2
     assert all(report.ok for report in reports), [r.to_dict() for r in reports if not r.ok][:1]
     assert verifier.verify().head_position == 600
+
+
+def test_seal_all_stops_at_the_head_it_started_from_while_appends_go_on(
+    store: EventStore, backend: Backend, clock: FrozenClock
+) -> None:
+    # Each seal run finds one more event appended meanwhile, as under sustained load: a
+    # sealer chasing the moving head would never return, and the worker, which seals
+    # before it grows the tree and signs checkpoints, would never sign one.
+    appender = fresh_store(backend, clock)
+    store.append("milestone-a", [ev.CommentAdded("0")], expected_version=0, actor=ACTOR)
+
+    class Chased(Sealer):
+        appended = 1
+
+        def seal(self, batch: int = 2000) -> int | None:
+            if self.appended < 100:
+                appender.append(
+                    "milestone-a",
+                    [ev.CommentAdded(str(self.appended))],
+                    expected_version=self.appended,
+                    actor=ACTOR,
+                )
+                self.appended += 1
+            return super().seal(batch=1)
+
+    sealer = Chased(backend.connect(), Keys("rt"))
+    assert sealer.seal_all() == 1  # up to the head when it started, not the new one
+    assert sealer.appended == 2 and store.head_position() == 2
+    assert sealer.seal_all() == 1  # the next run seals what was appended meanwhile
+    assert sealer.sealed_position() == 2 and store.head_position() == 3

@@ -108,3 +108,23 @@ def test_no_key_no_checkpoint(services: Services) -> None:
     catch_up(services)
     assert services.store.checkpoints.latest() is None
     assert services.store.checkpoints.verifier_key() is None
+
+
+def test_checkpoints_keep_coming_while_the_projector_chases_the_head(signed: Services) -> None:
+    # Sustained appends keep the projector busy batch after batch; a checkpoint must
+    # still cover the events appended meanwhile before the run ends.
+    services = signed
+    services.config = services.config.with_(checkpoint_every_events=1)
+    tracked = Tracked(services)
+    seen: list[int] = []
+
+    def append_during_projection(_: object) -> None:
+        latest = services.store.checkpoints.latest()
+        seen.append(latest.size if latest else 0)
+        if len(seen) <= 3:
+            tracked.plan(tracked.services.clock.today() + timedelta(days=40 + len(seen)))
+
+    catch_up(services, before_commit=append_during_projection)
+    # Each batch after the first folds the one event appended during the one before, and
+    # by then a checkpoint covers it: the log advanced between batches.
+    assert seen == [2, 3, 4, 5] and services.store.head_position() == 5
