@@ -70,6 +70,8 @@ def _size_key(infrastructure: Infrastructure, witness: WitnessConfig) -> str:
 
 def _submit(infrastructure: Infrastructure, witness: WitnessConfig, latest: Issued) -> int:
     redis, key = infrastructure.redis, _size_key(infrastructure, witness)
+    if _text(redis.get(key + ":refused")) == str(latest.size):
+        return 0  # refused once already: asking again would only repeat the alarm
     old = int(_text(redis.get(key)) or 0)
     for _attempt in range(2):
         status, answer = _post(infrastructure, witness, latest, old)
@@ -77,6 +79,8 @@ def _submit(infrastructure: Infrastructure, witness: WitnessConfig, latest: Issu
             old = int(answer.strip())  # the witness holds another size: prove from there
             continue
         if status != 200:
+            if status == 422:  # the witness saw another history: it holds evidence now
+                redis.set(key + ":refused", latest.size)
             level = logging.ERROR if status == 422 else logging.WARNING
             log.log(
                 level,
