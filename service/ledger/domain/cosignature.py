@@ -11,8 +11,6 @@ witness's verifier key (``name+hex(key ID)+base64(0x04 || public key)``).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import struct
 
 from cryptography.exceptions import InvalidSignature
@@ -21,7 +19,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from service.ledger.domain.note import Note, NoteError, Signature, key_id
+from service.ledger.domain.note import (
+    PRIVATE,
+    Note,
+    NoteError,
+    Signature,
+    check_id,
+    key_id,
+    key_text,
+    read_key,
+    read_private_key,
+)
 
 COSIGNATURE_V1 = b"\x04"
 
@@ -43,28 +51,17 @@ class Cosigner:
 
     @classmethod
     def from_private_key(cls, encoded: str) -> Cosigner:
-        parts = encoded.strip().split("+", 4)  # base64 may contain "+"
-        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
-            raise NoteError("a cosigner key reads PRIVATE+KEY+<name>+<key ID>+<key>")
-        _, _, name, hex_id, material = parts
-        try:
-            raw = base64.b64decode(material, validate=True)
-        except binascii.Error:
-            raise NoteError("the cosigner key's material is not base64") from None
-        if len(raw) != 33 or raw[:1] != COSIGNATURE_V1:
-            raise NoteError("only Ed25519 cosignature/v1 keys are supported")
-        cosigner = cls(name, Ed25519PrivateKey.from_private_bytes(raw[1:]))
-        if cosigner.key_id.hex() != hex_id:
-            raise NoteError("the cosigner key's ID does not match its name and key")
+        name, hex_id, seed = read_private_key(encoded, COSIGNATURE_V1, "cosigner key")
+        cosigner = cls(name, Ed25519PrivateKey.from_private_bytes(seed))
+        check_id(cosigner.key_id, hex_id, "cosigner key")
         return cosigner
 
     def private_key(self) -> str:
-        material = base64.b64encode(COSIGNATURE_V1 + self._key.private_bytes_raw()).decode()
-        return f"PRIVATE+KEY+{self.name}+{self.key_id.hex()}+{material}"
+        seed = self._key.private_bytes_raw()
+        return PRIVATE + key_text(self.name, self.key_id, COSIGNATURE_V1, seed)
 
     def verifier_key(self) -> str:
-        material = base64.b64encode(COSIGNATURE_V1 + self.public_key).decode()
-        return f"{self.name}+{self.key_id.hex()}+{material}"
+        return key_text(self.name, self.key_id, COSIGNATURE_V1, self.public_key)
 
     def cosign(self, text: str, timestamp: int) -> Signature:
         if not 0 < timestamp < 2**63:
@@ -82,19 +79,9 @@ class CosignatureVerifier:
 
     @classmethod
     def from_vkey(cls, vkey: str) -> CosignatureVerifier:
-        parts = vkey.strip().split("+", 2)
-        if len(parts) != 3:
-            raise NoteError("a verifier key reads <name>+<key ID>+<key>")
-        name, hex_id, material = parts
-        try:
-            raw = base64.b64decode(material, validate=True)
-        except binascii.Error:
-            raise NoteError("the verifier key's material is not base64") from None
-        if len(raw) != 33 or raw[:1] != COSIGNATURE_V1:
-            raise NoteError("not an Ed25519 cosignature/v1 verifier key")
-        verifier = cls(name, raw[1:])
-        if verifier.key_id.hex() != hex_id:
-            raise NoteError("the verifier key's ID does not match its name and key")
+        name, hex_id, public_key = read_key(vkey, COSIGNATURE_V1, "verifier key")
+        verifier = cls(name, public_key)
+        check_id(verifier.key_id, hex_id, "verifier key")
         return verifier
 
     def timestamp(self, note: Note) -> int | None:

@@ -93,6 +93,41 @@ def parse(note: str) -> Note:
     return Note(text, tuple(signatures))
 
 
+PRIVATE = "PRIVATE+KEY+"
+
+
+def key_text(name: str, key_id: bytes, kind: bytes, material: bytes) -> str:
+    """``<name>+<hex key ID>+base64(kind || material)``: a verifier key, or after
+    ``PRIVATE+KEY+`` a private one (material is then the 32-byte seed)."""
+    return f"{name}+{key_id.hex()}+{base64.b64encode(kind + material).decode()}"
+
+
+def read_key(text: str, kind: bytes, what: str) -> tuple[str, str, bytes]:
+    """The name, hex key ID and 32-byte material of a key written by ``key_text``."""
+    parts = text.strip().split("+", 2)  # base64 may contain "+"
+    if len(parts) != 3:
+        raise NoteError(f"a {what} reads <name>+<key ID>+<key>")
+    name, hex_id, material = parts
+    try:
+        raw = base64.b64decode(material, validate=True)
+    except binascii.Error:
+        raise NoteError(f"the {what}'s material is not base64") from None
+    if len(raw) != 33 or raw[:1] != kind:
+        raise NoteError(f"the {what} is not of the expected kind (0x{kind.hex()}, Ed25519)")
+    return name, hex_id, raw[1:]
+
+
+def read_private_key(text: str, kind: bytes, what: str) -> tuple[str, str, bytes]:
+    if not text.strip().startswith(PRIVATE):
+        raise NoteError(f"a {what} reads PRIVATE+KEY+<name>+<key ID>+<key>")
+    return read_key(text.strip()[len(PRIVATE) :], kind, what)
+
+
+def check_id(found: bytes, hex_id: str, what: str) -> None:
+    if found.hex() != hex_id:
+        raise NoteError(f"the {what}'s ID does not match its name and key")
+
+
 class Signer:
     def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
         _check_name(name)
@@ -108,29 +143,17 @@ class Signer:
     @classmethod
     def from_private_key(cls, encoded: str) -> Signer:
         """A signer from Go's note signer key format."""
-        parts = encoded.strip().split("+", 4)  # base64 may contain "+"
-        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
-            raise NoteError("a signer key reads PRIVATE+KEY+<name>+<key ID>+<key>")
-        _, _, name, hex_id, material = parts
-        try:
-            raw = base64.b64decode(material, validate=True)
-        except binascii.Error:
-            raise NoteError("the signer key's material is not base64") from None
-        if len(raw) != 33 or raw[:1] != ED25519:
-            raise NoteError("only Ed25519 signer keys are supported")
-        signer = cls(name, Ed25519PrivateKey.from_private_bytes(raw[1:]))
-        if signer.key_id.hex() != hex_id:
-            raise NoteError("the signer key's ID does not match its name and key")
+        name, hex_id, seed = read_private_key(encoded, ED25519, "signer key")
+        signer = cls(name, Ed25519PrivateKey.from_private_bytes(seed))
+        check_id(signer.key_id, hex_id, "signer key")
         return signer
 
     def private_key(self) -> str:
         seed = self._key.private_bytes_raw()
-        material = base64.b64encode(ED25519 + seed).decode()
-        return f"PRIVATE+KEY+{self.name}+{self.key_id.hex()}+{material}"
+        return PRIVATE + key_text(self.name, self.key_id, ED25519, seed)
 
     def verifier_key(self) -> str:
-        material = base64.b64encode(ED25519 + self.public_key).decode()
-        return f"{self.name}+{self.key_id.hex()}+{material}"
+        return key_text(self.name, self.key_id, ED25519, self.public_key)
 
     def signature(self, text: str) -> Signature:
         return Signature(self.name, self.key_id, self._key.sign(text.encode()))
@@ -151,19 +174,9 @@ class Verifier:
 
     @classmethod
     def from_vkey(cls, vkey: str) -> Verifier:
-        parts = vkey.strip().split("+", 2)  # base64 may contain "+"
-        if len(parts) != 3:
-            raise NoteError("a verifier key reads <name>+<key ID>+<key>")
-        name, hex_id, material = parts
-        try:
-            raw = base64.b64decode(material, validate=True)
-        except binascii.Error:
-            raise NoteError("the verifier key's material is not base64") from None
-        if len(raw) != 33 or raw[:1] != ED25519:
-            raise NoteError("only Ed25519 verifier keys are supported")
-        verifier = cls(name, raw[1:])
-        if verifier.key_id.hex() != hex_id:
-            raise NoteError("the verifier key's ID does not match its name and key")
+        name, hex_id, public_key = read_key(vkey, ED25519, "verifier key")
+        verifier = cls(name, public_key)
+        check_id(verifier.key_id, hex_id, "verifier key")
         return verifier
 
     def verifies(self, note: Note) -> bool:
