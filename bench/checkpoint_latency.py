@@ -29,8 +29,8 @@ from pathlib import Path
 from bench.own_redis import redis_url_or_own
 from bench.results import Row, Section, percentile
 from bench.settings import Settings
-from bench.workloads import progress_event
-from service.bootstrap import Services, bootstrap
+from bench.workloads import progress_event, unlink_matching
+from service.bootstrap import bootstrap
 from service.dashboards.projector import catch_up
 from service.ledger.domain.chain import Actor
 from service.ledger.signing import create_key
@@ -109,7 +109,7 @@ def measure(url: str, every: int, interval: int, seconds: float) -> dict[str, fl
             checkpoint_interval_seconds=interval,
         )
         services = bootstrap(config)
-        _clear(services)
+        unlink_matching(services.redis, f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*", f"{PREFIX}*")
         context = mp.get_context("fork")
         out: Queue = context.Queue()
         stop = context.Event()
@@ -138,7 +138,7 @@ def measure(url: str, every: int, interval: int, seconds: float) -> dict[str, fl
         for process in [worker, *appenders]:
             process.join(timeout=30)
         head = services.store.head_position()
-        _clear(services)
+        unlink_matching(services.redis, f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*", f"{PREFIX}*")
     sizes = [size for size, _ in covered]
     latencies = []
     for position, at, _ in acknowledged:
@@ -191,13 +191,6 @@ def run(settings: Settings) -> Section:
             f"checkpoints signed"
         )
     return section
-
-
-def _clear(services: Services) -> None:
-    for pattern in (f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*", f"{PREFIX}*"):
-        keys = list(services.redis.scan_iter(match=pattern, count=1000))
-        for start in range(0, len(keys), 1000):
-            services.redis.unlink(*keys[start : start + 1000])
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from bench.own_redis import redis_url_or_own
 from bench.results import Row, Section, compared, percentile
 from bench.settings import Settings
-from bench.workloads import progress_event
+from bench.workloads import progress_event, unlink_matching
 from service.bootstrap import Services, bootstrap
 from service.ledger.domain.chain import Actor
 from service.runtime.config import Config
@@ -136,7 +136,7 @@ def run(settings: Settings, events: int | None = None) -> Section:
     count = PROOFS_QUICK if settings.quick else PROOFS_FULL
     section = Section(NAME)
     services = bootstrap(Config(redis_url=settings.redis_url, key_prefix=PREFIX))
-    _clear(services)
+    unlink_matching(services.redis, f"{{{PREFIX}}}*")
     try:
         started = time.perf_counter()
         build_log(services, size)
@@ -187,14 +187,8 @@ def run(settings: Settings, events: int | None = None) -> Section:
             f"figures are medians of the per-repetition p50/p99",
         ]
     finally:
-        _clear(services)
+        unlink_matching(services.redis, f"{{{PREFIX}}}*")
     return section
-
-
-def _clear(services: Services) -> None:
-    keys = list(services.redis.scan_iter(match=f"{{{PREFIX}}}*", count=1000))
-    for start in range(0, len(keys), 1000):
-        services.redis.unlink(*keys[start : start + 1000])
 
 
 if __name__ == "__main__":

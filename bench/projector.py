@@ -17,6 +17,7 @@ import redis
 
 from bench.own_redis import redis_url_or_own
 from bench.projector_log import append_demo_log
+from bench.workloads import unlink_matching
 from service.bootstrap import Services, bootstrap
 from service.dashboards.projector import Projector
 from service.dashboards.rebuild import rebuild
@@ -103,21 +104,14 @@ def run(quick: bool = True, redis_url: str | None = None, events: int | None = N
     count = events or (QUICK_EVENTS if quick else FULL_EVENTS)
     with redis_url_or_own(redis_url, "projector") as url:
         services = bootstrap(Config(redis_url=url, key_prefix=PREFIX))
-        _clear(services)
+        unlink_matching(services.redis, f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*")
         found = measure(services, count)
-        _clear(services)
+        unlink_matching(services.redis, f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*")
     return {
         "rows": _rows(found),
         "raw": found,
         "notes": [f"log generated in {found['generate_seconds']:.1f} s (not timed)"],
     }
-
-
-def _clear(services: Services) -> None:
-    for pattern in (f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*"):
-        keys = list(services.redis.scan_iter(match=pattern, count=1000))
-        for start in range(0, len(keys), 1000):
-            services.redis.unlink(*keys[start : start + 1000])
 
 
 if __name__ == "__main__":

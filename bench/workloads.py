@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from multiprocessing.synchronize import Event
+from typing import Any
 
 from bench.clients import ClientFactory, Operation
 from service.ledger.domain.chain import GENESIS, Actor, RecordedEvent
@@ -103,3 +104,12 @@ def _seal_until(redis_url: str, stop: Event) -> None:
     while not stop.is_set():
         if not store.sealer.seal():
             time.sleep(0.005)
+
+
+def unlink_matching(client: Any, *patterns: str) -> None:
+    """Delete every key matching ``patterns`` in batches, so a section leaves the shared
+    server as it found it without one huge command."""
+    for pattern in patterns:
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        for start in range(0, len(keys), 1000):
+            client.unlink(*keys[start : start + 1000])
