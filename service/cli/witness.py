@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import threading
 from pathlib import Path
@@ -21,6 +20,7 @@ from service.cli.base import CliError
 from service.ledger.domain.cosignature import Cosigner
 from service.ledger.domain.note import NoteError, Verifier
 from service.runtime.clock import SystemClock
+from service.runtime.secretbox import create_private_file
 from service.witness.http import create_witness_app
 from service.witness.service import Alarm, Witness
 from service.witness.store import WitnessStore
@@ -50,11 +50,9 @@ def cosigner_in(data_dir: Path, name: str) -> Cosigner:
     path = data_dir / KEY_FILE
     if path.exists():
         return Cosigner.from_private_key(path.read_text())
-    data_dir.mkdir(parents=True, exist_ok=True)
     cosigner = Cosigner.generate(name)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(cosigner.private_key() + "\n")
+    if not create_private_file(path, cosigner.private_key() + "\n"):
+        return Cosigner.from_private_key(path.read_text())  # another start won the race
     return cosigner
 
 

@@ -9,13 +9,13 @@ first start. Its verifier key is public: the worker publishes it in Redis for
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from service.ledger.domain.checkpoint import Conflict
 from service.ledger.domain.note import Signer
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.witnessing import submit_to_witnesses
+from service.runtime.secretbox import create_private_file
 
 log = logging.getLogger("reform_tracker.checkpoints")
 _loaded: dict[str, Signer] = {}
@@ -29,13 +29,8 @@ class KeyExists(Exception):
 def create_key(path: str, name: str) -> Signer:
     """A new key pair written to ``path`` (refused if the file exists)."""
     signer = Signer.generate(name)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise KeyExists(f"{path} exists already; it is kept as it is") from None
-    with os.fdopen(fd, "w") as file:
-        file.write(signer.private_key() + "\n")
+    if not create_private_file(Path(path), signer.private_key() + "\n"):
+        raise KeyExists(f"{path} exists already; it is kept as it is")
     return signer
 
 

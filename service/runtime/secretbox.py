@@ -36,20 +36,27 @@ def new_key() -> str:
     return Fernet.generate_key().decode()
 
 
+def create_private_file(path: Path, text: str) -> bool:
+    """Write ``text`` to a new file only its owner can read (mode 0600); False, and the
+    file untouched, when it exists. O_EXCL: two starts at once cannot each write a
+    different key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(descriptor, "w") as out:
+        out.write(text)
+    return True
+
+
 def ensure_key_file(config: Config) -> Path | None:
     """The key file ``up`` uses, created (mode 0600) if it does not exist yet; None when
     the keys come from RT_SECRETS_KEY instead."""
     if config.secrets_key:
         return None
     path = key_file(config).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: two starts at once cannot each write a different key.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path
-    with os.fdopen(descriptor, "w") as out:
-        out.write(new_key() + "\n")
+    create_private_file(path, new_key() + "\n")
     return path
 
 
