@@ -8,6 +8,8 @@ effect at once. A token never travels in a URL. With public read mode on, no sig
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Callable
 from datetime import date
@@ -153,7 +155,7 @@ def login() -> Any:
 
 @blp.post("/logout")
 def logout() -> Any:
-    _same_origin()
+    require_csrf()
     response = redirect(url_for("pages.login"))
     response.delete_cookie(COOKIE, path="/ui")
     return response
@@ -164,6 +166,36 @@ def _same_origin() -> None:
     origin = request.headers.get("Origin")
     if origin and origin != "null" and urlsplit(origin).netloc != request.host:
         abort(403)
+
+
+@blp.app_template_global("csrf_token")
+def csrf_token() -> str:
+    """The hidden form field that a signed-in page form must send back.
+
+    It is derived from the reader's own sign-in cookie, which a page on another site can
+    neither read (HttpOnly) nor compute, so a forged form post cannot carry it; no server
+    secret or stored state is needed, and it changes when the reader signs in again.
+    """
+    raw = request.cookies.get(COOKIE, "")
+    key = hashlib.sha256(raw.encode()).digest()
+    return hmac.new(key, b"reform-tracker page form", hashlib.sha256).hexdigest()
+
+
+def require_csrf() -> None:
+    """Refuse a page form post without the reader's CSRF field (403, nothing changes)."""
+    _same_origin()
+    sent = request.form.get("csrf_token", "")
+    if not request.cookies.get(COOKIE) or not hmac.compare_digest(sent, csrf_token()):
+        abort(
+            Response(
+                render_template(
+                    "error.html",
+                    message="This form has expired or came from another site; "
+                    "reload the page and send it again.",
+                ),
+                status=403,
+            )
+        )
 
 
 @blp.app_template_filter("humanize")

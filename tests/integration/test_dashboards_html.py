@@ -4,6 +4,7 @@ what each page shows of the demo programme."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -45,7 +46,13 @@ def test_pages_ask_for_sign_in_and_never_take_a_token_from_the_url(
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/ui" in cookie
     assert client.get(page).status_code == 200
 
-    assert client.post("/ui/logout").status_code == 302
+    assert client.post("/ui/logout").status_code == 403, "a form post needs its CSRF field"
+    assert client.post("/ui/logout", data={"csrf_token": "0" * 64}).status_code == 403
+    assert client.get(page).status_code == 200
+    field = re.search(rb'name="csrf_token" value="([0-9a-f]{64})"', client.get(page).data)
+    assert field is not None
+    signed_out = client.post("/ui/logout", data={"csrf_token": field.group(1).decode()})
+    assert signed_out.status_code == 302
     assert client.get(page).status_code == 302
 
 
