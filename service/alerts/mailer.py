@@ -6,9 +6,9 @@ import smtplib
 import ssl
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 
 from service.alerts.deliveries import Outcome
 from service.alerts.domain import alerts as al
@@ -29,6 +29,7 @@ class AlertNotice:
     alert: al.Alert
     initiative_title: str
     on: date  # the day of the event, for "days overdue"
+    already_open: bool = False  # told on subscribing, of an alert open before
 
     def link(self, config: Config) -> str:
         return f"{config.base_url.rstrip('/')}/ui/milestones/{self.alert.milestone_id}"
@@ -40,9 +41,15 @@ class AlertNotice:
 
     def lines(self, config: Config) -> list[str]:
         alert = self.alert
+        headline = "Already open" if self.already_open else HEADLINES.get(self.event_type)
+        opened = [
+            f"Already open:  since {alert.raised_at.date().isoformat()}, "
+            "before this subscription was created"
+        ]
         return [
-            f"{HEADLINES.get(self.event_type, self.event_type)}: {alert.milestone_title}",
+            f"{headline or self.event_type}: {alert.milestone_title}",
             "",
+            *(opened if self.already_open else []),
             f"Milestone:     {alert.milestone_title}",
             f"Initiative:    {self.initiative_title}",
             f"Owner agency:  {alert.owner_agency}",
@@ -54,32 +61,37 @@ class AlertNotice:
         ]
 
 
-def _message(config: Config, to: str, subject: str, body: str) -> EmailMessage:
+def _message(config: Config, to: str, subject: str, body: str, at: datetime) -> EmailMessage:
     message = EmailMessage()
     message["From"] = config.smtp_from
     message["To"] = to
     message["Subject"] = subject
+    message["Date"] = format_datetime(at)  # RFC 5322 requires it; some filters insist
     message["Message-ID"] = make_msgid(domain="reform-tracker")
     message.set_content(body)
     return message
 
 
-def alert_message(config: Config, to: str, notice: AlertNotice) -> EmailMessage:
+def alert_message(config: Config, to: str, notice: AlertNotice, at: datetime) -> EmailMessage:
     subject = f"[Reform Tracker] {notice.alert.milestone_title}: {notice.summary()}"
     footer = [
         "",
         "Acknowledge the alert, with a note, to stop its escalation:",
         f"POST /alerts/{notice.alert.alert_id}/acknowledge",
     ]
-    return _message(config, to, subject, "\n".join(notice.lines(config) + footer) + "\n")
+    return _message(config, to, subject, "\n".join(notice.lines(config) + footer) + "\n", at)
 
 
-def digest_message(config: Config, to: str, notices: list[AlertNotice], on: date) -> EmailMessage:
-    subject = f"[Reform Tracker] Daily alert digest {on.isoformat()}: {len(notices)} alert(s)"
+def digest_message(
+    config: Config, to: str, notices: list[AlertNotice], at: datetime
+) -> EmailMessage:
+    subject = (
+        f"[Reform Tracker] Daily alert digest {at.date().isoformat()}: {len(notices)} alert(s)"
+    )
     parts = [f"{len(notices)} alert event(s) since the last digest.", ""]
     for number, notice in enumerate(notices, start=1):
         parts += [f"{number}. " + notice.lines(config)[0], *notice.lines(config)[2:], ""]
-    return _message(config, to, subject, "\n".join(parts))
+    return _message(config, to, subject, "\n".join(parts), at)
 
 
 def send(config: Config, message: EmailMessage) -> Outcome:

@@ -60,6 +60,8 @@ def webhook_body(services: Infrastructure, ref: dict) -> str:
         "initiative_id": alert.initiative_id,
         "programme_id": alert.programme_id,
         "owner_agency": alert.owner_agency,
+        # True when told on subscribing, of an alert that was open before it.
+        "already_open": bool(ref.get("already_open")),
         "details": record["payload"],
     }
     kind = "alert." + record["type"].removeprefix("Alert").lower()
@@ -73,7 +75,9 @@ def notice(services: Infrastructure, ref: dict) -> mailer.AlertNotice:
     except NotFound:
         initiative = alert.initiative_id
     on = date.fromisoformat(record["recorded_at"][:10])
-    return mailer.AlertNotice(record["type"], alert, initiative, on)
+    return mailer.AlertNotice(
+        record["type"], alert, initiative, on, already_open=bool(ref.get("already_open"))
+    )
 
 
 def attempt(services: Infrastructure, subscription: Subscription, delivery: Delivery) -> Outcome:
@@ -97,9 +101,11 @@ def attempt(services: Infrastructure, subscription: Subscription, delivery: Deli
     to = subscription.address or ""
     if delivery.kind == "digest":
         notices = [notice(services, ref) for ref in delivery.events]
-        message = mailer.digest_message(config, to, notices, services.clock.today())
+        message = mailer.digest_message(config, to, notices, services.clock.now())
     else:
-        message = mailer.alert_message(config, to, notice(services, delivery.events[0]))
+        message = mailer.alert_message(
+            config, to, notice(services, delivery.events[0]), services.clock.now()
+        )
     return mailer.send(config, message)
 
 

@@ -121,9 +121,13 @@ class AlertDesk:
         return found
 
     def subscribe(self, actor: TokenRecord, channel: str, **fields: Any) -> Issued:
-        """A new subscription, with a webhook's signing secret in the clear, shown once."""
+        """A new subscription, with a webhook's signing secret in the clear, shown once.
+        It is told at once of the alerts already open in its scope, marked as such."""
         policy.authorize(actor, policy.ADMINISTER)
-        return subscription_store(self.infrastructure).create(channel, **fields)
+        issued = subscription_store(self.infrastructure).create(channel, **fields)
+        if Notifier(self.infrastructure).welcome(issued.subscription):
+            wake_notifier(self.infrastructure)
+        return issued
 
     def rotate_secret(
         self, actor: TokenRecord, subscription_id: str, grace_seconds: int | None = None

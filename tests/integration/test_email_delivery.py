@@ -76,6 +76,9 @@ def test_overdue_alert_email_names_milestone_initiative_due_date_and_link(
     [message] = inbox[0].messages
     body = message.get_content()
     assert message["To"] == TO and "overdue by 4 days" in message["Subject"]
+    # RFC 5322 requires Date:, written when the message is sent (the frozen clock here).
+    assert message["Date"].datetime == mailing.clock.now().replace(microsecond=0)
+    assert "Already open" not in body
     assert message.get_content_type() == "text/plain"
     for expected in (
         "Milestone:     Video surveillance in units",
@@ -105,6 +108,7 @@ def test_daily_digest_gathers_alerts_into_one_message(
 
     [message] = inbox[0].messages
     assert "2 alert(s)" in message["Subject"]
+    assert message["Date"].datetime == mailing.clock.now().replace(microsecond=0)
     body = message.get_content()
     assert "Body cameras" in body and "Online consultation" in body
 
@@ -121,3 +125,35 @@ def test_permanent_smtp_refusal_is_not_retried(mailing: Services, inbox: tuple[I
 
     [delivery] = delivery_log(mailing).page(subscription.id, None, 10)[0]
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 1, 554)
+
+
+def test_a_new_email_subscription_hears_at_once_of_open_alerts_marked_already_open(
+    mailing: Services, inbox: tuple[Inbox, int]
+) -> None:
+    tracked = Tracked(mailing)
+    today = mailing.clock.today()
+    tracked.milestone(today - timedelta(days=6), title="Body cameras")
+    tracked.milestone(today - timedelta(days=3), title="Video surveillance")
+    project_read_models(mailing)
+    OverdueScanner(mailing).scan()
+    notify()  # before anyone subscribed
+    [acknowledged] = [
+        a for a in mailing.alerts.open_alerts() if a["milestone_title"] == "Video surveillance"
+    ]
+    mailing.alerts.acknowledge(tracked.overseer, acknowledged["alert_id"], "cameras ordered")
+    admin = mailing.tokens.create("admin", None, "admin")[1]
+
+    subscription = mailing.alerts.subscribe(admin, "email", address=TO).subscription
+    work_until(mailing, lambda: finished(mailing, subscription.id))
+    digest = mailing.alerts.subscribe(admin, "email", address=TO, digest=True).subscription
+    assert send_digests()["digests"] == 1
+    work_until(mailing, lambda: finished(mailing, digest.id))
+
+    # E-mail asks someone to act: the acknowledged alert is not sent, the open one is.
+    single, gathered = inbox[0].messages
+    for message in (single, gathered):
+        body = message.get_content()
+        assert "Body cameras" in body and "Video surveillance" not in body
+        assert f"Already open:  since {today}, before this subscription was created" in body
+        assert message["Date"] is not None
+    assert single.get_content().startswith("Already open: Body cameras")
