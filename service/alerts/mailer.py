@@ -1,4 +1,8 @@
-"""Alert e-mail: plain text a person can act on, sent over SMTP with smtplib."""
+"""Alert e-mail: plain text a person can act on, sent over SMTP with smtplib.
+
+``Smtp`` is where to send and as whom: the service takes it from its settings (RT_SMTP_*),
+a witness from its own command line, so both send through this one module.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,29 @@ HEADLINES = {
     "AlertEscalated": "Escalated, not acknowledged",
     "AlertRenotified": "Still not acknowledged",
 }
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """An SMTP server, how to log in to it, and the sender address."""
+
+    host: str = "127.0.0.1"
+    port: int = 25
+    tls: bool = False  # STARTTLS
+    user: str = ""
+    password: str = ""
+    sender: str = "reform-tracker@localhost"
+
+    @classmethod
+    def of(cls, config: Config) -> Smtp:
+        return cls(
+            config.smtp_host,
+            config.smtp_port,
+            config.smtp_tls,
+            config.smtp_user,
+            config.smtp_password,
+            config.smtp_from,
+        )
 
 
 @dataclass(frozen=True)
@@ -61,9 +88,9 @@ class AlertNotice:
         ]
 
 
-def _message(config: Config, to: str, subject: str, body: str, at: datetime) -> EmailMessage:
+def plain_message(sender: str, to: str, subject: str, body: str, at: datetime) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = config.smtp_from
+    message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = format_datetime(at)  # RFC 5322 requires it; some filters insist
@@ -79,7 +106,8 @@ def alert_message(config: Config, to: str, notice: AlertNotice, at: datetime) ->
         "Acknowledge the alert, with a note, to stop its escalation:",
         f"POST /alerts/{notice.alert.alert_id}/acknowledge",
     ]
-    return _message(config, to, subject, "\n".join(notice.lines(config) + footer) + "\n", at)
+    body = "\n".join(notice.lines(config) + footer) + "\n"
+    return plain_message(config.smtp_from, to, subject, body, at)
 
 
 def digest_message(
@@ -91,18 +119,18 @@ def digest_message(
     parts = [f"{len(notices)} alert event(s) since the last digest.", ""]
     for number, notice in enumerate(notices, start=1):
         parts += [f"{number}. " + notice.lines(config)[0], *notice.lines(config)[2:], ""]
-    return _message(config, to, subject, "\n".join(parts), at)
+    return plain_message(config.smtp_from, to, subject, "\n".join(parts), at)
 
 
-def send(config: Config, message: EmailMessage) -> Outcome:
+def send(server: Smtp, message: EmailMessage) -> Outcome:
     """One SMTP attempt. 4xx replies and lost connections are worth retrying; 5xx are not."""
     started = time.perf_counter()
     try:
-        with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=30) as smtp:
-            if config.smtp_tls:
+        with smtplib.SMTP(server.host, server.port, timeout=30) as smtp:
+            if server.tls:
                 smtp.starttls(context=ssl.create_default_context())
-            if config.smtp_user:
-                smtp.login(config.smtp_user, config.smtp_password)
+            if server.user:
+                smtp.login(server.user, server.password)
             smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as refused:
         codes = [code for code, _ in refused.recipients.values()]

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from service.alerts.notifier import delivery_log, subscription_store
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
-from service.runtime.redis_server import free_port
 from tests.alerting import Tracked, project_read_models, wired, work_until
+from tests.integration.smtp_inbox import Inbox
 from workers import runtime
 from workers.delivery import send_digests
 from workers.notify import notify
@@ -23,24 +19,10 @@ from workers.notify import notify
 TO = "oversight@example.org"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.reply = "250 Message accepted"
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.reply.startswith("250"):
-            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
-        return self.reply
-
-
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
+    with Inbox() as handler:
+        yield handler, handler.port
 
 
 @pytest.fixture
