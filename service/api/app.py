@@ -14,6 +14,7 @@ from schemas.subscriptions import SubscriptionIn
 from schemas.tokens import TokenIn
 from service.api import (
     alerts,
+    api_docs,
     auth,
     body,
     checkpoints,
@@ -65,7 +66,9 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=api_docs.ASSETS_URL,
+        # Swagger UI would send the document to validator.swagger.io for a badge.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Event-sourced, hash-chained tracking of reform programmes. "
@@ -106,6 +109,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)
+    app.register_blueprint(api_docs.blp)
     api.register_blueprint(dashboards.blp)
     app.register_blueprint(dashboard_pages.blp)
     _document_schema_rules(api)

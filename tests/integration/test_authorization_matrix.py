@@ -169,7 +169,7 @@ PAGES = [
     "/ui/milestones/{milestone}",
     "/ui/agencies/{agency}",
 ]
-NOT_API = {"/static/<path:filename>", "/ui/login", "/ui/logout"}
+NOT_API = {"/static/<path:filename>", "/docs/assets/<path:name>", "/ui/login", "/ui/logout"}
 
 
 def template_of(rule: str) -> str:
