@@ -20,6 +20,7 @@ from service.api import (
     checkpoints,
     dashboard_pages,
     dashboards,
+    downloads,
     health,
     initiatives,
     log,
@@ -111,6 +112,9 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     app.register_blueprint(health.blp)
     app.register_blueprint(api_docs.blp)
     api.register_blueprint(dashboards.blp)
+    api.register_blueprint(downloads.blp)
+    # The same downloads under /ui/data, where the pages' sign-in cookie is sent.
+    app.register_blueprint(downloads.blp, name="page_downloads", url_prefix="/ui/data")
     app.register_blueprint(dashboard_pages.blp)
     _document_schema_rules(api)
     register_error_handlers(app)

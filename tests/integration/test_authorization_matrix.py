@@ -159,6 +159,31 @@ ROWS: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
     ("GET", "/tokens", None, frozenset({"admin"})),
     ("POST", "/tokens", {"role": "viewer"}, frozenset({"admin"})),
     ("DELETE", "/tokens/{token}", None, frozenset({"admin"})),
+    # Open data, for the API and (where the sign-in cookie is also accepted) the pages.
+    *[
+        ("GET", prefix + download, None, SIGNED_IN)
+        for prefix in ("", "/ui/data")
+        for download in (
+            *[
+                f"/dashboard/{table}.{kind}"
+                for table in ("programmes", "milestones")
+                for kind in ("csv", "json")
+            ],
+            *[
+                f"/programmes/{{programme}}/dashboard/{table}.{kind}"
+                for table in ("initiatives", "milestones")
+                for kind in ("csv", "json")
+            ],
+            "/initiatives/{initiative}/dashboard/milestones.csv",
+            "/initiatives/{initiative}/dashboard/milestones.json",
+            "/agencies/{agency}/scorecard/milestones.csv",
+            "/agencies/{agency}/scorecard/milestones.json",
+            "/calendar.ics",
+            "/programmes/{programme}/calendar.ics",
+            "/initiatives/{initiative}/calendar.ics",
+            "/agencies/{agency}/calendar.ics",
+        )
+    ],
 ]
 # The HTML pages authenticate with a session cookie (see test_dashboard_pages*); here:
 # without one, every page sends the browser to the login form.
@@ -264,6 +289,7 @@ def test_only_the_allowed_personas_get_through(
         headers = bearer(tokens[TOKEN_OF[persona]]) if persona in TOKEN_OF else {}
         before = _log_length(services)
         response = client.open(path, method=method, json=body, headers=headers)
+        response.get_data()  # a streamed download holds its request until read
         status = response.status_code
         if persona in allowed:
             assert status not in (401, 403), f"{persona} refused: {response.get_data()}"
