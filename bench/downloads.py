@@ -15,16 +15,15 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import tempfile
 import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import orjson
 
+from bench.own_redis import redis_url_or_own
 from service.api.app import create_app
 from service.bootstrap import Services, bootstrap
 from service.dashboards.domain.readmodel import (
@@ -36,7 +35,6 @@ from service.dashboards.domain.readmodel import (
 from service.dashboards.readmodels import Layout, live_generations
 from service.runtime.clock import FrozenClock
 from service.runtime.config import Config
-from service.runtime.redis_server import RedisServer
 
 SIZES = (1_000, 10_000, 50_000)
 QUICK_SIZES = (100, 300, 1_000)  # --quick checks the harness, not the claim
@@ -177,22 +175,12 @@ def run(quick: bool = True, redis_url: str | None = None) -> dict[str, Any]:
     """The benchmark section. One repetition per case: a traced peak hardly varies, and
     tracing makes the 50,000-row cases slow (minutes). Quick mode uses small tables."""
     sizes, repetitions = (QUICK_SIZES if quick else SIZES), 1
-    with tempfile.TemporaryDirectory(prefix="rt-bench-downloads-") as data_dir:
-        server = None
-        if redis_url is None:
-            server = RedisServer(Path(data_dir)).start()
-            redis_url = server.url
-        try:
-            config = Config(
-                redis_url=redis_url, key_prefix=PREFIX, public_read=True, log_level="WARNING"
-            )
-            services = bootstrap(config, clock=FrozenClock(NOW))
-            clear(services)
-            samples = measure(services, sizes, repetitions)
-            clear(services)
-        finally:
-            if server:
-                server.stop()
+    with redis_url_or_own(redis_url, "downloads") as url:
+        config = Config(redis_url=url, key_prefix=PREFIX, public_read=True, log_level="WARNING")
+        services = bootstrap(config, clock=FrozenClock(NOW))
+        clear(services)
+        samples = measure(services, sizes, repetitions)
+        clear(services)
     flat = {
         kind: round(
             _median(by_size[sizes[-1]]["streamed"]) / _median(by_size[sizes[0]]["streamed"]), 2

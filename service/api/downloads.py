@@ -145,6 +145,38 @@ def _milestones(scope: Callable[..., Scope]) -> Rows:
     return lambda found, args, path: found.milestones(scope(**path), args.get("subset"))
 
 
+def _programme(programme_id: Any) -> Scope:
+    return Scope("programme", str(programme_id))
+
+
+def _initiative(initiative_id: Any) -> Scope:
+    return Scope("initiative", str(initiative_id))
+
+
+def _agency(agency: str) -> Scope:
+    return Scope("agency", agency)
+
+
+# kind: (where its milestone table hangs, its calendar, its scope from the path)
+SCOPES: dict[str, tuple[str, str, Callable[..., Scope]]] = {
+    "all": ("/dashboard", "/calendar.ics", lambda: Scope("all")),
+    "programme": (
+        "/programmes/<uuid:programme_id>/dashboard",
+        "/programmes/<uuid:programme_id>/calendar.ics",
+        _programme,
+    ),
+    "initiative": (
+        "/initiatives/<uuid:initiative_id>/dashboard",
+        "/initiatives/<uuid:initiative_id>/calendar.ics",
+        _initiative,
+    ),
+    "agency": (
+        "/agencies/<string:agency>/scorecard",
+        "/agencies/<string:agency>/calendar.ics",
+        _agency,
+    ),
+}
+
 _table(
     "/dashboard/programmes",
     "programmes",
@@ -160,50 +192,9 @@ _table(
     InitiativeRowDownload,
     TableArgs,
     "A programme's initiatives: RAG, % complete, counts",
-    lambda programme_id: Scope("programme", str(programme_id)),
+    _programme,
     lambda found, args, path: found.initiatives(str(path["programme_id"])),
 )
-SCOPES: dict[str, tuple[str, Callable[..., Scope]]] = {
-    "milestones": ("/dashboard/milestones", lambda: Scope("all")),
-    "programme-milestones": (
-        "/programmes/<uuid:programme_id>/dashboard/milestones",
-        lambda programme_id: Scope("programme", str(programme_id)),
-    ),
-    "initiative-milestones": (
-        "/initiatives/<uuid:initiative_id>/dashboard/milestones",
-        lambda initiative_id: Scope("initiative", str(initiative_id)),
-    ),
-    "agency-milestones": (
-        "/agencies/<string:agency>/scorecard/milestones",
-        lambda agency: Scope("agency", agency),
-    ),
-}
-for _filename, (_rule, _scope) in SCOPES.items():
-    _table(
-        _rule,
-        _filename,
-        MilestoneRowDownload,
-        MilestoneTableArgs,
-        "Milestones with due dates, slip, overdue and RAG",
-        _scope,
-        _milestones(_scope),
-    )
-
-CALENDARS: dict[str, tuple[str, Callable[..., Scope]]] = {
-    "calendar": ("/calendar.ics", lambda: Scope("all")),
-    "programme_calendar": (
-        "/programmes/<uuid:programme_id>/calendar.ics",
-        lambda programme_id: Scope("programme", str(programme_id)),
-    ),
-    "initiative_calendar": (
-        "/initiatives/<uuid:initiative_id>/calendar.ics",
-        lambda initiative_id: Scope("initiative", str(initiative_id)),
-    ),
-    "agency_calendar": (
-        "/agencies/<string:agency>/calendar.ics",
-        lambda agency: Scope("agency", agency),
-    ),
-}
 
 
 def _calendar_name(found: OpenData, scope: Scope) -> str:
@@ -246,5 +237,15 @@ def _calendar(endpoint: str, rule: str, scope: Callable[..., Scope]) -> None:
     blp.add_url_rule(rule, view_func=Feed, endpoint=endpoint)
 
 
-for _endpoint, (_rule, _scope) in CALENDARS.items():
-    _calendar(_endpoint, _rule, _scope)
+for _kind, (_base, _feed, _scope) in SCOPES.items():
+    _prefix = "" if _kind == "all" else f"{_kind}-"
+    _table(
+        f"{_base}/milestones",
+        f"{_prefix}milestones",
+        MilestoneRowDownload,
+        MilestoneTableArgs,
+        "Milestones with due dates, slip, overdue and RAG",
+        _scope,
+        _milestones(_scope),
+    )
+    _calendar(f"{_prefix.replace('-', '_')}calendar", _feed, _scope)

@@ -3,26 +3,13 @@ renders the whole API from the app's own files."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Route, sync_playwright
-from werkzeug.serving import make_server
 
 from tests.e2e.test_dashboard_browser import ARGS, CHROMIUM
-
-
-@pytest.fixture
-def served(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install chromium")
