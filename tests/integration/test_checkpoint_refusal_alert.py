@@ -93,3 +93,33 @@ def test_a_refused_checkpoint_is_raised_once_to_every_subscription_that_watches_
     assert log.page(scoped.subscription.id, None, 10)[0] == []  # scoped: not its business
     refusal = json.loads(alerting.redis.get(alerting.keys.checkpoint_refusal) or "{}")
     assert refusal["checkpoint_size"] == signed.size
+
+
+def test_a_refusal_nobody_watches_for_waits_for_the_first_subscription_that_does(
+    alerting: Services, inbox: Inbox
+) -> None:
+    admin = alerting.tokens.create("admin", None, "admin")[1]
+    tracked = Tracked(alerting)
+    scoped = alerting.alerts.subscribe(
+        admin, "email", address="desk@example.org", agency="Ministry of Defence"
+    )
+    catch_up(alerting)
+    alerting.redis.hset(alerting.keys.tree, "1:0", bytes(32).hex())
+    tracked.plan(alerting.clock.today() + timedelta(days=40))
+    clock = alerting.clock
+    assert isinstance(clock, FrozenClock)
+    clock.advance(timedelta(hours=1))
+    project()
+    assert alerting.redis.get(alerting.keys.checkpoint_refusal)
+    assert notify()["system"] == 0  # refused, but nobody watches everything yet
+
+    watcher = alerting.alerts.subscribe(admin, "email", address="audit@example.org")
+    assert notify()["system"] == 1  # the next notifier run raises it to the newcomer
+    work_until(alerting, lambda: len(inbox.messages) >= 1)
+    assert notify()["system"] == 0
+    [message] = inbox.messages
+    assert message["To"] == "audit@example.org"
+    assert delivery_log(alerting).page(scoped.subscription.id, None, 10)[0] == []
+    assert [d.kind for d in delivery_log(alerting).page(watcher.subscription.id, None, 10)[0]] == [
+        "system"
+    ]
