@@ -94,6 +94,12 @@ def json_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     yield b"[]\n" if separator == b"[\n" else b"\n]\n"
 
 
+def _text_answer(media_type: str, description: str) -> dict[str, Any]:
+    """The OpenAPI description of a 200 that is text of ``media_type``."""
+    content = {media_type: {"schema": {"type": "string"}}}
+    return {"responses": {"200": {"description": description, "content": content}}}
+
+
 def _streamed(chunks: Iterator[Any], mimetype: str, filename: str) -> Response:
     response = Response(stream_with_context(chunks), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
@@ -121,8 +127,11 @@ def _table(
 
     class Csv(MethodView):
         @blp.arguments(args_schema(), location="query", unknown=RAISE)
-        @blp.response(200, content_type="text/csv", description="The table as CSV (RFC 4180)")
-        @blp.doc(summary=summary + " (CSV)")
+        @blp.response(200, content_type="text/csv")
+        @blp.doc(
+            summary=summary + " (CSV)",
+            **_text_answer("text/csv", "The table as CSV (RFC 4180), with a header row"),
+        )
         def get(self, args: dict[str, Any], **path: Any) -> Response:
             found = start(args, path)
             return _streamed(csv_chunks(columns, found), "text/csv", f"{filename}.csv")
@@ -210,13 +219,15 @@ def _calendar_name(found: OpenData, scope: Scope) -> str:
 def _calendar(endpoint: str, rule: str, scope: Callable[..., Scope]) -> None:
     class Feed(MethodView):
         @blp.arguments(TableArgs(), location="query", unknown=RAISE)
-        @blp.response(
-            200,
-            content_type="text/calendar",
-            description="iCalendar (RFC 5545): one all-day VEVENT per milestone on its "
-            "current due date, stable UID, SEQUENCE counting reschedules",
+        @blp.response(200, content_type="text/calendar")
+        @blp.doc(
+            summary="Milestone due dates as a calendar to subscribe to",
+            **_text_answer(
+                "text/calendar",
+                "iCalendar (RFC 5545): one all-day VEVENT per milestone on its current due "
+                "date, a stable UID, SEQUENCE counting reschedules",
+            ),
         )
-        @blp.doc(summary="Milestone due dates as a calendar to subscribe to")
         def get(self, _args: dict[str, Any], **path: Any) -> Response:
             download_reader()
             found = open_data()

@@ -244,3 +244,16 @@ def test_pages_link_their_tables_downloads_which_the_sign_in_cookie_opens(
         assert sum(link.endswith(".ics") for link in links) == 1, page
     as_of = client.get(f"/ui/programmes/{tracked.programme_id}?as_of=2026-11-01")
     assert "/ui/data/" not in as_of.get_data(as_text=True)  # downloads are current data
+
+
+def test_the_openapi_document_describes_every_download_with_its_media_type(
+    client: FlaskClient,
+) -> None:
+    paths = client.get("/openapi.json").json["paths"]
+    kinds = {".csv": "text/csv", ".json": "application/json", ".ics": "text/calendar"}
+    downloads = {p: op for p, op in paths.items() if p.endswith(tuple(kinds))}
+    assert len(downloads) == 6 * 2 + 4  # six tables, four calendars
+    for path, operations in downloads.items():
+        media = kinds["." + path.rsplit(".", 1)[1]]
+        assert list(operations["get"]["responses"]["200"]["content"]) == [media], path
+        assert operations["get"]["summary"], path
