@@ -56,8 +56,15 @@ class SystemAlert:
 
 
 def checkpoint_refused(raw: str) -> SystemAlert:
-    """The alert for a stored refusal; its id is the checkpoint it was refused against."""
-    details = json.loads(raw)
+    """The alert for a stored refusal; its id is the checkpoint it was refused against.
+    An earlier version stored the reason alone, as text."""
+    try:
+        details = json.loads(raw)
+    except ValueError:
+        details = None
+    if not isinstance(details, dict):
+        details = {"reason": raw, "checkpoint_size": 0, "checkpoint_root": ""}
+        details |= {"tree_size": 0, "refused_at": ""}
     size, root = details["checkpoint_size"], details["checkpoint_root"]
     return SystemAlert(
         id=str(uuid.uuid5(al.NAMESPACE, f"checkpoint-refused:{size}:{root}")),
