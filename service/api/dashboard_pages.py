@@ -100,7 +100,11 @@ def _render(
 @blp.get("/")
 @signed_in
 def overview() -> Any:
-    return _render("overview.html", lambda q, as_of: q.overview(as_of))
+    # The latest signed checkpoint: what anyone can hold the log to (docs/audit.md).
+    latest = services().store.checkpoints.latest()
+    return _render(
+        "overview.html", lambda q, as_of: q.overview(as_of), lambda q, found: {"checkpoint": latest}
+    )
 
 
 @blp.get("/programmes/<uuid:programme_id>")
