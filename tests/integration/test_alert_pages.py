@@ -152,6 +152,7 @@ def test_alert_page_shows_history_and_deliveries(
     html = client.get(page).get_data(as_text=True)
     history = html[html.index('id="history"') :]
     assert 'data-event-type="AlertRaised"' in history
+    assert "alert scanner (system)" in history and "no longer registered" not in history
     deliveries = html[html.index('id="deliveries"') :]
     assert deliveries.count("data-delivery-id=") == 1 and "email" in deliveries
     assert "Alert raised" in deliveries and "pending" in deliveries
