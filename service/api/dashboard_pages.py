@@ -76,9 +76,10 @@ def _as_of() -> date | None:
 def _render(
     template: str,
     compute: Callable[[DashboardQueries, date | None], Any],
-    trail: Callable[[DashboardQueries, Any], dict[str, Any]] | None = None,
+    more: Callable[[DashboardQueries, Any], dict[str, Any]] | None = None,
     **alert_scope: str,
 ) -> Any:
+    """``more``: further template variables, from the queries and the dashboard found."""
     queries = DashboardQueries(services(), public=is_public())
     as_of = _as_of()
     try:
@@ -93,7 +94,7 @@ def _render(
         as_of=as_of,
         viewer=viewer(),
         alerts=alerts,
-        names=trail(queries, found) if trail else {},
+        **(more(queries, found) if more else {}),
     )
 
 
@@ -103,7 +104,7 @@ def overview() -> Any:
     # The latest signed checkpoint: what anyone can hold the log to (docs/audit.md).
     latest = services().store.checkpoints.latest()
     return _render(
-        "overview.html", lambda q, as_of: q.overview(as_of), lambda q, found: {"checkpoint": latest}
+        "overview.html", lambda q, as_of: q.overview(as_of), lambda q, _: {"checkpoint": latest}
     )
 
 
@@ -123,7 +124,7 @@ def initiative(initiative_id: Any) -> Any:
     return _render(
         "initiative.html",
         lambda q, as_of: q.initiative(str(initiative_id), as_of),
-        lambda q, found: q.titles(found["programme_id"]),
+        lambda q, found: {"names": q.titles(found["programme_id"])},
         initiative_id=str(initiative_id),
     )
 
