@@ -229,3 +229,15 @@ def test_anonymous_visitors_cannot_write_anything(
             body = client.open(path, method=method, json={"note": "from outside"})
             assert body.status_code in (401, 403), (method, rule.rule, body.status_code)
     assert services.store.head_position() == before
+
+
+def test_staff_who_sign_in_on_the_portal_see_everything(
+    client: FlaskClient, services: Services, portal: Portal
+) -> None:
+    milestone = f"/ui/milestones/{portal.paths['milestone_id']}"
+    assert SECRET_TEXTS["dispute"] not in client.get(milestone).get_data(as_text=True)
+    token, _ = services.tokens.create("viewer", None, "desk officer")
+    client.post("/ui/login", data={"token": token, "next": milestone})
+    page = client.get(milestone).get_data(as_text=True)
+    assert SECRET_TEXTS["dispute"] in page and "Label of overseer 3e7b" in page
+    assert "public read-only view" not in page
