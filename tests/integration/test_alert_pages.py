@@ -157,6 +157,8 @@ def test_alert_page_shows_history_and_deliveries(
     assert deliveries.count("data-delivery-id=") == 1 and "email" in deliveries
     assert "Alert raised" in deliveries and "pending" in deliveries
 
+    services.clock.advance(timedelta(hours=services.config.alert_escalate_after_hours + 1))  # type: ignore[attr-defined]
+    OverdueScanner(services).scan()
     client.post(
         f"{page}/acknowledge",
         data={"csrf_token": csrf_of(html), "note": "Supplier chased"},
@@ -171,7 +173,8 @@ def test_alert_page_shows_history_and_deliveries(
     OverdueScanner(services).scan()
     html = client.get(page).get_data(as_text=True)
     types = re.findall(r'data-event-type="(\w+)"', html[html.index('id="history"') :])
-    assert types == ["AlertRaised", "AlertAcknowledged", "AlertResolved"]
+    assert types == ["AlertRaised", "AlertEscalated", "AlertAcknowledged", "AlertResolved"]
+    assert "to initiative lead (from owner agency)" in html
     assert 'id="alert-state">resolved' in html and "merged into another milestone" not in html
 
 
