@@ -74,7 +74,7 @@ def alerts() -> Any:
         sorts=list(SORTS),
         states=ACTIVE_STATES,
         levels=LEVELS,
-        agencies=[card["agency"] for card in queries.agencies()],
+        agencies=queries.agency_names(),
         programmes=queries.programme_titles(),
         viewer=viewer(),
     )

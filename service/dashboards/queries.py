@@ -159,11 +159,14 @@ class DashboardQueries:
         found = scorecards.scorecard(reading.source, agency, reading.today, self.rules)
         return self._answer(reading, found, f"agency {agency!r} with milestones")
 
+    def agency_names(self) -> list[str]:
+        return ReadModels(self.services.redis, self.services.keys).agencies()
+
     def agencies(self) -> list[dict[str, Any]]:
         """Every agency with milestones: its live scorecard, without the overdue list."""
         reading = self.reading(None)
         found = []
-        for agency in ReadModels(self.services.redis, self.services.keys).agencies():
+        for agency in self.agency_names():
             card = scorecards.scorecard(reading.source, agency, reading.today, self.rules)
             if card:
                 card.pop("overdue")
