@@ -19,7 +19,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 
 from service.access.disclosure import public_event
 from service.access.policy import TokenRecord
@@ -35,11 +35,14 @@ SAFE_NEXT = re.compile(r"^/ui/[\w/\-.%]*$")
 
 
 def viewer() -> TokenRecord | None:
-    raw = request.cookies.get(COOKIE)
-    token = services().tokens.authenticate(raw) if raw else None
-    if token is None and services().config.public_read:
-        return PUBLIC
-    return token
+    """The signed-in reader, PUBLIC for anyone else in public read mode, or None; looked
+    up once per request."""
+    if "viewer" not in g:
+        raw = request.cookies.get(COOKIE)
+        token = services().tokens.authenticate(raw) if raw else None
+        g.viewer = PUBLIC if token is None and services().config.public_read else token
+    found: TokenRecord | None = g.viewer
+    return found
 
 
 def is_public() -> bool:
