@@ -13,6 +13,7 @@ from schemas.common import document_page_limits, document_text_rules
 from schemas.subscriptions import SubscriptionIn
 from schemas.tokens import TokenIn
 from service.api import (
+    alert_pages,
     alerts,
     api_docs,
     auth,
@@ -46,6 +47,8 @@ from service.runtime.connection import UNAVAILABLE
 from service.runtime.metrics import LATENCY, REQUESTS
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+# The HTML pages post forms; everything else takes JSON.
+PAGES = {dashboard_pages.blp.name, alert_pages.blp.name}
 request_log = logging.getLogger("reform_tracker.http")
 
 
@@ -116,6 +119,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     # The same downloads under /ui/data, where the pages' sign-in cookie is sent.
     app.register_blueprint(downloads.blp, name="page_downloads", url_prefix="/ui/data")
     app.register_blueprint(dashboard_pages.blp)
+    app.register_blueprint(alert_pages.blp)
     _document_schema_rules(api)
     register_error_handlers(app)
     # Request ids and content-type checks come first, so even a 429 carries its request id.
@@ -152,7 +156,7 @@ def _before() -> Response | None:
     # The HTML pages' sign-in form posts form data; every API body is JSON, and the API
     # authenticates before it says anything about a body: a caller who presents no token
     # at all is refused without the body being read.
-    api = g.api_body = request.blueprint != dashboard_pages.blp.name
+    api = g.api_body = request.blueprint not in PAGES
     if api and not auth.presents_token():
         return unauthenticated()
     refusal = _read_body(has_body, api)

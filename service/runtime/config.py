@@ -33,7 +33,7 @@ class Config:
     page_size_max: int = 500
     # How long an Idempotency-Key is remembered (seconds).
     idempotency_ttl_seconds: int = 7 * 24 * 3600
-    # Dashboards and HTML pages readable without a token.
+    # Dashboards and HTML pages readable without a token: the public portal (docs/public.md).
     public_read: bool = False
     # Public address of the API, used in links sent out in alerts.
     base_url: str = "http://127.0.0.1:8080"

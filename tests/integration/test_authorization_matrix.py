@@ -192,9 +192,16 @@ PAGES = [
     "/ui/programmes/{programme}",
     "/ui/initiatives/{initiative}",
     "/ui/milestones/{milestone}",
+    "/ui/agencies/",
     "/ui/agencies/{agency}",
+    "/ui/alerts",
+    "/ui/alerts/{alert}",
 ]
-NOT_API = {"/static/<path:filename>", "/docs/assets/<path:name>", "/ui/login", "/ui/logout"}
+# Page forms: a signed-in reader's cookie and CSRF field, then the same policy as the API
+# (tests/integration/test_alert_pages.py); without a session nothing gets through.
+PAGE_FORMS = ["/ui/alerts/{alert}/acknowledge"]
+# The sign-in form, and the HTML 404 page for every unknown /ui/ address.
+NOT_API = {"/static/<path:filename>", "/docs/assets/<path:name>", "/ui/login", "/ui/logout", "/ui/<path:unknown>"}
 
 
 def template_of(rule: str) -> str:
@@ -218,6 +225,7 @@ def template_of(rule: str) -> str:
 def test_every_route_is_in_the_table(app: Flask) -> None:
     covered = {(method, route.split("?")[0]) for method, route, _, _ in ROWS}
     covered |= {("GET", page) for page in PAGES}
+    covered |= {("POST", form) for form in PAGE_FORMS}
     for rule in app.url_map.iter_rules():
         if rule.rule in NOT_API:
             continue
@@ -304,10 +312,26 @@ def test_pages_need_a_session(client: FlaskClient, ids: Ids, page: str) -> None:
     from tests.conftest import AGENCY_A
 
     path = page.format(
-        programme=ids.programme, initiative=ids.initiative, milestone=ids.milestone, agency=AGENCY_A
+        programme=ids.programme,
+        initiative=ids.initiative,
+        milestone=ids.milestone,
+        agency=AGENCY_A,
+        alert=ids.alert,
     )
     response = client.get(path)
     assert response.status_code == 302 and "/ui/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("form", PAGE_FORMS)
+@pytest.mark.parametrize("public_read", [False, True])
+def test_page_forms_refuse_anyone_without_a_session(
+    client: FlaskClient, services: Services, ids: Ids, form: str, public_read: bool
+) -> None:
+    services.config = services.config.with_(public_read=public_read)
+    before = _log_length(services)
+    response = client.post(form.format(alert=ids.alert), data={"note": "on it"})
+    assert response.status_code == 403 and response.mimetype == "text/html"
+    assert _log_length(services) == before
 
 
 def test_unknown_ids_do_not_reveal_existence_to_outsiders(client, tokens) -> None:
