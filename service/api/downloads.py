@@ -34,7 +34,7 @@ from schemas.downloads import (
 )
 from service.access.policy import TokenRecord
 from service.api import dashboard_pages
-from service.api.auth import presents_token, reader, services
+from service.api.auth import PUBLIC, presents_token, reader, services
 from service.dashboards import calendar
 from service.dashboards.open_data import OpenData, Scope
 from service.dashboards.queries import DashboardQueries
@@ -61,7 +61,9 @@ def download_reader() -> TokenRecord:
 
 
 def open_data() -> OpenData:
-    return OpenData(services(), DashboardQueries(services()).rules)
+    """The rows for whoever asks: without internal fields for the public portal."""
+    public = download_reader() is PUBLIC
+    return OpenData(services(), DashboardQueries(services()).rules, public=public)
 
 
 def _cell(value: Any) -> Any:
@@ -119,7 +121,6 @@ def _table(
     columns = tuple(row_schema().fields)
 
     def start(args: dict[str, Any], path: dict[str, Any]) -> Iterable[dict[str, Any]]:
-        download_reader()
         found = open_data()
         if scope is not None:
             found.check(scope(**path))  # 404 before the first byte
@@ -229,7 +230,6 @@ def _calendar(endpoint: str, rule: str, scope: Callable[..., Scope]) -> None:
             ),
         )
         def get(self, _args: dict[str, Any], **path: Any) -> Response:
-            download_reader()
             found = open_data()
             chosen = scope(**path)
             found.check(chosen)

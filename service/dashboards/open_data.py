@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from service.access.disclosure import public_record
 from service.dashboards.domain import dashboards
+from service.dashboards.domain.dashboards import ReadSource
 from service.dashboards.domain.rag import Thresholds
 from service.dashboards.domain.readmodel import (
     AGENCIES,
@@ -25,6 +27,7 @@ from service.dashboards.domain.readmodel import (
     PROGRAMMES,
     MilestoneRecord,
 )
+from service.dashboards.queries import Disclosed
 from service.dashboards.readmodels import ReadModels
 from service.ledger.domain.errors import InvalidValue, NotFound
 from service.ledger.infrastructure import Infrastructure
@@ -96,10 +99,14 @@ def _summary(found: dict[str, Any]) -> dict[str, Any]:
 
 
 class OpenData:
-    def __init__(self, services: Infrastructure, rules: Thresholds) -> None:
+    def __init__(self, services: Infrastructure, rules: Thresholds, *, public: bool) -> None:
+        """``public``: rows as the public portal sees them, without internal fields (and
+        so without RAG reasons that would quote them)."""
         self.services = services
         self.rules = rules
+        self.public = public
         self.live = ReadModels(services.redis, services.keys)
+        self.source: ReadSource = Disclosed(self.live) if public else self.live
         self.today = services.clock.today()
 
     def check(self, scope: Scope) -> None:
@@ -116,7 +123,7 @@ class OpenData:
 
     def records(self, scope: Scope) -> Iterator[MilestoneRecord]:
         for page in self.live.milestone_pages(scope.member_of(), PAGE):
-            yield from page
+            yield from (public_record(record) for record in page) if self.public else page
 
     def milestones(self, scope: Scope, only: str | None = None) -> Iterator[dict[str, Any]]:
         if only not in (None, OVERDUE, DUE_SOON):
@@ -130,7 +137,7 @@ class OpenData:
     def programmes(self) -> Iterator[dict[str, Any]]:
         for programme in sorted(self.live.programmes(), key=lambda p: p.position):
             found = dashboards.programme_dashboard(
-                self.live, programme.programme_id, self.today, self.rules
+                self.source, programme.programme_id, self.today, self.rules
             )
             if found:
                 row = _summary(found)
@@ -140,7 +147,7 @@ class OpenData:
         ids = self.live.member_ids(PROGRAMMES, "initiatives", programme_id)
         for initiative in sorted(self.live.initiatives(ids), key=lambda i: i.position):
             found = dashboards.initiative_dashboard(
-                self.live, initiative.initiative_id, self.today, self.rules
+                self.source, initiative.initiative_id, self.today, self.rules
             )
             if found:
                 row = _summary(found)

@@ -201,7 +201,13 @@ PAGES = [
 # (tests/integration/test_alert_pages.py); without a session nothing gets through.
 PAGE_FORMS = ["/ui/alerts/{alert}/acknowledge"]
 # The sign-in form, and the HTML 404 page for every unknown /ui/ address.
-NOT_API = {"/static/<path:filename>", "/docs/assets/<path:name>", "/ui/login", "/ui/logout", "/ui/<path:unknown>"}
+NOT_API = {
+    "/static/<path:filename>",
+    "/docs/assets/<path:name>",
+    "/ui/login",
+    "/ui/logout",
+    "/ui/<path:unknown>",
+}
 
 
 def template_of(rule: str) -> str:

@@ -70,10 +70,33 @@ PUBLIC_GET = {
     "/ui/alerts",
     "/ui/alerts/<uuid:alert_id>",
     "/ui/login",
+    "/dashboard/programmes.csv",
+    "/dashboard/programmes.json",
+    "/dashboard/milestones.csv",
+    "/dashboard/milestones.json",
+    "/programmes/<uuid:programme_id>/dashboard/initiatives.csv",
+    "/programmes/<uuid:programme_id>/dashboard/initiatives.json",
+    "/programmes/<uuid:programme_id>/dashboard/milestones.csv",
+    "/programmes/<uuid:programme_id>/dashboard/milestones.json",
+    "/initiatives/<uuid:initiative_id>/dashboard/milestones.csv",
+    "/initiatives/<uuid:initiative_id>/dashboard/milestones.json",
+    "/agencies/<string:agency>/scorecard/milestones.csv",
+    "/agencies/<string:agency>/scorecard/milestones.json",
+    "/calendar.ics",
+    "/programmes/<uuid:programme_id>/calendar.ics",
+    "/initiatives/<uuid:initiative_id>/calendar.ics",
+    "/agencies/<string:agency>/calendar.ics",
+}
+# Open data: each table downloads as CSV and JSON, for the API and under /ui/data for the
+# pages; and the calendar feeds.
+PUBLIC_GET |= {
+    "/ui/data" + rule
+    for rule in set(PUBLIC_GET)
+    if rule.endswith((".csv", ".json", ".ics")) and rule != "/openapi.json"
 }
 QUERIES = {"/proofs/inclusion": "?position=1", "/proofs/consistency": "?from=1"}
 UNUSED = "00000000-0000-4000-8000-000000000000"
-NOT_READ = {"/static/<path:filename>", "/ui/<path:unknown>"}
+NOT_READ = {"/static/<path:filename>", "/docs/assets/<path:name>", "/ui/<path:unknown>"}
 
 
 @dataclass(frozen=True)
@@ -212,7 +235,7 @@ def test_anonymous_api_answers_only_the_public_list_and_withholds_the_rest(
             answered.add(rule.rule)
         else:
             assert response.status_code == 401, (rule.rule, response.status_code)
-    assert answered == PUBLIC_GET
+    assert answered == PUBLIC_GET, (answered - PUBLIC_GET, PUBLIC_GET - answered)
     for events in ("/events", f"/milestones/{portal.paths['milestone_id']}/events"):
         assert client.get(events).status_code == 401, "the log names who acted"
 
