@@ -21,6 +21,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from service.access.policy import TokenRecord
 from service.api.auth import PUBLIC, services
+from service.dashboards import charts
 from service.dashboards.domain.dashboards import milestone_row
 from service.dashboards.queries import DashboardQueries
 from service.ledger.domain.errors import DomainError
@@ -64,18 +65,23 @@ def _as_of() -> date | None:
 def _render(
     template: str,
     compute: Callable[[DashboardQueries, date | None], Any],
+    draw: Callable[[DashboardQueries, Any], dict[str, Any]] = lambda _q, _found: {},
     **alert_scope: str,
 ) -> Any:
+    """``draw(queries, found)``: the page's charts, by name, for the same day as its data."""
     queries = DashboardQueries(services())
     as_of = _as_of()
     try:
         found = compute(queries, as_of)
+        drawn = draw(queries, found)
     except DomainError as error:
         status = 404 if error.code == "not_found" else 422
         return render_template("error.html", message=error.message), status
     # Alerts are shown for now only: an as-of page shows the record as it was.
     alerts = services().alerts.open_alerts(**alert_scope) if alert_scope and as_of is None else []
-    return render_template(template, data=found, as_of=as_of, viewer=viewer(), alerts=alerts)
+    return render_template(
+        template, data=found, as_of=as_of, viewer=viewer(), alerts=alerts, charts=drawn
+    )
 
 
 @blp.get("/")
@@ -90,6 +96,7 @@ def programme(programme_id: Any) -> Any:
     return _render(
         "programme.html",
         lambda q, as_of: q.programme(str(programme_id), as_of),
+        lambda q, found: {"trend": charts.programme_trend(q, found)},
         programme_id=str(programme_id),
     )
 
@@ -100,6 +107,7 @@ def initiative(initiative_id: Any) -> Any:
     return _render(
         "initiative.html",
         lambda q, as_of: q.initiative(str(initiative_id), as_of),
+        lambda _q, found: {"timeline": charts.initiative_timeline(found)},
         initiative_id=str(initiative_id),
     )
 
@@ -107,7 +115,14 @@ def initiative(initiative_id: Any) -> Any:
 @blp.get("/agencies/<string:agency>")
 @signed_in
 def scorecard(agency: str) -> Any:
-    return _render("scorecard.html", lambda q, as_of: q.scorecard(agency, as_of))
+    return _render(
+        "scorecard.html",
+        lambda q, as_of: q.scorecard(agency, as_of),
+        lambda q, found: {
+            "trend": charts.agency_trend(q, found),
+            "on_time": charts.agency_on_time(found),
+        },
+    )
 
 
 @blp.get("/milestones/<uuid:milestone_id>")
