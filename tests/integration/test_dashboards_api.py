@@ -63,6 +63,7 @@ def test_programme_dashboard_matches_hand_computed_figures(
         "cancelled": 0,
     }
     assert body["percent_complete"] == round((60 + 100 + 0 + 45 + 0 + 25 + 0) / 7, 1)  # 32.9
+    assert body["counts_by_rag"] == {"green": 5, "amber": 2, "red": 0}
     assert [(m["title"], m["days_overdue"]) for m in body["overdue"]] == [
         (BODY_CAMERAS, 12),
         (CONTACTS, 3),
@@ -110,6 +111,19 @@ def test_agency_scorecards(
     # date: on time. Stamped with the time the demo was loaded, it would read late.
     assert (pgo["milestone_count"], pgo["completed_count"], pgo["completed_on_time"]) == (5, 1, 1)
     assert pgo["on_time_rate"] == 1.0 and pgo["overdue_count"] == 2
+    assert pgo["deliveries"] == [
+        {
+            "milestone_id": demo["Video surveillance in units"],
+            "title": "Video surveillance in units",
+            "status": "verified",
+            "planned_due_date": "2026-10-26",
+            "completed_on": "2026-10-23",
+            "days_late": -3,
+            "on_time": True,
+        }
+    ]
+    assert pgo["counts_by_rag"] == {"green": 3, "amber": 2, "red": 0}
+    assert pgo["percent_complete"] == round((100 + 60 + 0 + 45 + 0) / 5, 1)
     assert (pgo["verified_count"], pgo["reported_count"], pgo["verified_share"]) == (1, 1, 1.0)
     mod = get(client, tokens["viewer"], f"/agencies/{AGENCY_B}/scorecard").json
     assert (mod["milestone_count"], mod["overdue_count"], mod["slip_days_total"]) == (2, 0, 65)
