@@ -9,7 +9,10 @@ from urllib.parse import quote
 
 from flask.testing import FlaskClient
 
+from service.access.policy import TokenRecord
+from service.bootstrap import Services
 from service.cli.demo_data import MOD, PGO
+from service.dashboards.projector import Projector
 from tests.integration.test_dashboards_api import BODY_CAMERAS, RECORDING, demo
 from tests.integration.test_dashboards_html import signed_in
 
@@ -116,3 +119,22 @@ def test_as_of_pages_chart_that_day(signed_in: FlaskClient, demo: dict[str, str]
     assert "as of 2026-06-01" in timeline
     assert timeline.count('class="gantt-bar"') == 2, "the inspections were planned in November"
     assert demo[BODY_CAMERAS] in timeline
+
+
+def test_a_programme_without_milestones_still_draws(
+    signed_in: FlaskClient, services: Services
+) -> None:
+    desk = TokenRecord("t-1", "overseer", None, "desk", "2026-11-25T09:00:00Z")
+    created = services.tracker.create_programme(
+        desk, title="Empty", description="", lead_agency=PGO
+    )
+    programme_id = created.loaded.state.programme_id
+    launched = services.tracker.launch_initiative(
+        desk, programme_id, title="Nothing planned", description="", owner_agency=PGO, lead=""
+    )
+    Projector(services).catch_up()
+    html = page(signed_in, f"/ui/initiatives/{launched.loaded.state.initiative_id}")
+    assert "No milestones." in charts(html)["timeline"] and not rows(html, "timeline-row")
+    html = page(signed_in, f"/ui/programmes/{programme_id}")
+    assert len(rows(html, "week-row")) == 1  # created today: one week, no milestones
+    assert "Percent complete at the end of 1 week: no milestones" in html

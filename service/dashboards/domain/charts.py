@@ -272,6 +272,10 @@ def trend(points: Sequence[WeekPoint]) -> Trend:
     )
 
 
+def _weeks(count: int) -> str:
+    return "1 week" if count == 1 else f"each of {count} weeks"
+
+
 def _percent(value: float | None) -> str:
     return "no milestones" if value is None else f"{value}%"
 
@@ -280,7 +284,7 @@ def _percent_words(first: WeekPoint | None, last: WeekPoint | None, weeks: int) 
     if first is None or last is None:
         return "No weeks to show."
     return (
-        f"Percent complete at the end of each of {weeks} weeks: "
+        f"Percent complete at the end of {_weeks(weeks)}: "
         f"{_percent(first.percent_complete)} on {first.day}, "
         f"{_percent(last.percent_complete)} on {last.day}. The table below gives every week."
     )
@@ -291,7 +295,7 @@ def _rag_words(last: WeekPoint | None, weeks: int) -> str:
         return "No weeks to show."
     counts = ", ".join(f"{last.counts_by_rag.get(c, 0)} {c}" for c in COLOURS)
     return (
-        f"Milestones by RAG colour at the end of each of {weeks} weeks, stacked red, amber, "
+        f"Milestones by RAG colour at the end of {_weeks(weeks)}, stacked red, amber, "
         f"green from the bottom; on {last.day}: {counts}. The table below gives every week."
     )
 
