@@ -3,6 +3,7 @@ and the weekly trend points equal to the as-of dashboards of those days."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from service.dashboards.domain import charts
 from service.dashboards.domain.charts import LABEL_WIDTH, PLOT_HEIGHT, RIGHT, WeekPoint
 from service.dashboards.projector import Projector
 from service.dashboards.queries import DashboardQueries
+from service.ledger.domain.errors import NotFound
 
 DAY = date(2026, 11, 25)
 days = st.integers(min_value=-400, max_value=400)
@@ -193,3 +195,32 @@ def test_trend_points_are_the_as_of_dashboards_of_each_week(services: Services) 
     assert [(b.title, b.days_late, b.on_time) for b in delivered.bars] == [
         ("Video surveillance in units", -3, True)
     ]
+
+
+def test_settled_weeks_are_read_once_and_the_newest_every_time() -> None:
+    asked: list[date] = []
+    answers = iter(range(1000))  # every answer differs from the one before
+    created = DAY - timedelta(weeks=5)
+
+    def read(day: date) -> dict[str, Any]:
+        asked.append(day)
+        if day < created:
+            raise NotFound("programme")
+        return {"percent_complete": float(next(answers)), "counts_by_rag": {"green": 1}}
+
+    scope = ("test", "programme", str(uuid.uuid4()))
+    first = page_charts.weekly(read, DAY, scope=scope, today=DAY)
+    assert [p.day for p in first] == [DAY - timedelta(weeks=w) for w in range(5, -1, -1)]
+    assert len(asked) == 7  # six weeks, and the week before the programme existed
+    asked.clear()
+    again = page_charts.weekly(read, DAY, scope=scope, today=DAY)
+    assert asked == [DAY], "only the week still open is asked again"
+    assert again[:-1] == first[:-1] and again[-1] != first[-1]
+    asked.clear()
+    later = DAY + timedelta(days=2)  # two days on, DAY is settled too
+    page_charts.weekly(read, DAY, scope=scope, today=later)
+    page_charts.weekly(read, DAY, scope=scope, today=later)
+    assert asked == [DAY]
+    asked.clear()
+    page_charts.weekly(read, DAY, scope=("another", *scope[1:]), today=DAY)
+    assert len(asked) == 7, "another store or other rules remember nothing of this one"

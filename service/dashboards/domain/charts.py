@@ -346,6 +346,9 @@ def on_time(deliveries: Sequence[dict[str, Any]]) -> OnTime:
     def x(days: int) -> float:
         return round(middle + days / reach * (right - left) / 2, 1)
 
+    def _width(delivery: dict[str, Any]) -> float:
+        return max(round(abs(x(delivery["days_late"]) - x(0)), 1), 2.0)
+
     bars = tuple(
         DeliveryBar(
             milestone_id=d["milestone_id"],
@@ -356,8 +359,10 @@ def on_time(deliveries: Sequence[dict[str, Any]]) -> OnTime:
             days_late=d["days_late"],
             on_time=d["on_time"],
             y=TOP + index * ROW,
-            x=min(x(0), x(d["days_late"])),
-            width=max(abs(x(d["days_late"]) - x(0)), 2.0),
+            # At least 2 units wide, so a day early or late still shows; it grows away
+            # from the due-date line, never across it.
+            x=round(x(0) - _width(d) if d["days_late"] < 0 else x(0), 1),
+            width=_width(d),
         )
         for index, d in enumerate(deliveries)
     )
