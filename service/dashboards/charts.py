@@ -73,9 +73,11 @@ def forget_settled_weeks() -> None:
 
 
 def _scope(queries: DashboardQueries, kind: str, name: str) -> Hashable:
-    """Which log and which rules: several stores (tests, key prefixes) may share a process."""
-    services = queries.services
-    return (id(services.redis), services.keys.prefix, queries.rules, kind, name)
+    """Which log, and which rules. A log is named by the hash of its first event, which
+    no other log shares: several stores may share a process (key prefixes, tests), and a
+    store wiped and filled again holds another log (or, imported, the same one)."""
+    first = queries.services.store.read_log(0, 1, sealed=False)
+    return (first[0].hash if first else None, queries.rules, kind, name)
 
 
 def initiative_timeline(dashboard: dict[str, Any]) -> Gantt:

@@ -7,10 +7,12 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+import fakeredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.bootstrap import Services
+from service.access.policy import TokenRecord
+from service.bootstrap import Services, bootstrap
 from service.cli.demo_data import MOD, PGO
 from service.cli.demo_loader import load_demo
 from service.dashboards import charts as page_charts
@@ -19,6 +21,8 @@ from service.dashboards.domain.charts import LABEL_WIDTH, PLOT_HEIGHT, RIGHT, We
 from service.dashboards.projector import Projector
 from service.dashboards.queries import DashboardQueries
 from service.ledger.domain.errors import NotFound
+from service.runtime.clock import FrozenClock
+from service.runtime.config import Config
 
 DAY = date(2026, 11, 25)
 days = st.integers(min_value=-400, max_value=400)
@@ -224,3 +228,37 @@ def test_settled_weeks_are_read_once_and_the_newest_every_time() -> None:
     asked.clear()
     page_charts.weekly(read, DAY, scope=("another", *scope[1:]), today=DAY)
     assert len(asked) == 7, "another store or other rules remember nothing of this one"
+
+
+def test_remembered_weeks_belong_to_their_own_log(services: Services, config: Config) -> None:
+    """Two logs with an agency of the same name, on the same days: the second does not
+    get the first one's settled weeks."""
+    load_demo(services)
+    Projector(services).catch_up()
+    queries = DashboardQueries(services)
+    assert len(page_charts.agency_trend(queries, queries.scorecard(PGO)).columns) == 26
+
+    client = fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
+    other = bootstrap(config, clock=FrozenClock(services.clock.now()), client=client)
+    desk = TokenRecord("t-1", "overseer", None, "desk", "2026-11-25T09:00:00Z")
+    programme = other.tracker.create_programme(desk, title="P", description="", lead_agency=PGO)
+    initiative = other.tracker.launch_initiative(
+        desk,
+        programme.loaded.state.programme_id,
+        title="I",
+        description="",
+        owner_agency=PGO,
+        lead="",
+    )
+    other.tracker.plan_milestone(
+        desk,
+        initiative.loaded.state.initiative_id,
+        title="M",
+        description="",
+        planned_start=DAY,
+        due_date=DAY + timedelta(days=30),
+    )
+    Projector(other).catch_up()
+    theirs = DashboardQueries(other)
+    trend = page_charts.agency_trend(theirs, theirs.scorecard(PGO))
+    assert [column.point.day for column in trend.columns] == [DAY]
