@@ -4,7 +4,8 @@ happened, and refuses to load it twice."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import redis
@@ -15,8 +16,10 @@ from service.bootstrap import Services, bootstrap
 from service.cli import main
 from service.cli.demo_data import MOD, PGO
 from service.cli.demo_loader import DemoAlreadyLoaded, existing_programme, load_demo
+from service.dashboards.queries import DashboardQueries
 from service.ledger.domain import merkle
 from service.ledger.domain.note import Signer
+from service.ledger.exporting import export, import_log, read_export
 from service.ledger.tree import leaf_of
 from service.runtime.clock import FrozenClock
 from service.runtime.config import Config
@@ -150,3 +153,25 @@ def test_hash_chains_merkle_tree_and_checkpoints_hold_over_the_history(
     stamps = [event.recorded_at for event in store.iter_log()]
     assert stamps == sorted(stamps)
     assert summary.squeezed_after == "2026-11-25T09:00:00.000000Z"
+
+
+def test_an_export_of_the_demo_imports_with_its_history(
+    redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    """The import path keeps each recorded-at, so the restored log answers "as of" a
+    past date as the original did."""
+    services = services_at(redis_client, datetime(2026, 11, 25, 9, tzinfo=UTC))
+    summary = load_demo(services)
+    exported = tmp_path / "demo.jsonl"
+    with exported.open("w", encoding="utf-8") as out:
+        export(services.store, out)
+    original = [event.recorded_at for event in services.store.iter_log()]
+    queries, day = DashboardQueries(services), date(2026, 8, 1)
+    then = queries.programme(summary.programme_id, day)
+    assert then["milestone_count"] == 2, "two milestones were planned by August"
+
+    redis_client.flushall()
+    assert import_log(services.store, read_export(exported)) == len(original)
+    assert services.store.verify().ok
+    assert [event.recorded_at for event in services.store.iter_log()] == original
+    assert queries.programme(summary.programme_id, day) == then
