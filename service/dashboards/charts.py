@@ -27,7 +27,7 @@ from service.dashboards.queries import DashboardQueries
 from service.ledger.domain.errors import NotFound
 
 SETTLED_AFTER = timedelta(days=2)  # the as-of fold's clock-skew margin, and the day itself
-REMEMBERED = 50_000  # weekly points kept per process (a few MB)
+REMEMBERED = 20_000  # weekly points kept per process: about 10 MB (measured 5.2 MB per 10,000)
 _settled: OrderedDict[Hashable, WeekPoint | None] = OrderedDict()  # None: did not exist yet
 
 
