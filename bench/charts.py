@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
+from bench.own_redis import redis_url_or_own
 from bench.results import compared
 from service.access.policy import TokenRecord
 from service.bootstrap import Services, bootstrap
@@ -29,7 +28,6 @@ from service.dashboards.projector import Projector
 from service.dashboards.queries import DashboardQueries
 from service.runtime.clock import FrozenClock
 from service.runtime.config import Config
-from service.runtime.redis_server import RedisServer
 
 NAME = "Charts"
 PREFIX = "bench-charts"
@@ -143,26 +141,16 @@ def _rows(samples: dict[str, list[float]], milestones: int, events: int) -> list
 
 def run(quick: bool = True, redis_url: str | None = None) -> dict[str, Any]:
     milestones, repetitions = (60, 3) if quick else (500, 5)
-    with tempfile.TemporaryDirectory(prefix="rt-bench-charts-") as data_dir:
-        server = None
-        if redis_url is None:
-            server = RedisServer(Path(data_dir)).start()
-            redis_url = server.url
-        try:
-            clock = FrozenClock(NOW)
-            services = bootstrap(Config(redis_url=redis_url, key_prefix=PREFIX), clock=clock)
-            for key in services.redis.scan_iter(match=f"{{{PREFIX}*", count=5000):
-                services.redis.unlink(key)
-            started = time.perf_counter()
-            programme = populate(services, clock, milestones)
-            setup_s = time.perf_counter() - started
-            events = services.store.head_position()
-            samples = measure(services, programme, repetitions)
-            for key in services.redis.scan_iter(match=f"{{{PREFIX}*", count=5000):
-                services.redis.unlink(key)
-        finally:
-            if server:
-                server.stop()
+    with redis_url_or_own(redis_url, "charts") as url:
+        clock = FrozenClock(NOW)
+        services = bootstrap(Config(redis_url=url, key_prefix=PREFIX), clock=clock)
+        _clear(services)
+        started = time.perf_counter()
+        programme = populate(services, clock, milestones)
+        setup_s = time.perf_counter() - started
+        events = services.store.head_position()
+        samples = measure(services, programme, repetitions)
+        _clear(services)
     return {
         "rows": _rows(samples, milestones, events),
         "raw": samples,
@@ -175,6 +163,11 @@ def run(quick: bool = True, redis_url: str | None = None) -> dict[str, Any]:
             "streams, one read each, as the programme page's ?as_of= does",
         ],
     }
+
+
+def _clear(services: Services) -> None:
+    for key in services.redis.scan_iter(match=f"{{{PREFIX}*", count=5000):
+        services.redis.unlink(key)
 
 
 if __name__ == "__main__":
