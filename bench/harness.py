@@ -43,6 +43,7 @@ EXTERNAL_SECTIONS = [
     ("Projector", "bench.projector"),
     ("Overdue scan", "bench.overdue_scan"),
     ("Downloads", "bench.downloads"),
+    ("Charts", "bench.charts"),
 ]
 
 

@@ -24,6 +24,7 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 from service.access.disclosure import public_event
 from service.access.policy import TokenRecord
 from service.api.auth import PUBLIC, services
+from service.dashboards import charts
 from service.dashboards.domain.dashboards import milestone_row
 from service.dashboards.queries import DashboardQueries
 from service.ledger.domain.errors import DomainError
@@ -82,11 +83,13 @@ def _render(
     more: Callable[[DashboardQueries, Any], dict[str, Any]] | None = None,
     **alert_scope: str,
 ) -> Any:
-    """``more``: further template variables, from the queries and the dashboard found."""
+    """``more(queries, found)``: further template variables (the page's charts, names),
+    for the same day as its data."""
     queries = DashboardQueries(services(), public=is_public())
     as_of = _as_of()
     try:
         found = compute(queries, as_of)
+        extra = more(queries, found) if more else {}
     except DomainError as error:
         return error_page(error.message, 404 if error.code == "not_found" else 422)
     # Alerts are shown for now only: an as-of page shows the record as it was.
@@ -97,7 +100,7 @@ def _render(
         as_of=as_of,
         viewer=viewer(),
         alerts=alerts,
-        **(more(queries, found) if more else {}),
+        **extra,
     )
 
 
@@ -117,6 +120,7 @@ def programme(programme_id: Any) -> Any:
     return _render(
         "programme.html",
         lambda q, as_of: q.programme(str(programme_id), as_of),
+        lambda q, found: {"charts": {"trend": charts.programme_trend(q, found)}},
         programme_id=str(programme_id),
     )
 
@@ -127,7 +131,10 @@ def initiative(initiative_id: Any) -> Any:
     return _render(
         "initiative.html",
         lambda q, as_of: q.initiative(str(initiative_id), as_of),
-        lambda q, found: {"names": q.titles(found["programme_id"])},
+        lambda q, found: {
+            "names": q.titles(found["programme_id"]),
+            "charts": {"timeline": charts.initiative_timeline(found)},
+        },
         initiative_id=str(initiative_id),
     )
 
@@ -142,7 +149,16 @@ def agencies() -> Any:
 @blp.get("/agencies/<string:agency>")
 @signed_in
 def scorecard(agency: str) -> Any:
-    return _render("scorecard.html", lambda q, as_of: q.scorecard(agency, as_of))
+    return _render(
+        "scorecard.html",
+        lambda q, as_of: q.scorecard(agency, as_of),
+        lambda q, found: {
+            "charts": {
+                "trend": charts.agency_trend(q, found),
+                "on_time": charts.agency_on_time(found),
+            }
+        },
+    )
 
 
 @blp.get("/milestones/<uuid:milestone_id>")

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any, Protocol
 
-from service.dashboards.domain.rag import GREEN, Thresholds, timing, worst
+from service.dashboards.domain.rag import GREEN, SEVERITY, Thresholds, timing, worst
 from service.dashboards.domain.readmodel import (
     INITIATIVES,
     PROGRAMMES,
@@ -61,15 +61,18 @@ def _brief(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def rollup(records: list[MilestoneRecord], today: date, rules: Thresholds) -> dict[str, Any]:
-    """Counts by status, % complete, overdue and due-soon lists, RAG with its reasons."""
+    """Counts by status and by RAG colour, % complete, overdue and due-soon lists, RAG
+    with its reasons."""
     rows = sorted(
         (milestone_row(r, today, rules) for r in records),
         key=lambda row: (row["due_date"], row["title"]),
     )
     counted = [row for row in rows if row["status"] != ms.CANCELLED]
     counts = dict.fromkeys(ms.STATUSES, 0)
+    by_rag = dict.fromkeys(SEVERITY, 0)
     for row in rows:
         counts[row["status"]] += 1
+        by_rag[row["rag"]["colour"]] += 1
     overdue = sorted((row for row in rows if row["overdue"]), key=lambda row: -row["days_overdue"])
     colour = worst([row["rag"]["colour"] for row in rows])
     reasons = (
@@ -85,6 +88,7 @@ def rollup(records: list[MilestoneRecord], today: date, rules: Thresholds) -> di
     return {
         "milestone_count": len(rows),
         "counts_by_status": counts,
+        "counts_by_rag": by_rag,
         "percent_complete": (
             round(sum(row["progress"] for row in counted) / len(counted), 1) if counted else None
         ),
