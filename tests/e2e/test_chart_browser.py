@@ -14,9 +14,7 @@ from service.bootstrap import Services
 from service.cli.demo_data import PGO
 from service.cli.demo_loader import load_demo
 from service.dashboards.projector import Projector
-from tests.e2e.test_dashboard_browser import ARGS, CHROMIUM, served
-
-__all__ = ["served"]  # the fixture
+from tests.e2e.test_dashboard_browser import ARGS, CHROMIUM
 
 
 def drawn_width(page: Page, selector: str) -> float:
