@@ -72,8 +72,9 @@ class DeliveryLog:
         pipe.set(self._key(delivery.id), json.dumps(asdict(delivery)), nx=True)
         pipe.zadd(self.index_key(delivery.subscription_id), {delivery.id: delivery.seq}, nx=True)
         # Also by alert, so an alert's page lists what was sent about it (a digest is
-        # listed under every alert it tells of).
-        for stream in {ref["stream"] for ref in delivery.events}:
+        # listed under every alert it tells of). A system alert (a refused checkpoint) is
+        # no milestone's alert stream, so it is listed by subscription only.
+        for stream in {ref["stream"] for ref in delivery.events if "stream" in ref}:
             pipe.zadd(self.alert_index_key(stream), {delivery.id: delivery.seq}, nx=True)
         pipe.zadd(self.outbox_key, {delivery.id: self.now()}, nx=True)
 
