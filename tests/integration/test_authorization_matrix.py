@@ -62,8 +62,11 @@ def body_for(verb: str) -> dict[str, Any]:
     }.get(verb, {})
 
 
+# A bulk report names the milestone of the ``ids`` fixture by its title.
+REPORT_ROW = {"initiative": "Law and Order in the Army", "milestone": "Body cameras for guard duty"}
+
 # (method, route template, body, personas allowed). Templates use {programme} etc.
-ROWS: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
+ROWS: list[tuple[str, str, Any, frozenset[str]]] = [
     ("GET", "/healthz", None, EVERYONE),
     ("GET", "/readyz", None, EVERYONE),
     ("GET", "/metrics", None, EVERYONE),
@@ -156,6 +159,14 @@ ROWS: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
         {},
         frozenset({"admin"}),
     ),
+    ("POST", "/imports", [{**REPORT_ROW, "command": "comment", "note": "n"}], OWN_OR_OVERSEER),
+    (
+        "POST",
+        "/imports",
+        [{**REPORT_ROW, "command": "progress", "percent": 10}],
+        frozenset({"reporter_own"}),
+    ),
+    ("GET", "/agencies/{agency}/report-template.xlsx", None, SIGNED_IN),
     ("GET", "/tokens", None, frozenset({"admin"})),
     ("POST", "/tokens", {"role": "viewer"}, frozenset({"admin"})),
     ("DELETE", "/tokens/{token}", None, frozenset({"admin"})),
@@ -168,8 +179,17 @@ PAGES = [
     "/ui/initiatives/{initiative}",
     "/ui/milestones/{milestone}",
     "/ui/agencies/{agency}",
+    "/ui/reports/",
+    "/ui/reports/template.xlsx",
 ]
-NOT_API = {"/static/<path:filename>", "/ui/login", "/ui/logout"}
+# Page forms, refused without the sign-in cookie's CSRF field (see their own tests).
+NOT_API = {
+    "/static/<path:filename>",
+    "/ui/login",
+    "/ui/logout",
+    "/ui/reports/check",
+    "/ui/reports/confirm",
+}
 
 
 def template_of(rule: str) -> str:
@@ -227,7 +247,9 @@ def _log_length(services: Services) -> int:
     return services.store.head_position()
 
 
-def row_id(method: str, route: str, body: dict[str, Any] | None) -> str:
+def row_id(method: str, route: str, body: Any) -> str:
+    if isinstance(body, list):
+        return f"{method} {route} command={body[0]['command']}"
     owner = (body or {}).get("owner_agency")
     return f"{method} {route}" + (
         f" owner_agency={owner}" if owner and "milestones" in route else ""
@@ -244,7 +266,7 @@ def test_only_the_allowed_personas_get_through(
     ids: Ids,
     method: str,
     route: str,
-    body: dict[str, Any] | None,
+    body: Any,
     allowed: frozenset[str],
 ) -> None:
     from tests.conftest import AGENCY_A
