@@ -24,6 +24,7 @@ from service.tracking.imports import Part, ReportOutcome
 from service.tracking.spreadsheets import CSV, JSON, XLSX
 
 MULTIPART = "multipart/form-data"
+PROBLEM_JSON = "application/problem+json"
 # What a report's body may be sent as (checked, like every body, before the view runs).
 MEDIA_TYPES = (*spreadsheets.MEDIA_TYPES, MULTIPART)
 EXTENSIONS = {".xlsx": XLSX, ".csv": CSV, ".json": JSON}
@@ -59,37 +60,45 @@ REPORT_BODY = {
 }
 
 
+def refusal(description: str) -> dict[str, Any]:
+    """An error answer of POST /imports, as the OpenAPI document states it."""
+    return {"schema": ReportProblem, "content_type": PROBLEM_JSON, "description": description}
+
+
 @blp.route("/imports")
 class Imports(MethodView):
     @blp.arguments(ImportArgs(), location="query")
     @blp.response(200, ImportResult)
     @blp.alt_response(
         403,
-        schema=ReportProblem,
-        description="A row names a milestone of "
-        "another agency, or a command the token's role may not give; "
-        "`errors` names the rows. Nothing was appended.",
+        **refusal(
+            "A row names a milestone of another agency, or a "
+            "command the token's role may not give; `errors` "
+            "names the rows. Nothing was appended."
+        ),
     )
     @blp.alt_response(
         409,
-        schema=ReportProblem,
-        description="A milestone changed while "
-        "the report was being appended and its rows no longer hold; retry "
-        "with the same Idempotency-Key to append the rest.",
+        **refusal(
+            "A milestone changed while the report was being "
+            "appended and its rows no longer hold; retry with the "
+            "same Idempotency-Key to append the rest."
+        ),
     )
     @blp.alt_response(
         413,
-        schema=ReportProblem,
-        description="The file is over "
-        "RT_IMPORT_MAX_BYTES, or holds more than RT_IMPORT_MAX_ROWS rows.",
+        **refusal(
+            "The file is over RT_IMPORT_MAX_BYTES, or holds more than RT_IMPORT_MAX_ROWS rows."
+        ),
     )
-    @blp.alt_response(415, schema=ReportProblem, description="Not an .xlsx, .csv or JSON report.")
+    @blp.alt_response(415, **refusal("Not an .xlsx, .csv or JSON report."))
     @blp.alt_response(
         422,
-        schema=ReportProblem,
-        description="The file cannot be read, or "
-        "rows are invalid: `errors` lists each as row, column and problem. "
-        "Nothing was appended.",
+        **refusal(
+            "The file cannot be read, or rows are invalid: "
+            "`errors` lists each as row, column and problem. "
+            "Nothing was appended."
+        ),
     )
     @blp.doc(requestBody=REPORT_BODY)
     def post(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -119,7 +119,7 @@ class Importer:
         parsed = imports.parse(record for record in table.records if record[0] not in faulty)
         errors = table.errors + parsed.errors
         if not parsed.rows and not errors:
-            errors.append(RowError(2, imports.COMMAND, "the report has no row with a command"))
+            errors.append(RowError(0, "", "the report has no row with a command"))
         groups: Groups = {}
         for row, milestone_id in self._resolve(parsed.rows, errors):
             groups.setdefault(milestone_id, []).append(row)

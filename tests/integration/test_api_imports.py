@@ -481,6 +481,15 @@ def test_csv_in_utf8_with_semicolons_and_a_byte_order_mark(
     response = upload(client, world.tokens["reporter_a"], windows, "text/csv")
     errors = refused(response, 422, world, before)
     assert "UTF-8" in errors[0]["problem"]
+    escape = csv_file([row(world.cameras, "comment", note="x")], header=[*HEADER[:-1], "Note\x1b"])
+    errors = refused(
+        upload(client, world.tokens["reporter_a"], escape, "text/csv"), 422, world, before
+    )
+    assert errors[0] == {
+        "row": 1,
+        "column": "note\x1b",
+        "problem": "unknown column; see the report template",
+    }
 
 
 def test_a_multipart_form_and_a_json_array_carry_reports_too(

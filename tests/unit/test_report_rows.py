@@ -51,7 +51,19 @@ def test_dates_from_date_cells_iso_and_dotted_text_and_serial_numbers(
 
 @pytest.mark.parametrize(
     "cell",
-    ["31/12/2026", "2026-02-30", 0, 60, -5, 46082.5, 3_000_000, datetime(2026, 3, 1, 12), "x"],
+    [
+        "31/12/2026",
+        "2026-02-30",
+        0,
+        60,
+        -5,
+        float("inf"),
+        float("nan"),
+        46082.5,
+        3_000_000,
+        datetime(2026, 3, 1, 12),
+        "x",
+    ],
 )
 def test_what_is_not_a_date_is_refused(cell: imports.Cell) -> None:
     with pytest.raises(CellError):
@@ -86,6 +98,8 @@ def test_headers_are_matched_as_people_write_them() -> None:
         RowError(1, "note", "the column appears more than once"),
     ]
     assert imports.header_errors(["milestone_id"])[-1].column == "command"
+    assert imports.normalized("Note\x1b[31m") == "note\x1b[31m", "reported, not refused"
+    assert imports.unknown_columns([imports.normalized("Note\x1b[31m")]) == ["note\x1b[31m"]
 
 
 def test_rows_become_commands_with_the_note_where_each_command_wants_it() -> None:

@@ -12,6 +12,7 @@ cell a person has to fix. Pure: cells arrive as Python values from whatever read
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -212,7 +213,11 @@ def _dotted(raw: str) -> date:
 
 
 def _serial(serial: float) -> date:
-    if serial != int(serial) or not FIRST_SERIAL <= serial <= LAST_SERIAL:
+    if (
+        not math.isfinite(serial)
+        or serial != int(serial)
+        or not FIRST_SERIAL <= serial <= LAST_SERIAL
+    ):
         raise CellError("must be a date, e.g. 2026-12-31 (a spreadsheet date number is whole)")
     return EXCEL_EPOCH + timedelta(days=int(serial))
 
@@ -266,8 +271,10 @@ def unknown_columns(header: Sequence[str]) -> list[str]:
 
 
 def normalized(name: Cell) -> str:
-    """A header as people write it ("Milestone ID ") -> the column name ("milestone_id")."""
-    return "_".join(text(name).lower().replace("-", " ").split())
+    """A header as people write it ("Milestone ID ") -> the column name ("milestone_id").
+    Never refuses: a name no column has is reported as an unknown column."""
+    raw = "" if name is None else str(name)[:MAX_TEXT_CELL]
+    return "_".join(raw.lower().replace("-", " ").split())
 
 
 def parse(records: Iterable[tuple[int, Mapping[str, Cell]]]) -> Parsed:
