@@ -10,6 +10,8 @@ appends nothing again and shows the first outcome.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
@@ -27,10 +29,22 @@ blp = Blueprint("reports", __name__, url_prefix="/ui/reports")
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
-def reporter() -> TokenRecord | None:
-    """The signed-in reader: a page that appends needs a token, even in public mode."""
-    raw = request.cookies.get(COOKIE)
-    return services().tokens.authenticate(raw) if raw else None
+def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The view with the signed-in reader's token (a page that appends needs one, even in
+    public read mode); without one, the sign-in form. A form post must also carry the
+    reader's CSRF field."""
+
+    @wraps(view)
+    def page() -> Any:
+        if request.method == "POST":
+            require_csrf()
+        raw = request.cookies.get(COOKIE)
+        token = services().tokens.authenticate(raw) if raw else None
+        if token is None:
+            return redirect(url_for("pages.login", next=url_for("reports.upload")))
+        return view(token)
+
+    return page
 
 
 def _page(token: TokenRecord, status: int = 200, **context: Any) -> tuple[str, int]:
@@ -39,20 +53,15 @@ def _page(token: TokenRecord, status: int = 200, **context: Any) -> tuple[str, i
 
 
 @blp.get("/")
-def upload() -> Any:
-    token = reporter()
-    if token is None:
-        return redirect(url_for("pages.login", next=url_for("reports.upload")))
+@signed_in
+def upload(token: TokenRecord) -> Any:
     return _page(token)
 
 
 @blp.post("/check")
-def preview() -> Any:
+@signed_in
+def preview(token: TokenRecord) -> Any:
     """Check the uploaded report and show each row as it would be appended."""
-    require_csrf()
-    token = reporter()
-    if token is None:
-        return redirect(url_for("pages.login", next=url_for("reports.upload")))
     sent = request.files.get("file")
     if sent is None or not sent.filename:
         return _page(token, 422, problem="Choose a report file to upload.")
@@ -75,12 +84,9 @@ def preview() -> Any:
 
 
 @blp.post("/confirm")
-def confirm() -> Any:
+@signed_in
+def confirm(token: TokenRecord) -> Any:
     """Append the report checked before; a second confirmation appends nothing."""
-    require_csrf()
-    token = reporter()
-    if token is None:
-        return redirect(url_for("pages.login", next=url_for("reports.upload")))
     digest = request.form.get("digest", "")
     held = services().imports.held(token, digest) if DIGEST.match(digest) else None
     if held is None:
@@ -103,11 +109,9 @@ def confirm() -> Any:
 
 
 @blp.get("/template.xlsx")
-def template() -> Response | Any:
+@signed_in
+def template(token: TokenRecord) -> Response | Any:
     """The signed-in reporter's agency template (``?agency=`` for other roles)."""
-    token = reporter()
-    if token is None:
-        return redirect(url_for("pages.login", next=url_for("reports.upload")))
     agency = token.agency or request.args.get("agency", "").strip()
     if not agency:
         return _page(token, 422, problem="Name the agency whose template you want.")

@@ -261,6 +261,19 @@ TEMPLATE_COLUMNS = (
     *rows.INPUT_COLUMNS[3:],
 )
 DATE_FORMAT = "yyyy-mm-dd"
+# Column -> the data validation a spreadsheet program applies as it is typed in: type,
+# formulas (a list; a range; "greater than 1", which makes any date valid), error shown.
+VALIDATIONS: dict[str, tuple[str, tuple[str, ...], str, str]] = {
+    rows.COMMAND: (
+        "list",
+        ('"' + ",".join(rows.COMMANDS) + '"',),
+        "Unknown command",
+        "Choose one of: " + ", ".join(rows.COMMANDS),
+    ),
+    rows.PERCENT: ("whole", ("0", "100"), "Percent", "A whole number from 0 to 100"),
+    rows.NEW_DUE_DATE: ("date", ("1",), "Date", "A date, e.g. 2026-12-31"),
+    rows.EVIDENCE_CAPTURED_AT: ("date", ("1",), "Date", "The date the evidence was captured"),
+}
 WIDTHS = {rows.MILESTONE_ID: 38, rows.INITIATIVE: 30, rows.MILESTONE: 40, rows.NOTE: 50}
 
 
@@ -286,48 +299,18 @@ def template(milestones: Sequence[TemplateRow], spare_rows: int = 200) -> bytes:
     for name in (rows.NEW_DUE_DATE, rows.EVIDENCE_CAPTURED_AT):
         for number in range(2, last + 1):
             sheet[f"{letter[name]}{number}"].number_format = DATE_FORMAT
-    commands = DataValidation(
-        type="list",
-        formula1='"' + ",".join(rows.COMMANDS) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Unknown command",
-        error="Choose one of: " + ", ".join(rows.COMMANDS),
-    )
-    percent = DataValidation(
-        type="whole",
-        operator="between",
-        formula1="0",
-        formula2="100",
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Percent",
-        error="A whole number from 0 to 100",
-    )
-    due = DataValidation(
-        type="date",
-        operator="greaterThan",
-        formula1="1",
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Date",
-        error="A date, e.g. 2026-12-31",
-    )
-    captured = DataValidation(
-        type="date",
-        operator="greaterThan",
-        formula1="1",
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Date",
-        error="The date the evidence was captured",
-    )
-    for validation, name in (
-        (commands, rows.COMMAND),
-        (percent, rows.PERCENT),
-        (due, rows.NEW_DUE_DATE),
-        (captured, rows.EVIDENCE_CAPTURED_AT),
-    ):
+    for name, (kind, limits, title, error) in VALIDATIONS.items():
+        first, second = (limits + (None,))[:2]
+        validation = DataValidation(
+            type=kind,
+            operator=None if kind == "list" else ("between" if second else "greaterThan"),
+            formula1=first,
+            formula2=second,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=title,
+            error=error,
+        )
         validation.add(f"{letter[name]}2:{letter[name]}{last}")
         sheet.add_data_validation(validation)
     out = io.BytesIO()

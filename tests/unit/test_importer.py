@@ -51,7 +51,7 @@ def test_a_report_cut_off_between_batches_is_finished_by_its_retry(
     )
     key = Idempotency(report.reporter.id, "cut-off", "fingerprint")
     monkeypatch.setattr(importer_module, "APPEND_CHUNK_EVENTS", 1)  # a batch per milestone
-    batches = []
+    batches: list[Any] = []
     real_append_each = importer_module.append_each
 
     def connection_lost_after_one_batch(*args: Any, **kwargs: Any) -> Any:

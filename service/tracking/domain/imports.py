@@ -39,22 +39,7 @@ EVIDENCE_MEDIA_TYPE = "evidence_media_type"
 EVIDENCE_CAPTURED_AT = "evidence_captured_at"
 NOTE = "note"
 
-# What a row may say, in the template's order.
-INPUT_COLUMNS = (
-    MILESTONE_ID,
-    INITIATIVE,
-    MILESTONE,
-    COMMAND,
-    PERCENT,
-    NEW_DUE_DATE,
-    EVIDENCE_URI,
-    EVIDENCE_SHA256,
-    EVIDENCE_MEDIA_TYPE,
-    EVIDENCE_CAPTURED_AT,
-    NOTE,
-)
-# The template shows these for reference; a report may keep them, and they are ignored.
-REFERENCE_COLUMNS = ("current_status", "current_progress", "current_due_date")
+# The values a command may need.
 VALUE_COLUMNS = (
     PERCENT,
     NEW_DUE_DATE,
@@ -63,6 +48,10 @@ VALUE_COLUMNS = (
     EVIDENCE_MEDIA_TYPE,
     EVIDENCE_CAPTURED_AT,
 )
+# What a row may say, in the template's order.
+INPUT_COLUMNS = (MILESTONE_ID, INITIATIVE, MILESTONE, COMMAND, *VALUE_COLUMNS, NOTE)
+# The template shows these for reference; a report may keep them, and they are ignored.
+REFERENCE_COLUMNS = ("current_status", "current_progress", "current_due_date")
 
 
 @dataclass(frozen=True)
