@@ -7,6 +7,8 @@ single POSTs go one after another on one keep-alive connection, as a script work
 through a spreadsheet row by row would send them; the upload is one request carrying
 the whole file (.xlsx, and .csv for the cost of parsing), timed from the first byte
 sent to the answer, so it includes reading the file, deciding every row and appending.
+For scale, single POSTs are also measured from 16 connections at once (the HTTP append
+load), which one upload, a single request, does not use.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from urllib.parse import urlsplit
 
 from openpyxl import Workbook
 
+from bench.http_load import post_load
 from bench.http_server import gunicorn, started_milestones
 from bench.results import Row, Section, compared
 from bench.settings import Settings
@@ -33,6 +36,8 @@ from service.tracking.spreadsheets import CSV, XLSX
 NAME = "Bulk report"
 REPORTS_PER_MILESTONE = 10
 TARGET_RATIO = 5.0
+CONNECTIONS = 16
+PROGRESS = {"percent": 40, "note": "monthly report"}
 
 
 def run(settings: Settings) -> Section:
@@ -45,20 +50,26 @@ def run(settings: Settings) -> Section:
         NAME,
         notes=[
             f"{rows} progress reports on {milestones} fresh started milestones per side and "
-            "repetition; single POSTs sequential on one keep-alive connection",
+            "repetition; single POSTs sequential on one keep-alive connection, and for "
+            f"scale from {CONNECTIONS} connections for {settings.seconds:g} s",
         ],
     )
-    samples: dict[str, list[float]] = {"single": [], "xlsx": [], "csv": []}
+    samples: dict[str, list[float]] = {"single": [], "xlsx": [], "csv": [], "concurrent": []}
     with (
         tempfile.TemporaryDirectory(prefix="rt-bulk-") as folder,
         gunicorn(settings, Path(folder) / "gunicorn.log") as url,
     ):
         for repetition in range(settings.repetitions):
-            order = ["single", "xlsx", "csv"]
+            order = ["single", "xlsx", "csv", "concurrent"]
             if repetition % 2:
                 order.reverse()
             for kind in order:
                 ids = started_milestones(services, overseer, reporter, milestones)
+                if kind == "concurrent":
+                    paths = [f"/milestones/{i}/report-progress" for i in ids]
+                    load = post_load(url, paths, secret, PROGRESS, CONNECTIONS, settings.seconds)
+                    samples[kind].append(load.per_second)
+                    continue
                 reports = [(ids[n % milestones], n % 101) for n in range(rows)]
                 seconds = (single_posts if kind == "single" else upload)(url, secret, reports, kind)
                 samples[kind].append(rows / seconds)
@@ -144,4 +155,14 @@ def _rows(samples: dict[str, list[float]], rows: int) -> list[Row]:
         row.target = f">= {TARGET_RATIO:g}x single POSTs per event"
         row.met = (row.ratio or 0) >= TARGET_RATIO
         found.append(row)
+    found.append(
+        compared(
+            f"POST /imports, {rows:,}-row .xlsx",
+            "throughput",
+            "events/s",
+            samples["xlsx"],
+            samples["concurrent"],
+            f"single POSTs report-progress, {CONNECTIONS} connections",
+        )
+    )
     return found
