@@ -62,11 +62,17 @@ def read(data: bytes, media_type: str, max_rows: int) -> Table:
         return read_csv(data, max_rows)
     if media_type == JSON:
         try:
-            document = json.loads(data)
-        except ValueError as error:
-            raise Unreadable(f"the body is not valid JSON: {error}") from None
+            document = json.loads(data, parse_constant=_no_constant)
+        except RecursionError:
+            raise Unreadable("the JSON is nested too deeply") from None
+        except ValueError as error:  # also UnicodeDecodeError, and NaN or Infinity
+            raise Unreadable(f"the file is not valid JSON: {error}") from None
         return read_json(document, max_rows)
     raise ValueError(f"unsupported media type {media_type!r}")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _table(header_cells: Sequence[Cell], body: Iterator[tuple[int, Sequence[Cell]]]) -> Table:

@@ -109,9 +109,15 @@ def test_refused_reports_show_their_rows_and_append_nothing(
     invalid = check(client, xlsx([row(world.cameras, "progress", percent=10)]), "bad.xlsx")
     assert invalid.status_code == 422
     assert "cannot report progress on a milestone that is planned" in invalid.get_data(as_text=True)
+    lone = b'[{"milestone_id": "%s", "command": "comment", "note": "\\ud800"}]'
     for data, name, status in (
         (b"%PDF-1.7", "report.pdf", 415),
         (b"PK\x03\x04broken", "report.xlsx", 422),
+        # A file is not the API's body: the page reads its JSON as strictly.
+        (lone % world.cameras.encode(), "report.json", 422),
+        (b'[{"\\udfff": 1}]', "report.json", 422),
+        (b'[{"command": "progress", "percent": NaN}]', "report.json", 422),
+        (b"[" * 100_000, "report.json", 422),
     ):
         assert check(client, data, name).status_code == status
     gone = client.post("/ui/reports/confirm", data={"digest": "f" * 64, "csrf_token": csrf(client)})

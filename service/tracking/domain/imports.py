@@ -150,8 +150,11 @@ def text(value: Cell) -> str:
         value = value.isoformat()
     result = str(value).strip()
     for char in result:
-        if unicodedata.category(char) == "Cc" and char not in "\t\n\r":
+        category = unicodedata.category(char)
+        if category == "Cc" and char not in "\t\n\r":
             raise CellError(f"contains a control character (U+{ord(char):04X})")
+        if category == "Cs":  # a lone surrogate: not a character, and no UTF-8 for it
+            raise CellError(f"contains a lone surrogate (U+{ord(char):04X})")
     if len(result) > MAX_TEXT_CELL:
         raise CellError(f"is longer than {MAX_TEXT_CELL} characters")
     return result
@@ -263,6 +266,8 @@ def normalized(name: Cell) -> str:
     """A header as people write it ("Milestone ID ") -> the column name ("milestone_id").
     Never refuses: a name no column has is reported as an unknown column."""
     raw = "" if name is None else str(name)[:MAX_TEXT_CELL]
+    # A lone surrogate could not even be quoted back in an error: it is replaced.
+    raw = raw.encode("utf-8", "replace").decode("utf-8")
     return "_".join(raw.lower().replace("-", " ").split())
 
 
