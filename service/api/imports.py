@@ -41,10 +41,11 @@ blp = Blueprint(
     "and appended in batches, and the report template of each agency. See docs/imports.md.",
 )
 
+WORKBOOK = {"type": "string", "contentMediaType": XLSX}
 REPORT_BODY = {
     "required": True,
     "content": {
-        XLSX: {"schema": {"type": "string", "contentMediaType": XLSX}},
+        XLSX: {"schema": WORKBOOK},
         CSV: {"schema": {"type": "string"}},
         JSON: {"schema": {"type": "array", "items": {"type": "object"}}},
         MULTIPART: {
@@ -132,6 +133,7 @@ class Imports(MethodView):
 @blp.route("/agencies/<string:agency>/report-template.xlsx")
 class ReportTemplate(MethodView):
     @blp.response(200, content_type=XLSX, description="The agency's report template")
+    @blp.doc(responses={"200": {"content": {XLSX: {"schema": WORKBOOK}}}})
     def get(self, agency: str) -> Response:
         """A report template pre-filled with the agency's open milestones
 

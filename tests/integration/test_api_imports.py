@@ -681,3 +681,21 @@ def test_the_template_needs_a_token(client: FlaskClient, world: World) -> None:
 
 def filled(sheet: Any) -> list[tuple[Any, ...]]:
     return [line for line in sheet.iter_rows(min_row=2, values_only=True) if any(line)]
+
+
+def test_the_openapi_document_describes_reports_and_the_template(client: FlaskClient) -> None:
+    document = client.get("/openapi.json").get_json()
+    imports = document["paths"]["/imports"]["post"]
+    assert set(imports["requestBody"]["content"]) == {
+        XLSX,
+        "text/csv",
+        "application/json",
+        "multipart/form-data",
+    }
+    assert {"200", "403", "409", "413", "415", "422"} <= set(imports["responses"])
+    for status in ("403", "409", "413", "415", "422"):
+        assert list(imports["responses"][status]["content"]) == ["application/problem+json"]
+    assert [p["name"] for p in imports["parameters"]] == ["dry_run"]
+    assert "Idempotency-Key" in imports["description"]
+    template = document["paths"]["/agencies/{agency}/report-template.xlsx"]["get"]
+    assert list(template["responses"]["200"]["content"]) == [XLSX]
