@@ -62,8 +62,11 @@ def body_for(verb: str) -> dict[str, Any]:
     }.get(verb, {})
 
 
+# A bulk report names the milestone of the ``ids`` fixture by its title.
+REPORT_ROW = {"initiative": "Law and Order in the Army", "milestone": "Body cameras for guard duty"}
+
 # (method, route template, body, personas allowed). Templates use {programme} etc.
-ROWS: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
+ROWS: list[tuple[str, str, Any, frozenset[str]]] = [
     ("GET", "/healthz", None, EVERYONE),
     ("GET", "/readyz", None, EVERYONE),
     ("GET", "/metrics", None, EVERYONE),
@@ -156,6 +159,14 @@ ROWS: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
         {},
         frozenset({"admin"}),
     ),
+    ("POST", "/imports", [{**REPORT_ROW, "command": "comment", "note": "n"}], OWN_OR_OVERSEER),
+    (
+        "POST",
+        "/imports",
+        [{**REPORT_ROW, "command": "progress", "percent": 10}],
+        frozenset({"reporter_own"}),
+    ),
+    ("GET", "/agencies/{agency}/report-template.xlsx", None, SIGNED_IN),
     ("GET", "/tokens", None, frozenset({"admin"})),
     ("POST", "/tokens", {"role": "viewer"}, frozenset({"admin"})),
     ("DELETE", "/tokens/{token}", None, frozenset({"admin"})),
@@ -196,17 +207,22 @@ PAGES = [
     "/ui/agencies/{agency}",
     "/ui/alerts",
     "/ui/alerts/{alert}",
+    "/ui/reports/",
+    "/ui/reports/template.xlsx",
 ]
 # Page forms: a signed-in reader's cookie and CSRF field, then the same policy as the API
 # (tests/integration/test_alert_pages.py); without a session nothing gets through.
 PAGE_FORMS = ["/ui/alerts/{alert}/acknowledge"]
-# The sign-in form, and the HTML 404 page for every unknown /ui/ address.
+# The sign-in form, the bulk report forms (refused without the sign-in cookie's CSRF
+# field; see their own tests), and the HTML 404 page for every unknown /ui/ address.
 NOT_API = {
     "/static/<path:filename>",
     "/docs/assets/<path:name>",
     "/ui/login",
     "/ui/logout",
     "/ui/<path:unknown>",
+    "/ui/reports/check",
+    "/ui/reports/confirm",
 }
 
 
@@ -266,7 +282,9 @@ def _log_length(services: Services) -> int:
     return services.store.head_position()
 
 
-def row_id(method: str, route: str, body: dict[str, Any] | None) -> str:
+def row_id(method: str, route: str, body: Any) -> str:
+    if isinstance(body, list):
+        return f"{method} {route} command={body[0]['command']}"
     owner = (body or {}).get("owner_agency")
     return f"{method} {route}" + (
         f" owner_agency={owner}" if owner and "milestones" in route else ""
@@ -283,7 +301,7 @@ def test_only_the_allowed_personas_get_through(
     ids: Ids,
     method: str,
     route: str,
-    body: dict[str, Any] | None,
+    body: Any,
     allowed: frozenset[str],
 ) -> None:
     from tests.conftest import AGENCY_A

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OWN_SECTIONS = {"Store append", "Peer (eventsourcing)", "HTTP append", "Memory"}
+OWN_SECTIONS = {"Store append", "Peer (eventsourcing)", "HTTP append", "Bulk report", "Memory"}
 
 
 @pytest.mark.slow
