@@ -12,9 +12,7 @@ stays flat from 1,000 to 50,000 rows is the point. Run `python -m bench.download
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from bench.own_redis import redis_url_or_own
+from bench.own_redis import redis_url_or_own, run_section_from_command_line
 from service.api.app import create_app
 from service.bootstrap import Services, bootstrap
 from service.dashboards.domain.readmodel import (
@@ -201,8 +199,4 @@ def run(quick: bool = True, redis_url: str | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m bench.downloads")
-    parser.add_argument("--quick", action="store_true", help="100 to 1,000 rows, not 50,000")
-    parser.add_argument("--redis-url", help="use this Redis instead of starting one")
-    options = parser.parse_args()
-    print(json.dumps(run(options.quick, options.redis_url), indent=2))
+    run_section_from_command_line("python -m bench.downloads", run, "100 to 1,000 rows, not 50,000")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from schemas.common import Text
 from service.dashboards.open_data import (
     DUE_SOON,
     INITIATIVE_COLUMNS,
@@ -49,7 +50,7 @@ class TableArgs(Schema):
 
 
 class MilestoneTableArgs(Schema):
-    subset = fields.String(
+    subset = Text(
         data_key="only",  # "only" itself is a Schema attribute
         validate=validate.OneOf((OVERDUE, DUE_SOON)),
         metadata={"description": "Only the overdue, or only the due-soon, milestones"},
