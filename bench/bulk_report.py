@@ -23,27 +23,21 @@ from urllib.parse import urlsplit
 
 from openpyxl import Workbook
 
+from bench.http_append import CONNECTIONS, PROGRESS
 from bench.http_load import post_load
-from bench.http_server import gunicorn, started_milestones
+from bench.http_server import gunicorn, identities, started_milestones
 from bench.results import Row, Section, compared
 from bench.settings import Settings
-from bench.workloads import BENCH_KEYS
-from service.bootstrap import bootstrap
-from service.runtime.config import Config
 from service.tracking.domain.imports import INPUT_COLUMNS
 from service.tracking.spreadsheets import CSV, XLSX
 
 NAME = "Bulk report"
 REPORTS_PER_MILESTONE = 10
 TARGET_RATIO = 5.0
-CONNECTIONS = 16
-PROGRESS = {"percent": 40, "note": "monthly report"}
 
 
 def run(settings: Settings) -> Section:
-    services = bootstrap(Config(redis_url=settings.redis_url, key_prefix=BENCH_KEYS.prefix))
-    overseer = services.tokens.create("overseer", None, "bench")[1]
-    secret, reporter = services.tokens.create("reporter", "PGO", "bench")
+    services, overseer, secret, reporter = identities(settings)
     rows = 200 if settings.quick else 5_000
     milestones = rows // REPORTS_PER_MILESTONE
     section = Section(
