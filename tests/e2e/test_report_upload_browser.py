@@ -9,11 +9,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from service.bootstrap import Services
-from tests.e2e.test_dashboard_browser import ARGS, CHROMIUM, served
+from tests.e2e.test_dashboard_browser import ARGS, CHROMIUM
 from tests.integration.test_api_imports import KAZAKH, build_world
 from tests.report_files import row, xlsx
-
-__all__ = ["served"]  # the fixture
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install chromium")
