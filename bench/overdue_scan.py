@@ -10,8 +10,6 @@ state scan that finds everything already raised. Run `python -m bench.overdue_sc
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import tempfile
 import time
@@ -21,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from bench.own_redis import run_section_from_command_line
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services, bootstrap
 from service.dashboards.domain.readmodel import MILESTONES, MilestoneRecord
@@ -171,8 +170,4 @@ def run(quick: bool = True, redis_url: str | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m bench.overdue_scan")
-    parser.add_argument("--quick", action="store_true", help="3 repetitions instead of 7")
-    parser.add_argument("--redis-url", help="use this Redis instead of starting one")
-    options = parser.parse_args()
-    print(json.dumps(run(options.quick, options.redis_url), indent=2))
+    run_section_from_command_line("python -m bench.overdue_scan", run, "3 repetitions instead of 7")
