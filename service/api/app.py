@@ -127,7 +127,8 @@ def _document_schema_rules(api: ProblemApi) -> None:
 def _check_durability(services: Services) -> None:
     """Refuse to serve on a Redis that could lose events; an unreachable one shows in /readyz."""
     try:
-        ensure_durable(services.redis, services.config.allow_unsafe_redis)
+        config = services.config
+        ensure_durable(services.redis, config.allow_unsafe_redis, config.min_replicas_ack)
     except UNAVAILABLE as error:
         logging.getLogger("reform_tracker").warning("redis unreachable at start: %s", error)
 

@@ -21,6 +21,7 @@ from limits import parse
 
 from service.api.auth import FAILED_AUTHENTICATION, presented_token
 from service.runtime.config import Config
+from service.runtime.connection import storage_uri
 
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -43,7 +44,7 @@ def install(app: Flask, config: Config) -> Limiter:
         caller_key,
         app=app,
         application_limits=[ApplicationLimit(config.rate_limit)],
-        storage_uri=config.redis_url,
+        storage_uri=storage_uri(config),
         key_prefix=key_prefix,
         # X-RateLimit-* headers cost two more Redis round trips on every request; only a
         # refused request gets Retry-After (see errors.ProblemApi).

@@ -5,7 +5,8 @@ replies, so appends sent one after another wait for one fsync each. Here they go
 one pipeline: each is the ordinary append script, compare-and-set on its own stream's
 head as usual (the script gives out the global positions, so they do not depend on each
 other). An append whose stream moved in between is decided again on its own with
-``EventStore.append``.
+``EventStore.append``. When replicas must confirm appends, one WAIT closes the pipeline:
+it counts the replicas that have every append before it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from service.ledger.eventstore import (
     VersionConflict,
     _parse_head,
     _text,
+    refused_unwritten,
 )
 
 Append = tuple[str, Sequence[DomainEvent], int]  # stream, events, expected version
@@ -51,9 +53,18 @@ def append_each(
         records = store._record(stream, events, version, stream_prev, actor, correlation_id, None)
         store.call_append_script(records, _text(raw) or "", client=pipe)
         planned.append(records)
-    replies = iter(pipe.execute())
+    needed = store.ready_to_send(pipelined=True)
+    if needed:
+        pipe.execute_command("WAIT", needed, store.replica_timeout_ms)
+    with refused_unwritten():
+        replies = pipe.execute()
+    if needed:
+        reached = replies.pop()
+        if any(_text(reply[0]) == "ok" for reply in replies):
+            store.replicas_reached(reached, needed)
+    outcomes = iter(replies)
     return [
-        _settle(store, plan, next(replies), append, actor, correlation_id)
+        _settle(store, plan, next(outcomes), append, actor, correlation_id)
         if not isinstance(plan, VersionConflict)
         else plan
         for plan, append in zip(planned, appends, strict=True)
