@@ -26,6 +26,7 @@ import redis
 
 from bench import (
     checkpoint_latency,
+    failover,
     http_append,
     memory,
     merkle_tree,
@@ -106,6 +107,8 @@ def run_all(quick: bool, progress: Callable[[str], None] = print) -> dict[str, A
             ]
             runners += [(module.NAME, partial(module.run, settings)) for module in LOG_SECTIONS]
             runners.append((memory.NAME, partial(memory.run, settings)))
+            # Starts a replicated deployment of its own for each run.
+            runners.append((failover.NAME, partial(failover.run, settings)))
             for name, runner in runners:
                 progress(f"running {name} ...")
                 sections.append(_guarded(name, runner))

@@ -83,7 +83,10 @@ def create_app(config: Config | None = None, services: Services | None = None) -
                 "the store did not confirm a write that may have been recorded: a retry "
                 "with the same Idempotency-Key is safe, a retry without one may record "
                 "the change twice, so send an Idempotency-Key with every write you may "
-                "retry.",
+                "retry. With replicas, a 503 `store-not-replicated` means the primary "
+                "took the write but no replica confirmed it in time: it is not "
+                "acknowledged, and a retry with the same Idempotency-Key returns it once "
+                "the replicas have it.",
             },
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],

@@ -5,7 +5,8 @@ is reached: a URL (RT_REDIS_URL), or Sentinels that name the current primary
 (RT_REDIS_SENTINELS and RT_REDIS_SERVICE). Through Sentinel, every new connection asks
 a Sentinel where the primary is, and a connection to a primary that was demoted fails
 with a ConnectionError (redis-py turns its READONLY answer into one), so after a failover
-the next command reconnects to the new primary by itself.
+the next command reconnects to the new primary by itself; so does one that finds the
+primary refusing writes for want of replicas (see PrimaryConnection).
 
 Adapters (the API, the CLI) turn these errors into a 503 or a one-line message; they
 name them through this module instead of importing redis themselves.
@@ -20,7 +21,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.connection import parse_url
 from redis.retry import Retry
-from redis.sentinel import Sentinel, SentinelConnectionPool
+from redis.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 
 from service.runtime.config import Config
 
@@ -49,6 +50,24 @@ SENTINEL_OPTIONS: dict[str, Any] = {
 }
 
 
+class PrimaryConnection(SentinelManagedConnection):
+    """A connection to the primary the Sentinels name. A primary that refuses writes for
+    want of replicas (NOREPLICAS: cut off from them, or an old primary back from a
+    partition before the Sentinels demote it) is one this process cannot use: like a
+    demoted one (READONLY, which redis-py already handles so), the connection is dropped
+    and the command fails as a ConnectionError, so that it is retried on a new connection
+    to whichever server the Sentinels name by then. The refused write was not made."""
+
+    def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().read_response(*args, **kwargs)
+        except redis.ResponseError as error:
+            if "NOREPLICAS" not in str(error):
+                raise
+            self.disconnect()
+            raise redis.ConnectionError(f"the primary refuses writes: {error}") from error
+
+
 def connect(config: Config, *, decode: bool = True) -> redis.Redis:
     if not config.redis_sentinels:
         return redis.Redis.from_url(config.redis_url, decode_responses=decode, **OPTIONS)
@@ -57,7 +76,11 @@ def connect(config: Config, *, decode: bool = True) -> redis.Redis:
     credentials = {k: v for k, v in named.items() if k in {"username", "password", "db"}}
     sentinel = Sentinel(sentinels(config.redis_sentinels), sentinel_kwargs=SENTINEL_OPTIONS)
     return sentinel.master_for(
-        service_name(config), decode_responses=decode, **OPTIONS, **credentials
+        service_name(config),
+        connection_class=PrimaryConnection,
+        decode_responses=decode,
+        **OPTIONS,
+        **credentials,
     )
 
 
