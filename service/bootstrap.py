@@ -15,6 +15,7 @@ from service.ledger.durability import DurabilityGuard
 from service.ledger.eventstore import EventStore
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.keys import Keys
+from service.ledger.rekey import move_legacy_keys
 from service.runtime.clock import Clock, SystemClock
 from service.runtime.config import Config
 from service.runtime.connection import connect
@@ -50,6 +51,10 @@ def bootstrap(
     client = client or connect(config)
     clock = clock or SystemClock()
     keys = Keys(config.key_prefix)
+    try:
+        move_legacy_keys(client, keys)
+    except redis.RedisError as error:  # Redis down at start: a later start moves them
+        logging.getLogger("reform_tracker").warning("legacy keys not moved yet: %s", error)
     # Start-up checks refuse a lossy Redis; the guard keeps refusing appends if it is
     # reconfigured while running (RT_ALLOW_UNSAFE_REDIS: tests/dev only, no guard).
     guard = (

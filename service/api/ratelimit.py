@@ -20,6 +20,7 @@ from flask_smorest import abort
 from limits import parse
 
 from service.api.auth import FAILED_AUTHENTICATION, presented_token
+from service.ledger.keys import Keys
 from service.runtime.config import Config
 from service.runtime.connection import storage_uri
 
@@ -39,7 +40,7 @@ def caller_key() -> str:
 
 
 def install(app: Flask, config: Config) -> Limiter:
-    key_prefix = f"{config.key_prefix}:ratelimit"
+    key_prefix = Keys(config.key_prefix).ratelimit
     limiter = Limiter(
         caller_key,
         app=app,

@@ -24,6 +24,7 @@ from service.ledger.eventstore import (
     _text,
     refused_unwritten,
 )
+from service.runtime.connection import owner
 
 Append = tuple[str, Sequence[DomainEvent], int]  # stream, events, expected version
 
@@ -43,7 +44,7 @@ def append_each(
     if not appends:
         return []
     stream_heads = store.redis.hmget(store.keys.heads, streams)
-    pipe = store.redis.pipeline(transaction=False)
+    pipe = owner(store.redis, store.keys.log).pipeline(transaction=False)
     planned: list[Any] = []
     for (stream, events, expected), raw in zip(appends, stream_heads, strict=True):
         version, stream_prev = _parse_head(_text(raw))

@@ -31,7 +31,7 @@ from typing import Any
 import redis
 
 from service.ledger.appends import _text
-from service.runtime.connection import sibling
+from service.runtime.connection import primaries, sibling
 
 REQUIRED = {
     "appendonly": "yes",
@@ -121,6 +121,14 @@ def inspect(
     that does not answer now keeps its last verdict, or none: it cannot confirm appends
     meanwhile, and is checked within ``MAX_AGE`` of answering again."""
     known = {} if known is None else known
+    nodes = primaries(client)
+    if nodes != [client]:  # a cluster: each primary (and its replicas) on its own
+        verdicts = [
+            inspect(node, min_replicas_ack, replicated=replicated, replica=replica, known=known)
+            for node in nodes
+        ]
+        problems = [problem for verdict in verdicts for problem in verdict.problems]
+        return Verdict(problems, max(verdict.replicas_needed for verdict in verdicts))
     problems, (min_to_write, info) = _lossy(
         client, [f"CONFIG GET {MIN_REPLICAS}", "INFO replication"]
     )

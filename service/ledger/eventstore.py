@@ -53,6 +53,7 @@ from service.ledger.reads import Read
 from service.ledger.seal import Sealer
 from service.ledger.tree import MerkleTree
 from service.runtime.clock import Clock, isoformat
+from service.runtime.connection import owner
 from service.runtime.metrics import EVENTS_APPENDED
 
 # The append outcomes and errors are part of the store's interface; they live in appends.py
@@ -300,14 +301,14 @@ class EventStore:
         answers with committed events wrote something (see append.lua), so WAIT covers
         them even when this send only found them committed by an earlier one."""
         for _ in range(2):
-            pipe = self.redis.pipeline(transaction=False)
+            pipe = owner(self.redis, keys[0]).pipeline(transaction=False)
             pipe.evalsha(self._append.sha, len(keys), *keys, *args)
             pipe.execute_command("WAIT", needed, self.replica_timeout_ms)
             try:
                 reply, reached = pipe.execute()
             except redis.exceptions.NoScriptError:
                 # A promoted replica has an empty script cache; nothing ran.
-                self.redis.script_load(self._append.script)
+                owner(self.redis, keys[0]).script_load(self._append.script)
                 continue
             if _text(reply[0]) in {"ok", "dup"}:
                 self.replicas_reached(reached, needed)
@@ -331,7 +332,7 @@ class EventStore:
         if not needed:
             return
         with refused_unwritten():
-            pipe = self.redis.pipeline(transaction=False)
+            pipe = owner(self.redis, key).pipeline(transaction=False)
             pipe.set(key, raw, keepttl=True, xx=True)
             pipe.execute_command("WAIT", needed, self.replica_timeout_ms)
             self.replicas_reached(pipe.execute()[1], needed)
@@ -342,7 +343,8 @@ class EventStore:
         Answers how many replicas must confirm the append."""
         try:
             needed = self.guard() if self.guard is not None else 0
-            if not pipelined and self.redis.connection is None:
+            # (A cluster client connects per node, as it routes each command.)
+            if not pipelined and getattr(self.redis, "connection", False) is None:
                 pool = self.redis.connection_pool
                 pool.release(pool.get_connection())
         except (redis.ConnectionError, redis.TimeoutError) as error:

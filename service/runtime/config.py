@@ -20,6 +20,9 @@ class Config:
     # and database still apply). See docs/operations.md.
     redis_sentinels: str = ""
     redis_service: str = ""
+    # RT_REDIS_URL names a node of a Redis Cluster: talk to the cluster through it. Every
+    # key of a deployment shares one hash tag, so a deployment lives in one slot.
+    redis_cluster: bool = False
     # Replicas that must confirm an append (Redis WAIT) before it is acknowledged; -1: one
     # when the primary has or expects replicas, none on a lone server. And how long to wait
     # for them (milliseconds) before answering 503.

@@ -15,10 +15,11 @@ name them through this module instead of importing redis themselves.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import redis
 from redis.backoff import NoBackoff
+from redis.cluster import ClusterNode, RedisCluster
 from redis.connection import parse_url
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
@@ -43,6 +44,7 @@ OPTIONS: dict[str, Any] = {
     "retry_on_timeout": False,
 }
 # Sentinels and replicas are asked short questions: a slow one must not hold up the rest.
+CLUSTER: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 10}
 SENTINEL_OPTIONS: dict[str, Any] = {
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
@@ -69,6 +71,11 @@ class PrimaryConnection(SentinelManagedConnection):
 
 
 def connect(config: Config, *, decode: bool = True) -> redis.Redis:
+    if config.redis_cluster:
+        # Typed as a Redis: the service uses only commands the cluster client shares, on
+        # keys of one slot (see service/ledger/keys.py).
+        cluster = RedisCluster.from_url(config.redis_url, decode_responses=decode, **CLUSTER)
+        return cast(redis.Redis, cluster)
     if not config.redis_sentinels:
         return redis.Redis.from_url(config.redis_url, decode_responses=decode, **OPTIONS)
     # Credentials and database of the primary, if a URL gives them; its host is ignored.
@@ -104,6 +111,10 @@ def service_name(config: Config) -> str:
 def raw_twin(client: redis.Redis) -> redis.Redis:
     """The same Redis as ``client``, reached the same way, without reply decoding (RQ
     stores pickles)."""
+    if isinstance(client, RedisCluster):
+        nodes = [ClusterNode(node.host, node.port) for node in client.get_nodes()]
+        twin_cluster = RedisCluster(startup_nodes=nodes, decode_responses=False, **CLUSTER)
+        return cast(redis.Redis, twin_cluster)
     pool = client.connection_pool
     kwargs = {**pool.connection_kwargs, "decode_responses": False}
     if isinstance(pool, SentinelConnectionPool):
@@ -122,7 +133,7 @@ def raw_twin(client: redis.Redis) -> redis.Redis:
 def sibling(client: redis.Redis) -> Callable[[str, int], redis.Redis]:
     """Connections to other servers of ``client``'s deployment (its replicas), by address,
     with its credentials; one kept per address."""
-    kwargs = client.connection_pool.connection_kwargs
+    kwargs = node_settings(client)
     credentials = {k: kwargs[k] for k in ("username", "password") if kwargs.get(k)}
     opened: dict[tuple[str, int], redis.Redis] = {}
 
@@ -136,8 +147,40 @@ def sibling(client: redis.Redis) -> Callable[[str, int], redis.Redis]:
     return to
 
 
+def node_settings(client: redis.Redis) -> dict[str, Any]:
+    """The connection settings of ``client``'s servers (for a cluster: of its nodes)."""
+    if isinstance(client, RedisCluster):
+        node = client.get_default_node()
+        assert node is not None and node.redis_connection is not None
+        return dict(node.redis_connection.connection_pool.connection_kwargs)
+    return dict(client.connection_pool.connection_kwargs)
+
+
+def primaries(client: redis.Redis) -> list[redis.Redis]:
+    """Each primary of a cluster, as a client of its own; ``client`` itself otherwise."""
+    if not isinstance(client, RedisCluster):
+        return [client]
+    found = [client.get_redis_connection(node) for node in client.get_primaries()]
+    return [node for node in found if node is not None]
+
+
+def owner(client: redis.Redis, key: str) -> redis.Redis:
+    """The client of the server that holds ``key``: for a cluster, its slot's primary.
+    WAIT counts the replicas of the writes of one connection, so the writes it covers
+    must go through that connection, not be routed command by command."""
+    # Duck-typed, so that a wrapper around a cluster client is routed as one.
+    if not hasattr(client, "get_node_from_key"):
+        return client
+    cluster = cast(RedisCluster, client)
+    found = cluster.get_redis_connection(cluster.get_node_from_key(key))
+    assert found is not None
+    return found
+
+
 def storage_uri(config: Config) -> str:
     """The deployment's Redis as a `limits` storage URI (the API's rate limits)."""
+    if config.redis_cluster:
+        return config.redis_url.replace("redis://", "redis+cluster://", 1)
     if not config.redis_sentinels:
         return config.redis_url
     named = parse_url(config.redis_url) if config.redis_url else {}
@@ -147,6 +190,8 @@ def storage_uri(config: Config) -> str:
 
 def described(config: Config) -> str:
     """Where Redis is, for messages: without a password."""
+    if config.redis_cluster:
+        return f"the Redis Cluster of {hidden_password(config.redis_url)}"
     if config.redis_sentinels:
         return f"Sentinels {config.redis_sentinels} (service {config.redis_service!r})"
     return hidden_password(config.redis_url)

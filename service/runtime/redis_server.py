@@ -418,3 +418,70 @@ class ReplicatedRedis:
             if server.process and server.process.poll() is None:
                 server.resume()  # a paused server cannot stop
             server.stop()
+
+
+class ClusterRedis:
+    """A Redis Cluster of ``primaries`` durable primaries on loopback, its slots spread
+    over them by `redis-cli --cluster create`: the cluster tests' server."""
+
+    def __init__(self, root: Path, primaries: int = 3) -> None:
+        self.root = root
+        self.nodes = [
+            RedisServer(
+                root / f"node-{n}",
+                None,
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "2000",
+            )
+            for n in range(1, primaries + 1)
+        ]
+
+    @property
+    def url(self) -> str:
+        """Any node will do: the cluster client learns the others from it."""
+        return self.nodes[0].url
+
+    def start(self) -> ClusterRedis:
+        try:
+            for node in self.nodes:
+                node.start()
+            created = subprocess.run(
+                [
+                    shutil.which("redis-cli") or "redis-cli",
+                    "--cluster",
+                    "create",
+                    *(f"127.0.0.1:{node.port}" for node in self.nodes),
+                    "--cluster-yes",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=START_TIMEOUT,
+            )
+            if created.returncode != 0:
+                raise RedisServerError(f"redis-cli --cluster create failed:\n{created.stdout}")
+
+            def formed() -> bool:
+                for node in self.nodes:
+                    with node.client() as client:
+                        if client.execute_command("CLUSTER INFO")["cluster_state"] != "ok":
+                            return False
+                return True
+
+            wait_until(formed, f"the cluster in {self.root} to form")
+        except (RedisServerError, subprocess.TimeoutExpired):
+            self.stop()
+            raise
+        return self
+
+    def flush(self) -> None:
+        for node in self.nodes:
+            with node.client() as client:
+                client.flushall()
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()

@@ -23,8 +23,8 @@ import redis
 from bench.failover import (
     PAUSE_SECONDS,
     Deployment,
-    call,
     audit,
+    call,
     deployment,
     environment,
     kill_primary,
