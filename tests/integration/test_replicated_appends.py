@@ -204,18 +204,8 @@ def test_api_and_cli_find_the_primary_through_sentinel(tmp_path: Path, clock: Fr
         services, client, headers = serve("", clock, **found)
         assert client.post("/programmes", json=BODY, headers=headers).status_code == 201
         assert client.get("/readyz").status_code == 200
-        env = {
-            **os.environ,
-            "RT_REDIS_SENTINELS": replicated.sentinel_addresses,
-            "RT_REDIS_SERVICE": "reform-tracker",
-        }
-        env.pop("RT_REDIS_URL", None)
-        verified = subprocess.run(
-            [sys.executable, "-m", "service.cli", "verify"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
+        verified = verify_with(
+            RT_REDIS_SENTINELS=replicated.sentinel_addresses, RT_REDIS_SERVICE="reform-tracker"
         )
         assert verified.returncode == 0, verified.stderr
         assert replicated.primary.client().xlen(services.keys.log) == 1
@@ -223,17 +213,21 @@ def test_api_and_cli_find_the_primary_through_sentinel(tmp_path: Path, clock: Fr
         replicated.stop()
 
 
-def test_a_sentinel_setting_without_a_service_is_refused_plainly(tmp_path: Path) -> None:
-    env = {**os.environ, "RT_REDIS_SENTINELS": "127.0.0.1:1"}
-    env.pop("RT_REDIS_SERVICE", None)
-    started = time.monotonic()
-    answer = subprocess.run(
+def verify_with(**settings: str) -> subprocess.CompletedProcess[str]:
+    """`reform-tracker verify` with only these RT_REDIS_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RT_REDIS")}
+    return subprocess.run(
         [sys.executable, "-m", "service.cli", "verify"],
-        env=env,
+        env={**env, **settings},
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_a_sentinel_setting_without_a_service_is_refused_plainly(tmp_path: Path) -> None:
+    started = time.monotonic()
+    answer = verify_with(RT_REDIS_SENTINELS="127.0.0.1:1")
     assert answer.returncode == 2
     assert "RT_REDIS_SERVICE must name the primary" in answer.stderr
     assert "Traceback" not in answer.stderr
