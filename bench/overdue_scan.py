@@ -77,9 +77,11 @@ def without_index(services: Services) -> int:
 
 
 def clear(services: Services, alerts_only: bool) -> None:
-    patterns = [f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}:alerts:*"]
+    # The log's keys are every key of the deployment but its read models (rm:) and
+    # administration (admin:); of the read models, only the alerts go.
+    patterns = [f"{{{PREFIX}}}:[^ra]*", f"{{{PREFIX}}}:rm:alerts:*"]
     if not alerts_only:
-        patterns = [f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*", f"{{{PREFIX}:admin}}*"]
+        patterns = [f"{{{PREFIX}}}*"]
     for pattern in patterns:
         keys = list(services.redis.scan_iter(match=pattern, count=5000))
         for start in range(0, len(keys), 5000):

@@ -20,6 +20,9 @@
 -- command whose reply was lost): the second send finds the stream already at the head
 -- this append makes (its hash covers the events' ids, so no other append can make it)
 -- and answers 'ok' with the first event's position, as the first send did.
+-- Both answers that report events committed by an earlier send ('dup', and 'ok' on a
+-- resend) rewrite a value as it is: a write of this connection, so that a WAIT sent after
+-- the script counts the replicas that have the earlier send too.
 local expected, new, first, wanted, ttl, flags, wake_ms =
   string.match(ARGV[2], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
 local idempotent = string.find(flags, 'i', 1, true) ~= nil
@@ -31,12 +34,14 @@ local events_from = idempotent and 4 or 3
 if idempotent then
   local existing = redis.call('GET', idem_key)
   if existing then
+    redis.call('SET', idem_key, existing, 'KEEPTTL')
     return {'dup', existing}
   end
 end
 local stream_head = redis.call('HGET', KEYS[3], ARGV[1]) or ''
 if stream_head ~= expected then
   if stream_head == new then
+    redis.call('HSET', KEYS[3], ARGV[1], new)
     local entry = redis.call('XRANGE', KEYS[1], first .. '-0', first .. '-0')[1]
     return {'ok', entry[2][4], 0}
   end

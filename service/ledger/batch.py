@@ -5,7 +5,8 @@ replies, so appends sent one after another wait for one fsync each. Here they go
 one pipeline: each is the ordinary append script, compare-and-set on its own stream's
 head as usual (the script gives out the global positions, so they do not depend on each
 other). An append whose stream moved in between is decided again on its own with
-``EventStore.append``.
+``EventStore.append``. When replicas must confirm appends, one WAIT closes the pipeline:
+it counts the replicas that have every append before it.
 
 An append may carry its own Idempotency-Key: a resent batch (a bulk report retried after
 a lost reply, say) then appends nothing twice, and says what the first one appended.
@@ -26,7 +27,9 @@ from service.ledger.eventstore import (
     _parse_head,
     _replay,
     _text,
+    refused_unwritten,
 )
+from service.runtime.connection import owner
 
 Append = tuple[str, Sequence[DomainEvent], int]  # stream, events, expected version
 
@@ -49,7 +52,7 @@ def append_each(
     if not appends:
         return []
     stream_heads = store.redis.hmget(store.keys.heads, streams)
-    pipe = store.redis.pipeline(transaction=False)
+    pipe = owner(store.redis, store.keys.log).pipeline(transaction=False)
     planned: list[Any] = []
     for (stream, events, expected), raw in zip(appends, stream_heads, strict=True):
         version, stream_prev = _parse_head(_text(raw))
@@ -61,9 +64,18 @@ def append_each(
             records, _text(raw) or "", idempotency=keys.get(stream), client=pipe
         )
         planned.append(records)
-    replies = iter(pipe.execute())
+    needed = store.ready_to_send(pipelined=True)
+    if needed:
+        pipe.execute_command("WAIT", needed, store.replica_timeout_ms)
+    with refused_unwritten():
+        replies = pipe.execute()
+    if needed:
+        reached = replies.pop()
+        if any(_text(reply[0]) == "ok" for reply in replies):
+            store.replicas_reached(reached, needed)
+    outcomes = iter(replies)
     return [
-        _settle(store, plan, next(replies), append, actor, correlation_id, keys.get(append[0]))
+        _settle(store, plan, next(outcomes), append, actor, correlation_id, keys.get(append[0]))
         if not isinstance(plan, VersionConflict)
         else _moved(store, plan, keys.get(append[0]))
         for plan, append in zip(planned, appends, strict=True)
