@@ -329,13 +329,32 @@ class EventStore:
         again as it is, so that a WAIT on this connection covers everything before it,
         the first attempt included."""
         needed = self.ready_to_send(pipelined=False)
+        if needed:
+            reached = self._wait_after(key, lambda pipe: pipe.set(key, raw, keepttl=True, xx=True))
+            self.replicas_reached(reached, needed)
+
+    def replicas_have_everything(self) -> bool:
+        """Whether the replicas now hold everything the primary holds (True without
+        replicas to wait for): a write of this connection, then WAIT. What must not leave
+        the deployment before a failover could undo it (a checkpoint for the witnesses)
+        asks this first."""
+        needed = self.ready_to_send(pipelined=False)
         if not needed:
-            return
+            return True
+        return (
+            self._wait_after(self.keys.replicated, lambda pipe: pipe.incr(self.keys.replicated))
+            >= needed
+        )
+
+    def _wait_after(self, key: str, write: Callable[[Any], Any]) -> int:
+        """``write`` (a write to ``key``) and WAIT in one round trip on one connection:
+        how many replicas have every write the primary made before it."""
+        needed = self.ready_to_send(pipelined=False)
         with refused_unwritten():
             pipe = owner(self.redis, key).pipeline(transaction=False)
-            pipe.set(key, raw, keepttl=True, xx=True)
+            write(pipe)
             pipe.execute_command("WAIT", needed, self.replica_timeout_ms)
-            self.replicas_reached(pipe.execute()[1], needed)
+            return int(pipe.execute()[1])
 
     def ready_to_send(self, *, pipelined: bool) -> int:
         """Ask the guard, and make sure a connection is up, before sending: a failure

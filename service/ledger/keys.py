@@ -48,6 +48,11 @@ class Keys:
         }
 
     @property
+    def replicated(self) -> str:
+        """A counter written only to be waited on (see EventStore.replicas_have_everything)."""
+        return f"{self._log_tag}:replicated"
+
+    @property
     def scheme_marker(self) -> str:
         """Set once the deployment's keys follow this scheme (see rekey.py)."""
         return f"{self._log_tag}:key-scheme"

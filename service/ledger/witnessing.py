@@ -16,6 +16,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+import redis
+
 from service.ledger.appends import _text
 from service.ledger.checkpoints import Issued
 from service.ledger.domain.cosignature import CosignatureVerifier
@@ -52,6 +54,15 @@ def submit_to_witnesses(infrastructure: Infrastructure) -> int:
         return 0
     latest = infrastructure.store.checkpoints.latest() if witnesses else None
     if latest is None:
+        return 0
+    # A checkpoint over events no replica has yet could be undone by a failover, and the
+    # witnesses would then see the next one fork from it: it waits for the replicas.
+    try:
+        if not infrastructure.store.replicas_have_everything():
+            log.warning("checkpoint %d not sent to witnesses: replicas behind", latest.size)
+            return 0
+    except redis.RedisError as error:
+        log.warning("checkpoint %d not sent to witnesses: %s", latest.size, error)
         return 0
     cosigned = 0
     for witness in witnesses:

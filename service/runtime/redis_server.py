@@ -43,6 +43,8 @@ LOCK_FILE = "redis.lock"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 PORT_ATTEMPTS = 3
+CLUSTER_BUS_OFFSET = 10_000
+MAX_PORT = 65_535
 
 
 class RedisServerError(Exception):
@@ -70,7 +72,7 @@ class RedisServer:
 
     def __init__(self, data_dir: Path, port: int | None = None, *extra: str) -> None:
         self.data_dir = data_dir.resolve()
-        self.port = port or free_port()
+        self.port = port or self.pick_port()
         self.fixed_port = port is not None
         self.extra = list(extra)
         self.process: subprocess.Popen[bytes] | None = None
@@ -78,6 +80,9 @@ class RedisServer:
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def pick_port(self) -> int:
+        return free_port()
 
     @property
     def log_file(self) -> Path:
@@ -89,7 +94,7 @@ class RedisServer:
         # port (a restart on the same data) is tried once: its failure is the answer.
         for attempt in range(1 if self.fixed_port else PORT_ATTEMPTS):
             if attempt:
-                self.port = free_port()
+                self.port = self.pick_port()
             self.process = subprocess.Popen(
                 self.argv(),
                 stdout=subprocess.DEVNULL,
@@ -420,6 +425,27 @@ class ReplicatedRedis:
             server.stop()
 
 
+class ClusterNode(RedisServer):
+    """A cluster node also listens on its port + 10000 (the cluster bus), so its port
+    must leave room for that, and both must be free."""
+
+    def pick_port(self) -> int:
+        for _ in range(1000):
+            port = free_port()
+            if port + CLUSTER_BUS_OFFSET <= MAX_PORT and _bindable(port + CLUSTER_BUS_OFFSET):
+                return port
+        raise RedisServerError("no free port pair for a cluster node")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 class ClusterRedis:
     """A Redis Cluster of ``primaries`` durable primaries on loopback, its slots spread
     over them by `redis-cli --cluster create`: the cluster tests' server."""
@@ -427,7 +453,7 @@ class ClusterRedis:
     def __init__(self, root: Path, primaries: int = 3) -> None:
         self.root = root
         self.nodes = [
-            RedisServer(
+            ClusterNode(
                 root / f"node-{n}",
                 None,
                 "--cluster-enabled",
