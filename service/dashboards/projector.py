@@ -14,13 +14,23 @@ from collections.abc import Callable, Sequence
 import orjson
 import redis
 
+from service.dashboards.domain.aggregates import ScopeChanges, scope_changes, scopes_of
 from service.dashboards.domain.milestone_projection import Facts
 from service.dashboards.domain.projection_batch import project_batch
-from service.dashboards.domain.projections import milestone_id_of
+from service.dashboards.domain.projections import Change, Put, milestone_id_of
 from service.dashboards.domain.readmodel import FAMILIES, MILESTONES
 from service.dashboards.projector_status import lease_key, record_error, status_key
-from service.dashboards.readmodel_writes import queue_changes, queue_checkpoints
-from service.dashboards.readmodels import Layout, generations_key, live_generations
+from service.dashboards.readmodel_writes import (
+    queue_changes,
+    queue_checkpoints,
+    queue_scope_changes,
+)
+from service.dashboards.readmodels import (
+    Layout,
+    generations_key,
+    live_generations,
+    stored_totals,
+)
 from service.ledger.domain.chain import RecordedEvent
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.signing import checkpoint_if_due
@@ -59,16 +69,19 @@ def fold_batch(
                     pipe.unwatch()
                     return 0
                 touched = _touched(pipe, layout, families, events)
+                before = dict(touched)
+                changes = project_batch(events, touched, checkpoints)
+                scopes = _scope_changes(pipe, layout, before, changes)
                 if pipe.mget(checkpoint_keys) != raw:
                     # Another commit landed between reading the checkpoints and the
                     # records: they would not match each other. (Every commit moves the
                     # checkpoints, so unchanged ones mean the records are theirs.)
                     raise redis.WatchError
-                changes = project_batch(events, touched, checkpoints)
                 if before_commit:
                     before_commit(events)
                 pipe.multi()
                 queue_changes(pipe, layout, changes)
+                queue_scope_changes(pipe, layout, scopes)
                 last = events[-1].position
                 queue_checkpoints(pipe, layout, {f: max(p, last) for f, p in checkpoints.items()})
                 if record_status:
@@ -102,6 +115,22 @@ def _touched(
     return {
         mid: orjson.loads(value) if value else None for mid, value in zip(ids, raw, strict=True)
     }
+
+
+def _scope_changes(
+    pipe: redis.client.Pipeline,
+    layout: Layout,
+    before: dict[str, Facts | None],
+    changes: Sequence[Change],
+) -> ScopeChanges:
+    """The batch's milestone changes folded into their scopes' stored totals (one HMGET)."""
+    after: dict[str, Facts] = {
+        change.key: change.record  # type: ignore[misc]
+        for change in changes
+        if isinstance(change, Put) and change.family == MILESTONES
+    }
+    scopes = {scope for record in after.values() for scope in scopes_of(record)}
+    return scope_changes(before, after, stored_totals(pipe, layout, scopes))
 
 
 class Projector:

@@ -14,6 +14,10 @@ initiatives, programmes, agencies):
   g<g>:agencies:milestones:<agency> set of the agency's milestone ids
   due                               sorted set milestone id -> due date as date.toordinal(),
                                     only milestones not verified or cancelled (live index)
+  g<g>:milestones:aggregates        hash scope -> totals JSON; a scope is "programme:<id>",
+                                    "initiative:<id>" or "agency:<agency>" (domain/aggregates.py)
+  g<g>:milestones:open:<scope>      sorted set milestone id -> due ordinal, the scope's open
+                                    milestones (dashboards read only those due soon or overdue)
   g<g>:milestones:due               the same, while a rebuild builds generation <g>; renamed
                                     to ``due`` when the rebuild switches over
   projector:lease                   the projecting worker's lease (SET NX PX)
@@ -35,6 +39,7 @@ from typing import Any
 import orjson
 import redis
 
+from service.dashboards.domain.aggregates import Totals
 from service.dashboards.domain.readmodel import (
     AGENCIES,
     FAMILIES,
@@ -70,6 +75,15 @@ class Layout:
         return f"{self._family(family)}:{name}:{owner}"
 
     @property
+    def aggregates(self) -> str:
+        """Hash scope -> Totals JSON (service.dashboards.domain.aggregates)."""
+        return self._family(MILESTONES) + ":aggregates"
+
+    def open_index(self, scope: str) -> str:
+        """Sorted set: the scope's open milestones by due date ordinal."""
+        return self._family(MILESTONES) + ":open:" + scope
+
+    @property
     def due(self) -> str:
         return self.keys.read_model("due") if self.live else self._family(MILESTONES) + ":due"
 
@@ -85,6 +99,17 @@ def generations_key(keys: Keys) -> str:
 def live_generations(client: redis.Redis, keys: Keys) -> dict[str, int]:
     raw = client.hgetall(generations_key(keys))
     return {family: int(raw.get(family, 0)) for family in FAMILIES}
+
+
+def stored_totals(
+    client: redis.Redis | redis.client.Pipeline, layout: Layout, scopes: Iterable[str]
+) -> dict[str, Totals | None]:
+    wanted = list(scopes)
+    raw = client.hmget(layout.aggregates, wanted) if wanted else []
+    return {
+        scope: Totals.from_dict(orjson.loads(value)) if value else None
+        for scope, value in zip(wanted, raw, strict=True)
+    }
 
 
 def decode(family: str, raw: str | bytes | None) -> Any:
@@ -143,3 +168,10 @@ class ReadModels:
 
     def agencies(self) -> list[str]:
         return sorted(str(a) for a in self.redis.hkeys(self.layout.records(AGENCIES)))
+
+    def totals(self, scope: str) -> Totals:
+        return stored_totals(self.redis, self.layout, [scope])[scope] or Totals()
+
+    def open_due(self, scope: str, until: date) -> list[str]:
+        found = self.redis.zrangebyscore(self.layout.open_index(scope), "-inf", until.toordinal())
+        return [str(member) for member in found]  # type: ignore[union-attr]

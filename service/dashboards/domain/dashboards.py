@@ -10,6 +10,13 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any, Protocol
 
+from service.dashboards.domain.aggregates import (
+    Totals,
+    attention_until,
+    initiative_scope,
+    programme_scope,
+    totals_of,
+)
 from service.dashboards.domain.rag import GREEN, Thresholds, timing, worst
 from service.dashboards.domain.readmodel import (
     INITIATIVES,
@@ -22,6 +29,8 @@ from service.tracking.domain import milestone as ms
 
 
 class ReadSource(Protocol):
+    def totals(self, scope: str) -> Totals: ...
+    def open_due(self, scope: str, until: date) -> list[str]: ...
     def programmes(self) -> list[ProgrammeRecord]: ...
     def programme(self, programme_id: str) -> ProgrammeRecord | None: ...
     def initiative(self, initiative_id: str) -> InitiativeRecord | None: ...
@@ -45,7 +54,7 @@ def milestone_row(record: MilestoneRecord, today: date, rules: Thresholds) -> di
     return row
 
 
-def _brief(row: dict[str, Any]) -> dict[str, Any]:
+def brief(row: dict[str, Any]) -> dict[str, Any]:
     keys = (
         "milestone_id",
         "title",
@@ -61,15 +70,25 @@ def _brief(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def rollup(records: list[MilestoneRecord], today: date, rules: Thresholds) -> dict[str, Any]:
-    """Counts by status, % complete, overdue and due-soon lists, RAG with its reasons."""
-    rows = sorted(
+    """Counts by status, % complete, overdue and due-soon lists, RAG with its reasons, and
+    every milestone's row."""
+    rows = _rows(records, today, rules)
+    return {**summary(totals_of(asdict(r) for r in records), rows), "rows": rows}
+
+
+def _rows(records: list[MilestoneRecord], today: date, rules: Thresholds) -> list[dict[str, Any]]:
+    return sorted(
         (milestone_row(r, today, rules) for r in records),
         key=lambda row: (row["due_date"], row["title"]),
     )
-    counted = [row for row in rows if row["status"] != ms.CANCELLED]
-    counts = dict.fromkeys(ms.STATUSES, 0)
-    for row in rows:
-        counts[row["status"]] += 1
+
+
+def summary(totals: Totals, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The roll-up of a scope from its totals and the rows (in due-date order) of the
+    records that may not be green today: any superset of the open ones due by
+    ``attention_until`` and the disputed ones, since the others are green, neither
+    overdue nor due soon."""
+    counted = totals.milestone_count - totals.counts[ms.CANCELLED]
     overdue = sorted((row for row in rows if row["overdue"]), key=lambda row: -row["days_overdue"])
     colour = worst([row["rag"]["colour"] for row in rows])
     reasons = (
@@ -82,20 +101,26 @@ def rollup(records: list[MilestoneRecord], today: date, rules: Thresholds) -> di
         if colour != GREEN
         else ["no milestone is disputed, overdue, or due soon without recent progress"]
     )
+    due_soon = [brief(row) for row in rows if row["due_soon"]]
     return {
-        "milestone_count": len(rows),
-        "counts_by_status": counts,
-        "percent_complete": (
-            round(sum(row["progress"] for row in counted) / len(counted), 1) if counted else None
-        ),
+        "milestone_count": totals.milestone_count,
+        "counts_by_status": dict(totals.counts),
+        "percent_complete": round(totals.progress_sum / counted, 1) if counted else None,
         "overdue_count": len(overdue),
-        "due_soon_count": sum(1 for row in rows if row["due_soon"]),
-        "overdue": [_brief(row) for row in overdue],
-        "due_soon": [_brief(row) for row in rows if row["due_soon"]],
+        "due_soon_count": len(due_soon),
+        "overdue": [brief(row) for row in overdue],
+        "due_soon": due_soon,
         "rag": {"colour": colour, "reasons": reasons},
-        "position": max((row["position"] for row in rows), default=0),
-        "rows": rows,
+        "position": totals.position,
     }
+
+
+def scope_summary(source: ReadSource, scope: str, today: date, rules: Thresholds) -> dict[str, Any]:
+    """A scope's roll-up from its kept totals: reads its attention rows, not every milestone."""
+    totals = source.totals(scope)
+    ids = dict.fromkeys(source.open_due(scope, attention_until(today, rules)))
+    ids.update(dict.fromkeys(totals.disputed))
+    return summary(totals, _rows(source.milestones(ids), today, rules))
 
 
 def initiative_dashboard(
@@ -105,10 +130,10 @@ def initiative_dashboard(
     if initiative is None:
         return None
     ids = source.member_ids(INITIATIVES, "milestones", initiative_id)
-    summary = rollup(source.milestones(ids), today, rules)
-    milestones = summary.pop("rows")
-    position = max(summary.pop("position"), initiative.position)
-    return {**asdict(initiative), **summary, "position": position, "milestones": milestones}
+    found = rollup(source.milestones(ids), today, rules)
+    milestones = found.pop("rows")
+    position = max(found.pop("position"), initiative.position)
+    return {**asdict(initiative), **found, "position": position, "milestones": milestones}
 
 
 def programme_dashboard(
@@ -122,17 +147,14 @@ def programme_dashboard(
         source.initiatives(source.member_ids(PROGRAMMES, "initiatives", programme_id)),
         key=lambda i: i.position,
     ):
-        found = initiative_dashboard(source, initiative.initiative_id, today, rules)
-        if found:
-            found.pop("milestones")
-            initiatives.append(found)
-    ids = source.member_ids(PROGRAMMES, "milestones", programme_id)
-    summary = rollup(source.milestones(ids), today, rules)
-    summary.pop("rows")
+        found = scope_summary(source, initiative_scope(initiative.initiative_id), today, rules)
+        position = max(found.pop("position"), initiative.position)
+        initiatives.append({**asdict(initiative), **found, "position": position})
+    found = scope_summary(source, programme_scope(programme_id), today, rules)
     position = max(
-        [summary.pop("position"), programme.position] + [i["position"] for i in initiatives]
+        [found.pop("position"), programme.position] + [i["position"] for i in initiatives]
     )
-    return {**asdict(programme), **summary, "position": position, "initiatives": initiatives}
+    return {**asdict(programme), **found, "position": position, "initiatives": initiatives}
 
 
 def overview(source: ReadSource, today: date, rules: Thresholds) -> list[dict[str, Any]]:

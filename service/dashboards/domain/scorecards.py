@@ -14,46 +14,39 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from service.dashboards.domain.dashboards import ReadSource, rollup
+from service.dashboards.domain.aggregates import COMPLETED, agency_scope
+from service.dashboards.domain.dashboards import ReadSource, scope_summary
 from service.dashboards.domain.rag import Thresholds
-from service.dashboards.domain.readmodel import AGENCIES, MilestoneRecord
 from service.tracking.domain import milestone as ms
 
 CLAIMED = frozenset({ms.REPORTED_COMPLETE, ms.VERIFIED, ms.DISPUTED})
-COMPLETED = frozenset({ms.REPORTED_COMPLETE, ms.VERIFIED})
-
-
-def on_time(record: MilestoneRecord) -> bool:
-    claimed = record.reported_complete_at
-    return claimed is not None and claimed[:10] <= record.planned_due_date
 
 
 def scorecard(
     source: ReadSource, agency: str, today: date, rules: Thresholds
 ) -> dict[str, Any] | None:
-    records = source.milestones(source.member_ids(AGENCIES, "milestones", agency))
-    if not records:
+    found = scope_summary(source, agency_scope(agency), today, rules)
+    if not found["milestone_count"]:
         return None
-    summary = rollup(records, today, rules)
-    summary.pop("rows")
-    completed = [r for r in records if r.status in COMPLETED]
-    completed_on_time = sum(1 for r in completed if on_time(r))
-    reported = sum(1 for r in records if r.status in CLAIMED)
-    verified = sum(1 for r in records if r.status == ms.VERIFIED)
+    totals = source.totals(agency_scope(agency))
+    counts = found["counts_by_status"]
+    completed = sum(counts[status] for status in COMPLETED)
+    reported = sum(counts[status] for status in CLAIMED)
+    verified = counts[ms.VERIFIED]
     return {
         "agency": agency,
-        "milestone_count": summary["milestone_count"],
-        "counts_by_status": summary["counts_by_status"],
-        "completed_count": len(completed),
-        "completed_on_time": completed_on_time,
-        "on_time_rate": round(completed_on_time / len(completed), 3) if completed else None,
-        "overdue_count": summary["overdue_count"],
-        "overdue": summary["overdue"],
+        "milestone_count": found["milestone_count"],
+        "counts_by_status": counts,
+        "completed_count": completed,
+        "completed_on_time": totals.on_time,
+        "on_time_rate": round(totals.on_time / completed, 3) if completed else None,
+        "overdue_count": found["overdue_count"],
+        "overdue": found["overdue"],
         "reported_count": reported,
         "verified_count": verified,
-        "disputed_count": summary["counts_by_status"][ms.DISPUTED],
+        "disputed_count": counts[ms.DISPUTED],
         "verified_share": round(verified / reported, 3) if reported else None,
-        "slip_days_total": sum(r.slip_days for r in records),
-        "rag": summary["rag"],
-        "position": summary["position"],
+        "slip_days_total": totals.slip_days,
+        "rag": found["rag"],
+        "position": found["position"],
     }

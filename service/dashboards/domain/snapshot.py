@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 
+from service.dashboards.domain.aggregates import Totals, member_set, open_ordinal, totals_of
 from service.dashboards.domain.milestone_projection import Facts
 from service.dashboards.domain.projections import (
     AddMember,
@@ -90,6 +92,22 @@ class Snapshot:
 
     def agencies(self) -> list[str]:
         return sorted(self.records[AGENCIES])
+
+    def _scope_records(self, scope: str) -> list[Facts]:
+        found = (self.milestone(i) for i in self.member_ids(*member_set(scope)))
+        return [facts for facts in found if facts]
+
+    def totals(self, scope: str) -> Totals:
+        """Counted afresh: the reference the kept totals are compared with."""
+        return totals_of(self._scope_records(scope))
+
+    def open_due(self, scope: str, until: date) -> list[str]:
+        last = until.toordinal()
+        return [
+            facts["milestone_id"]
+            for facts in self._scope_records(scope)
+            if (ordinal := open_ordinal(facts)) is not None and ordinal <= last
+        ]
 
 
 def fold(events: Iterable[LoggedEvent]) -> Snapshot:

@@ -1,0 +1,104 @@
+"""Dashboards read from kept scope totals and open indexes equal the roll-up over every
+milestone, whatever the history and the day they are read for; the read-model check names
+a kept total or index that was edited."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+
+import orjson
+import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service.bootstrap import Services
+from service.dashboards.domain.aggregates import initiative_scope, programme_scope
+from service.dashboards.domain.dashboards import rollup, scope_summary
+from service.dashboards.domain.rag import Thresholds
+from service.dashboards.domain.readmodel import INITIATIVES, PROGRAMMES
+from service.dashboards.domain.snapshot import fold
+from service.dashboards.projector import Projector
+from service.dashboards.readmodel_check import AGGREGATES, check_read_models
+from service.dashboards.readmodels import Layout, ReadModels, live_generations
+from tests.projection_support import Scenario, random_history
+
+RULES = Thresholds()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.integers(5, 80),
+    seed=st.integers(0, 10_000),
+    offset=st.integers(-90, 120),
+)
+def test_a_summary_from_kept_totals_equals_the_roll_up_of_every_milestone(
+    services: Services, redis_client: redis.Redis, steps: int, seed: int, offset: int
+) -> None:
+    redis_client.flushdb()
+    scenario = Scenario(services, services.clock.today())
+    random_history(scenario, steps, seed)
+    Projector(services, batch_size=7).catch_up()
+    today = services.clock.today() + timedelta(days=offset)
+    live = ReadModels(redis_client, services.keys)
+    folded = fold(services.store.iter_log())
+    for programme in folded.programmes():
+        pid = programme.programme_id
+        scopes = [(programme_scope(pid), (PROGRAMMES, "milestones", pid))]
+        for iid in folded.member_ids(PROGRAMMES, "initiatives", pid):
+            scopes.append((initiative_scope(iid), (INITIATIVES, "milestones", iid)))
+        for scope, members in scopes:
+            everything = rollup(folded.milestones(folded.member_ids(*members)), today, RULES)
+            everything.pop("rows")
+            assert scope_summary(live, scope, today, RULES) == everything
+            assert scope_summary(folded, scope, today, RULES) == everything
+
+
+def _layout(services: Services) -> Layout:
+    return Layout(services.keys, live_generations(services.redis, services.keys))
+
+
+def _projected(services: Services) -> Scenario:
+    scenario = Scenario(services, services.clock.today())
+    random_history(scenario, 60, seed=5)
+    Projector(services).catch_up()
+    assert check_read_models(services).ok
+    return scenario
+
+
+def test_an_edited_total_is_named(services: Services, redis_client: redis.Redis) -> None:
+    _projected(services)
+    layout = _layout(services)
+    scope = sorted(str(s) for s in redis_client.hkeys(layout.aggregates))[0]
+    totals = orjson.loads(redis_client.hget(layout.aggregates, scope))
+    totals["progress_sum"] += 10
+    redis_client.hset(layout.aggregates, scope, orjson.dumps(totals))
+    found = check_read_models(services).difference
+    assert found is not None and (found.family, found.id, found.field) == (
+        AGGREGATES,
+        scope,
+        "totals",
+    ), found
+
+
+def test_a_milestone_dropped_from_an_open_index_is_named(
+    services: Services, redis_client: redis.Redis
+) -> None:
+    scenario = _projected(services)
+    layout = _layout(services)
+    live = ReadModels(redis_client, services.keys)
+    record = next(
+        r for r in live.milestones(scenario.milestones) if r.status not in ("verified", "cancelled")
+    )
+    scope = programme_scope(asdict(record)["programme_id"])
+    redis_client.zrem(layout.open_index(scope), record.milestone_id)
+    found = check_read_models(services).difference
+    assert found is not None and (found.family, found.id, found.field) == (
+        AGGREGATES,
+        scope,
+        "open",
+    ), found
