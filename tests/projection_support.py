@@ -64,7 +64,9 @@ def dump_snapshot(snapshot: Snapshot) -> dict[str, Any]:
     found["due"] = dict(snapshot.due)
     records = snapshot.records[MILESTONES].values()
     scopes = {scope for record in records for scope in scopes_of(record)}  # type: ignore[arg-type]
-    found["aggregates"] = {scope: snapshot.totals(scope).to_dict() for scope in scopes}
+    found["aggregates"] = {
+        s: t.to_dict() for s, (t, _) in snapshot.kept(list(scopes), date.max).items()
+    }
     found["open"] = {}
     for scope in scopes:
         index = {

@@ -169,9 +169,17 @@ class ReadModels:
     def agencies(self) -> list[str]:
         return sorted(str(a) for a in self.redis.hkeys(self.layout.records(AGENCIES)))
 
-    def totals(self, scope: str) -> Totals:
-        return stored_totals(self.redis, self.layout, [scope])[scope] or Totals()
-
-    def open_due(self, scope: str, until: date) -> list[str]:
-        found = self.redis.zrangebyscore(self.layout.open_index(scope), "-inf", until.toordinal())
-        return [str(member) for member in found]  # type: ignore[union-attr]
+    def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
+        """One pipeline: the scopes' totals and their open milestones due by ``until``."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(self.layout.aggregates, scopes)
+            for scope in scopes:
+                pipe.zrangebyscore(self.layout.open_index(scope), "-inf", until.toordinal())
+            raw, *due = pipe.execute() if scopes else [[]]
+        return {
+            scope: (
+                Totals.from_dict(orjson.loads(value)) if value else Totals(),
+                [str(member) for member in members],
+            )
+            for scope, value, members in zip(scopes, raw, due, strict=True)
+        }

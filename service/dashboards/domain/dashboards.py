@@ -29,8 +29,10 @@ from service.tracking.domain import milestone as ms
 
 
 class ReadSource(Protocol):
-    def totals(self, scope: str) -> Totals: ...
-    def open_due(self, scope: str, until: date) -> list[str]: ...
+    def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
+        """Each scope's totals and its open milestones due by ``until``."""
+        ...
+
     def programmes(self) -> list[ProgrammeRecord]: ...
     def programme(self, programme_id: str) -> ProgrammeRecord | None: ...
     def initiative(self, initiative_id: str) -> InitiativeRecord | None: ...
@@ -115,12 +117,19 @@ def summary(totals: Totals, rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def scope_summary(source: ReadSource, scope: str, today: date, rules: Thresholds) -> dict[str, Any]:
-    """A scope's roll-up from its kept totals: reads its attention rows, not every milestone."""
-    totals = source.totals(scope)
-    ids = dict.fromkeys(source.open_due(scope, attention_until(today, rules)))
-    ids.update(dict.fromkeys(totals.disputed))
-    return summary(totals, _rows(source.milestones(ids), today, rules))
+def scope_summaries(
+    source: ReadSource, scopes: Iterable[str], today: date, rules: Thresholds
+) -> dict[str, tuple[Totals, dict[str, Any]]]:
+    """Each scope's totals and roll-up, from what is kept per scope: reads the totals and
+    the attention rows, not every milestone (a few round trips however many scopes)."""
+    kept = source.kept(list(scopes), attention_until(today, rules))
+    wanted = {i: None for totals, ids in kept.values() for i in [*ids, *totals.disputed]}
+    records = {r.milestone_id: r for r in source.milestones(wanted)}
+    found = {}
+    for scope, (totals, ids) in kept.items():
+        attention = [records[i] for i in dict.fromkeys([*ids, *totals.disputed]) if i in records]
+        found[scope] = (totals, summary(totals, _rows(attention, today, rules)))
+    return found
 
 
 def initiative_dashboard(
@@ -140,26 +149,36 @@ def programme_dashboard(
     source: ReadSource, programme_id: str, today: date, rules: Thresholds
 ) -> dict[str, Any] | None:
     programme = source.programme(programme_id)
-    if programme is None:
-        return None
-    initiatives = []
-    for initiative in sorted(
-        source.initiatives(source.member_ids(PROGRAMMES, "initiatives", programme_id)),
-        key=lambda i: i.position,
-    ):
-        found = scope_summary(source, initiative_scope(initiative.initiative_id), today, rules)
-        position = max(found.pop("position"), initiative.position)
-        initiatives.append({**asdict(initiative), **found, "position": position})
-    found = scope_summary(source, programme_scope(programme_id), today, rules)
-    position = max(
-        [found.pop("position"), programme.position] + [i["position"] for i in initiatives]
-    )
-    return {**asdict(programme), **found, "position": position, "initiatives": initiatives}
+    return _programme_dashboards(source, [programme], today, rules)[0] if programme else None
 
 
 def overview(source: ReadSource, today: date, rules: Thresholds) -> list[dict[str, Any]]:
-    found = (
-        programme_dashboard(source, p.programme_id, today, rules)
-        for p in sorted(source.programmes(), key=lambda p: p.position)
-    )
-    return [dashboard for dashboard in found if dashboard]
+    programmes = sorted(source.programmes(), key=lambda p: p.position)
+    return _programme_dashboards(source, programmes, today, rules)
+
+
+def _programme_dashboards(
+    source: ReadSource, programmes: list[ProgrammeRecord], today: date, rules: Thresholds
+) -> list[dict[str, Any]]:
+    members = {
+        p.programme_id: source.member_ids(PROGRAMMES, "initiatives", p.programme_id)
+        for p in programmes
+    }
+    initiatives = {i.initiative_id: i for i in source.initiatives(set().union(*members.values()))}
+    scopes = [programme_scope(p.programme_id) for p in programmes]
+    scopes += [initiative_scope(i) for i in initiatives]
+    summaries = scope_summaries(source, scopes, today, rules)
+    dashboards = []
+    for programme in programmes:
+        rows = []
+        for initiative in sorted(
+            (initiatives[i] for i in members[programme.programme_id] if i in initiatives),
+            key=lambda i: i.position,
+        ):
+            found = dict(summaries[initiative_scope(initiative.initiative_id)][1])
+            position = max(found.pop("position"), initiative.position)
+            rows.append({**asdict(initiative), **found, "position": position})
+        found = dict(summaries[programme_scope(programme.programme_id)][1])
+        position = max([found.pop("position"), programme.position] + [i["position"] for i in rows])
+        dashboards.append({**asdict(programme), **found, "position": position, "initiatives": rows})
+    return dashboards

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from service.dashboards.domain.aggregates import COMPLETED, agency_scope
-from service.dashboards.domain.dashboards import ReadSource, scope_summary
+from service.dashboards.domain.dashboards import ReadSource, scope_summaries
 from service.dashboards.domain.rag import Thresholds
 from service.tracking.domain import milestone as ms
 
@@ -25,10 +25,11 @@ CLAIMED = frozenset({ms.REPORTED_COMPLETE, ms.VERIFIED, ms.DISPUTED})
 def scorecard(
     source: ReadSource, agency: str, today: date, rules: Thresholds
 ) -> dict[str, Any] | None:
-    found = scope_summary(source, agency_scope(agency), today, rules)
+    totals, found = scope_summaries(source, [agency_scope(agency)], today, rules)[
+        agency_scope(agency)
+    ]
     if not found["milestone_count"]:
         return None
-    totals = source.totals(agency_scope(agency))
     counts = found["counts_by_status"]
     completed = sum(counts[status] for status in COMPLETED)
     reported = sum(counts[status] for status in CLAIMED)

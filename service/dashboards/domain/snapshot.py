@@ -97,17 +97,18 @@ class Snapshot:
         found = (self.milestone(i) for i in self.member_ids(*member_set(scope)))
         return [facts for facts in found if facts]
 
-    def totals(self, scope: str) -> Totals:
-        """Counted afresh: the reference the kept totals are compared with."""
-        return totals_of(self._scope_records(scope))
-
-    def open_due(self, scope: str, until: date) -> list[str]:
-        last = until.toordinal()
-        return [
-            facts["milestone_id"]
-            for facts in self._scope_records(scope)
-            if (ordinal := open_ordinal(facts)) is not None and ordinal <= last
-        ]
+    def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
+        """Counted afresh: the reference the kept totals and indexes are compared with."""
+        last, found = until.toordinal(), {}
+        for scope in scopes:
+            records = self._scope_records(scope)
+            due = [
+                facts["milestone_id"]
+                for facts in records
+                if (ordinal := open_ordinal(facts)) is not None and ordinal <= last
+            ]
+            found[scope] = (totals_of(records), due)
+        return found
 
 
 def fold(events: Iterable[LoggedEvent]) -> Snapshot:
