@@ -19,6 +19,7 @@ from service.dashboards.domain.milestone_projection import Facts
 from service.dashboards.domain.projection_batch import project_batch
 from service.dashboards.domain.projections import Change, Put, milestone_id_of
 from service.dashboards.domain.readmodel import FAMILIES, MILESTONES
+from service.dashboards.end_of_day import EndOfDay
 from service.dashboards.projector_status import lease_key, record_error, status_key
 from service.dashboards.readmodel_writes import (
     queue_changes,
@@ -51,9 +52,13 @@ def fold_batch(
     batch_size: int = BATCH,
     before_commit: BeforeCommit | None = None,
     record_status: bool = False,
+    *,
+    until: int | None = None,
+    end_of_day: EndOfDay | None = None,
 ) -> int:
     """Project the next batch into the layout ``target`` returns; the number of events
-    folded, 0 when the families are caught up with the log."""
+    folded, 0 when the families are caught up with the log (or with ``until``).
+    ``end_of_day`` cuts batches at day boundaries and snapshots the read models there."""
     with services.redis.pipeline(transaction=True) as pipe:
         while True:
             try:
@@ -62,12 +67,19 @@ def fold_batch(
                 pipe.watch(*checkpoint_keys)
                 raw = pipe.mget(checkpoint_keys)
                 checkpoints = {f: int(v or 0) for f, v in zip(families, raw, strict=True)}
-                events = services.store.read_log(
-                    min(checkpoints.values()), batch_size, sealed=False
-                )
+                start = min(checkpoints.values())
+                limit = batch_size if until is None else min(batch_size, until - start)
+                events = services.store.read_log(start, limit, sealed=False) if limit > 0 else []
                 if not events:
                     pipe.unwatch()
                     return 0
+                cut, snapshot = (
+                    end_of_day.cut(pipe, layout, checkpoints, events)
+                    if end_of_day
+                    else (None, None)
+                )
+                if cut is not None:
+                    events = list(cut.events)
                 touched = _touched(pipe, layout, families, events)
                 before = dict(touched)
                 changes = project_batch(events, touched, checkpoints)
@@ -80,6 +92,8 @@ def fold_batch(
                 if before_commit:
                     before_commit(events)
                 pipe.multi()
+                if end_of_day and cut is not None:
+                    end_of_day.queue(pipe, cut, snapshot)  # copies the state before the batch
                 queue_changes(pipe, layout, changes)
                 queue_scope_changes(pipe, layout, scopes)
                 last = events[-1].position
@@ -93,6 +107,8 @@ def fold_batch(
                         },
                     )
                 pipe.execute()
+                if end_of_day:
+                    end_of_day.seal(snapshot)
                 EVENTS_PROJECTED.inc(len(events))
                 return len(events)
             except redis.WatchError:
@@ -165,6 +181,7 @@ class Projector:
                 self.batch_size,
                 self.before_commit,
                 record_status=True,
+                end_of_day=EndOfDay(self.services),
             )
         except Exception as error:
             record_error(self.services, error)

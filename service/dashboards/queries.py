@@ -83,8 +83,11 @@ class DashboardQueries:
             position = live.checkpoint()
             day = max(self.services.clock.today(), as_of or date.min)
             return Reading(live, day, position, store.head_position(), "read_model", checked)
-        snapshot = history.fold_tree(store, scope, past) if scope else history.fold_log(store, past)
-        return Reading(snapshot, past, snapshot.position, store.head_position(), "log", checked)
+        if scope:
+            tree = history.fold_tree(store, scope, past)
+            return Reading(tree, past, tree.position, store.head_position(), "log", checked)
+        source, position = history.overview_as_of(self.services, past)
+        return Reading(source, past, position, store.head_position(), "log", checked)
 
     def milestone_record(self, milestone_id: str) -> MilestoneRecord | None:
         """The live read model of one milestone (None until it is projected)."""

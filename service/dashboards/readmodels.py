@@ -56,14 +56,22 @@ from service.ledger.keys import Keys
 
 @dataclass(frozen=True)
 class Layout:
-    """Key names of one set of generations. ``live`` puts the due index at its live key."""
+    """Key names of one set of generations. ``live`` puts the due index at its live key;
+    ``base`` names a frozen copy instead of a generation (end-of-day snapshots)."""
 
     keys: Keys
     generations: dict[str, int]
     live: bool = True
+    base: str | None = None
 
     def _family(self, family: str) -> str:
+        if self.base is not None:
+            return self.keys.read_model(f"{self.base}:{family}")
         return self.keys.read_model(f"g{self.generations.get(family, 0)}:{family}")
+
+    def family_prefix(self, family: str) -> str:
+        """What every key of ``family`` in this layout starts with."""
+        return self._family(family) + ":"
 
     def records(self, family: str) -> str:
         return self._family(family) + ":records"
@@ -120,15 +128,21 @@ class ReadModels:
     """The live read model, pinned to the generations current when it was opened, so one
     dashboard request reads one consistent generation even if a rebuild switches."""
 
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, layout: Layout | None = None) -> None:
         self.redis = client
         self.keys = keys
-        self.layout = Layout(keys, live_generations(client, keys))
+        self.layout = layout or Layout(keys, live_generations(client, keys))
 
     def checkpoint(self) -> int:
         """The log position every family has reached (the lowest of their checkpoints)."""
         raw = self.redis.mget([self.layout.checkpoint(family) for family in FAMILIES])
         return min(int(value or 0) for value in raw)
+
+    def facts(self, milestone_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Milestone records as stored (dicts), for folding more events onto them."""
+        ids = list(milestone_ids)
+        raw = self.redis.hmget(self.layout.records(MILESTONES), ids) if ids else []
+        return {i: orjson.loads(value) for i, value in zip(ids, raw, strict=True) if value}
 
     def milestone(self, milestone_id: str) -> MilestoneRecord | None:
         return decode(MILESTONES, self.redis.hget(self.layout.records(MILESTONES), milestone_id))

@@ -1,0 +1,115 @@
+"""Finding an end-of-day snapshot for an as-of answer: checked against the log and its
+digest before use, dropped when the log no longer matches its stamp, rebuilt when its copy
+is missing or altered (see end_of_day.py for how the projector writes them)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import redis
+
+from service.dashboards.domain.readmodel import FAMILIES
+from service.dashboards.end_of_day import (
+    Stamp,
+    days_key,
+    digest,
+    seal,
+    snapshot_keys,
+    snapshot_layout,
+    snapshot_root,
+    stamp_of,
+    stamps_key,
+)
+from service.dashboards.projector import fold_batch
+from service.ledger.infrastructure import Infrastructure
+from service.ledger.keys import Keys
+from service.runtime.lease import lease
+
+# Snapshots whose digest this process has compared with their contents: (prefix, day) ->
+# digest. A digest is only written once the copy is complete, and a copy never changes;
+# so a copy altered later is caught by a process that has not read it yet, and always by
+# ``verify --read-models``.
+_checked: dict[tuple[str, str], str] = {}
+
+
+def latest_before(client: redis.Redis, keys: Keys, day: date) -> list[str]:
+    """The days with a snapshot, latest first, up to and including ``day``."""
+    found = client.zrevrangebyscore(days_key(keys), day.toordinal(), "-inf")
+    return [str(d) for d in found]  # type: ignore[union-attr]
+
+
+def snapshot_for(services: Infrastructure, day: date) -> Stamp | None:
+    """The latest end-of-day snapshot of ``day`` or before that checks out against the log
+    (rebuilt first if its copy is missing or altered); None if there is none."""
+    for candidate in latest_before(services.redis, services.keys, day):
+        stamp = stamp_of(services.redis, services.keys, candidate)
+        if stamp is None or not _stamp_holds(services, stamp):
+            _drop(services, candidate)
+            continue
+        if _contents_hold(services, stamp):
+            return stamp
+        return rebuild_snapshot(services, stamp)
+    return None
+
+
+def _stamp_holds(services: Infrastructure, stamp: Stamp) -> bool:
+    at = services.store.read_log(stamp.position - 1, 1, sealed=False)
+    return stamp.matches(at[0] if at and at[0].position == stamp.position else None)
+
+
+def _contents_hold(services: Infrastructure, stamp: Stamp) -> bool:
+    if stamp.digest is None:
+        return False
+    cache = (services.keys.prefix, stamp.day)
+    if _checked.get(cache) == stamp.digest:
+        return True
+    if digest(services.redis, services.keys, stamp.day) != stamp.digest:
+        return False
+    _checked[cache] = stamp.digest
+    return True
+
+
+def _drop(services: Infrastructure, day: str) -> None:
+    _unlink(services.redis, snapshot_keys(services.redis, services.keys, day))
+    services.redis.hdel(stamps_key(services.keys), day)
+    services.redis.zrem(days_key(services.keys), day)
+    _checked.pop((services.keys.prefix, day), None)
+
+
+def _unlink(client: redis.Redis, keys: list[str]) -> None:
+    for start in range(0, len(keys), 1000):
+        client.unlink(*keys[start : start + 1000])
+
+
+def rebuild_snapshot(services: Infrastructure, stamp: Stamp) -> Stamp:
+    """Fold the snapshot of ``stamp.day`` afresh up to its position: from the latest
+    earlier snapshot that checks out, or from the start of the log."""
+    client, keys = services.redis, services.keys
+    with lease(client, keys.read_model(f"eod-rebuild:{stamp.day}"), 120_000):
+        current = stamp_of(client, keys, stamp.day)
+        if current and _stamp_holds(services, current) and _contents_hold(services, current):
+            return current  # rebuilt meanwhile by another process
+        _checked.pop((keys.prefix, stamp.day), None)
+        _unlink(client, snapshot_keys(client, keys, stamp.day))
+        target = snapshot_layout(keys, stamp.day)
+        earlier = [
+            d for d in latest_before(client, keys, date.fromisoformat(stamp.day)) if d < stamp.day
+        ]
+        start = next(
+            (
+                s
+                for d in earlier
+                if (s := stamp_of(client, keys, d))
+                and s.position <= stamp.position
+                and _stamp_holds(services, s)
+                and _contents_hold(services, s)
+            ),
+            None,
+        )
+        if start is not None:
+            prefix, into = snapshot_root(keys, start.day), snapshot_root(keys, stamp.day)
+            for key in snapshot_keys(client, keys, start.day):
+                client.copy(key, into + key.removeprefix(prefix), replace=True)
+        while fold_batch(services, lambda _pipe: target, FAMILIES, until=stamp.position):
+            pass
+        return seal(services, Stamp(stamp.day, stamp.position, stamp.event_id, stamp.event_hash))

@@ -1,0 +1,175 @@
+"""As-of answers start from the end-of-day snapshot the projector writes when it crosses a
+day boundary, and fold the rest of the day onto it. Whatever the history (days skipped,
+host clocks a little out of step, the projector running at odd moments) and whatever
+the date asked, the answer equals the fold of the whole log from position 0; a snapshot
+whose copy is altered or missing is detected and rebuilt, and one the log no longer
+matches is not used."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service.bootstrap import Services
+from service.dashboards import snapshot_checks
+from service.dashboards.as_of import fold_log, overview_as_of
+from service.dashboards.domain.dashboards import overview
+from service.dashboards.domain.rag import Thresholds
+from service.dashboards.domain.scorecards import scorecard
+from service.dashboards.end_of_day import (
+    digest,
+    snapshot_keys,
+    snapshot_layout,
+    stamp_of,
+    stamps_key,
+)
+from service.dashboards.projector import Projector
+from service.dashboards.snapshot_checks import latest_before, snapshot_for
+from service.runtime.clock import FrozenClock
+from tests.projection_support import AGENCIES, VERBS, WEIGHTS, Scenario
+
+RULES = Thresholds()
+
+# One step of history: hours to move the clock (negative: a host a little behind), then
+# plan a milestone, act on one, or run the projector.
+step = st.tuples(
+    st.sampled_from([0, 0, 1, 5, 20, 30, 60, -3]),
+    st.sampled_from(["plan", "act", "act", "act", "project"]),
+    st.integers(0, 10_000),
+)
+
+
+def play(services: Services, clock: FrozenClock, steps: list[tuple[int, str, int]]) -> Scenario:
+    scenario = Scenario(services, clock.today())
+    for hours, what, number in steps:
+        clock.advance(timedelta(hours=hours))
+        if what == "plan" or not scenario.milestones:
+            scenario.plan(number % 3, number % 120 - 60)
+        elif what == "act":
+            verbs = [v for v in VERBS for _ in range(WEIGHTS[v])]
+            scenario.act(number, VERBS.index(verbs[number % len(verbs)]), number % 101, tries=1)
+        else:
+            Projector(services, batch_size=1 + number % 9).catch_up()
+    Projector(services, batch_size=5).catch_up()
+    return scenario
+
+
+def answers(source: object, day: date) -> list[object]:
+    found: list[object] = [overview(source, day, RULES)]  # type: ignore[arg-type]
+    found += [scorecard(source, agency, day, RULES) for agency in AGENCIES]  # type: ignore[arg-type]
+    return found
+
+
+def assert_as_of_equals_full_fold(services: Services, day: date) -> None:
+    folded = fold_log(services.store, day)
+    source, position = overview_as_of(services, day)
+    assert position == folded.position
+    assert answers(source, day) == answers(folded, day)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.lists(step, min_size=5, max_size=70),
+    days=st.lists(st.integers(-2, 20), min_size=1, max_size=4),
+)
+def test_as_of_from_a_snapshot_equals_the_fold_from_position_zero(
+    services: Services,
+    redis_client: redis.Redis,
+    clock: FrozenClock,
+    steps: list[tuple[int, str, int]],
+    days: list[int],
+) -> None:
+    redis_client.flushdb()
+    start = clock.now()
+    try:
+        play(services, clock, steps)
+        for offset in days:
+            assert_as_of_equals_full_fold(services, start.date() + timedelta(days=offset))
+    finally:
+        clock.set(start)
+
+
+def spread_over_days(services: Services, clock: FrozenClock) -> Scenario:
+    scenario = Scenario(services, clock.today())
+    for n in range(40):
+        if n % 5 == 0:
+            scenario.plan(n, n - 20)
+        else:
+            scenario.act(n, n, n)
+        if n % 4 == 3:
+            clock.advance(timedelta(days=1))
+            Projector(services, batch_size=3).catch_up()
+    Projector(services).catch_up()
+    return scenario
+
+
+def test_the_projector_snapshots_each_day_it_crosses(
+    services: Services, redis_client: redis.Redis, clock: FrozenClock
+) -> None:
+    first = clock.today()
+    spread_over_days(services, clock)
+    days = latest_before(redis_client, services.keys, clock.today())
+    assert days == [
+        (first + timedelta(days=n)).isoformat() for n in range(8, -1, -1)
+    ]  # the last day is not over
+    for day in days:
+        stamp = stamp_of(redis_client, services.keys, day)
+        assert stamp is not None and stamp.digest == digest(redis_client, services.keys, day)
+        # The snapshot is the read model as it stood at its stamped position.
+        [at] = services.store.read_log(stamp.position - 1, 1)
+        [after] = services.store.read_log(stamp.position, 1)
+        assert at.recorded_at[:10] == day < after.recorded_at[:10]
+
+
+def test_an_altered_snapshot_is_detected_and_rebuilt(
+    services: Services, redis_client: redis.Redis, clock: FrozenClock
+) -> None:
+    first = clock.today()
+    spread_over_days(services, clock)
+    day = first + timedelta(days=4)
+    layout = snapshot_layout(services.keys, day.isoformat())
+    snapshot_checks._checked.clear()  # as a process that has not read this copy yet
+    victim = sorted(redis_client.hkeys(layout.aggregates))[0]
+    redis_client.hset(layout.aggregates, victim, b'{"counts": {}}')
+    before = stamp_of(redis_client, services.keys, day.isoformat())
+    assert before is not None
+    assert digest(redis_client, services.keys, day.isoformat()) != before.digest
+    assert_as_of_equals_full_fold(services, day)
+    assert digest(redis_client, services.keys, day.isoformat()) == before.digest
+
+
+def test_a_missing_snapshot_copy_is_rebuilt(
+    services: Services, redis_client: redis.Redis, clock: FrozenClock
+) -> None:
+    first = clock.today()
+    spread_over_days(services, clock)
+    day = (first + timedelta(days=6)).isoformat()
+    before = stamp_of(redis_client, services.keys, day)
+    redis_client.delete(*snapshot_keys(redis_client, services.keys, day))
+    snapshot_checks._checked.clear()
+    stamp = snapshot_for(services, date.fromisoformat(day))
+    assert stamp is not None and stamp.day == day and stamp.digest == before.digest  # type: ignore[union-attr]
+    assert_as_of_equals_full_fold(services, date.fromisoformat(day))
+
+
+def test_a_snapshot_the_log_does_not_match_is_not_used(
+    services: Services, redis_client: redis.Redis, clock: FrozenClock
+) -> None:
+    first = clock.today()
+    spread_over_days(services, clock)
+    day = (first + timedelta(days=5)).isoformat()
+    stamp = stamp_of(redis_client, services.keys, day)
+    assert stamp is not None
+    forged = stamp.to_json().replace(stamp.event_hash.encode(), b"0" * len(stamp.event_hash))
+    redis_client.hset(stamps_key(services.keys), day, forged)
+    found = snapshot_for(services, date.fromisoformat(day))
+    assert found is not None and found.day < day
+    assert stamp_of(redis_client, services.keys, day) is None
+    assert_as_of_equals_full_fold(services, date.fromisoformat(day))
