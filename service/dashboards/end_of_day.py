@@ -23,18 +23,26 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import orjson
 import redis
 
 from service.dashboards.domain.days import Cut, cut_at_day_boundary
-from service.dashboards.domain.readmodel import FAMILIES
-from service.dashboards.readmodels import Layout
+from service.dashboards.readmodels import Layout, layout_parts
 from service.ledger.domain.chain import RecordedEvent
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.keys import Keys
+
+DAILY_DAYS = 31
+SUNDAY = 7
+
+# Snapshots whose digest this process has compared with their contents: (prefix, day) ->
+# digest. A digest is only written once the copy is complete, and a copy never changes;
+# so a copy altered later is caught by a process that has not read it yet (and always by
+# ``verify --read-models``).
+_checked: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -103,11 +111,7 @@ class EndOfDay:
         if not at or at[0].position != position:
             return cut, None
         target = snapshot_layout(self.keys, cut.snapshot_day)
-        copies = [(layout.due, target.due)] + [
-            (key, target.family_prefix(family) + key.removeprefix(layout.family_prefix(family)))
-            for family in FAMILIES
-            for key in pipe.scan_iter(match=layout.pattern(family), count=1000)
-        ]
+        copies = [(p.key(layout), p.key(target)) for p in layout_parts(self.services.redis, layout)]
         stamp = Stamp(cut.snapshot_day, position, at[0].id, at[0].hash)
         return cut, Pending(stamp, copies)
 
@@ -123,9 +127,44 @@ class EndOfDay:
             pipe.set(latest_day_key(self.keys), cut.latest_day)
 
     def seal(self, pending: Pending | None) -> None:
-        """After the commit: digest the copy, which no one writes again."""
+        """After the commit: digest the copy, which no one writes again, and thin out
+        the older ones."""
         if pending is not None:
             seal(self.services, pending.stamp)
+            thin_out(self.services, date.fromisoformat(pending.stamp.day))
+
+
+def thin_out(services: Infrastructure, latest: date) -> None:
+    """Keep a snapshot for each of the last ``DAILY_DAYS`` days and for each Sunday before:
+    a copy of the read models per day forever would grow Redis by the whole model daily.
+    An as-of answer further back than that folds up to a week of events instead of a day."""
+    horizon = (latest - timedelta(days=DAILY_DAYS)).toordinal()
+    for day in services.redis.zrangebyscore(days_key(services.keys), "-inf", f"({horizon}"):
+        if date.fromisoformat(str(day)).isoweekday() != SUNDAY:
+            drop_snapshot(services, str(day))
+
+
+def drop_snapshot(services: Infrastructure, day: str, *, keep_stamp: bool = False) -> None:
+    keys = snapshot_keys(services.redis, services.keys, day)
+    for start in range(0, len(keys), 1000):
+        services.redis.unlink(*keys[start : start + 1000])
+    if not keep_stamp:
+        services.redis.hdel(stamps_key(services.keys), day)
+        services.redis.zrem(days_key(services.keys), day)
+    _checked.pop((services.keys.prefix, day), None)
+
+
+def contents_hold(services: Infrastructure, stamp: Stamp) -> bool:
+    """Whether the copy's contents match the stamp's digest (read once per process)."""
+    if stamp.digest is None:
+        return False
+    cache = (services.keys.prefix, stamp.day)
+    if _checked.get(cache) == stamp.digest:
+        return True
+    if digest(services.redis, services.keys, stamp.day) != stamp.digest:
+        return False
+    _checked[cache] = stamp.digest
+    return True
 
 
 def queue_stamp(pipe: Any, keys: Keys, stamp: Stamp) -> None:
@@ -139,35 +178,37 @@ def seal(services: Infrastructure, stamp: Stamp) -> Stamp:
     return sealed
 
 
-def snapshot_root(keys: Keys, day: str) -> str:
-    """What every key of the snapshot of ``day`` starts with."""
-    return keys.read_model(f"eod:{day}:")
-
-
 def snapshot_keys(client: redis.Redis, keys: Keys, day: str) -> list[str]:
-    layout = snapshot_layout(keys, day)
-    found = {layout.due} if client.exists(layout.due) else set()
-    for family in FAMILIES:
-        found.update(str(k) for k in client.scan_iter(match=layout.pattern(family), count=1000))
-    return sorted(found)
+    return [
+        part.key(snapshot_layout(keys, day))
+        for part in layout_parts(client, snapshot_layout(keys, day))
+    ]
 
 
 def digest(client: redis.Redis, keys: Keys, day: str) -> str:
-    """SHA-256 over every key of the snapshot, its name (relative) and its contents."""
-    prefix = snapshot_root(keys, day)
+    """SHA-256 over every key of the snapshot: its part's name, and its contents."""
+    layout = snapshot_layout(keys, day)
+    parts = layout_parts(client, layout)
     hashed = hashlib.sha256()
-    for key in snapshot_keys(client, keys, day):
-        kind = str(client.type(key))
-        content: Any
-        if kind == "hash":
-            content = sorted(client.hgetall(key).items())
-        elif kind == "set":
-            content = sorted(client.smembers(key))
-        elif kind == "zset":
-            content = client.zrange(key, 0, -1, withscores=True)
-        else:
-            content = client.get(key)
-        hashed.update(orjson.dumps([key.removeprefix(prefix), kind, content]))
+    for start in range(0, len(parts), 500):
+        chunk = parts[start : start + 500]
+        with client.pipeline(transaction=False) as pipe:
+            for part in chunk:
+                key = part.key(layout)
+                if part.kind == "hash":
+                    pipe.hgetall(key)
+                elif part.kind == "set":
+                    pipe.smembers(key)
+                elif part.kind == "zset":
+                    # Without the keyword redis-py leaves the scores as Redis sent them.
+                    pipe.execute_command("ZRANGE", key, 0, -1, "WITHSCORES")
+                else:
+                    pipe.get(key)
+            contents = pipe.execute()
+        for part, content in zip(chunk, contents, strict=True):
+            found = sorted(content.items()) if part.kind == "hash" else content
+            found = sorted(found) if part.kind == "set" else found
+            hashed.update(orjson.dumps([part.family, part.suffix, found]))
     return hashed.hexdigest()
 
 

@@ -160,8 +160,11 @@ class Projector:
         lease_ttl_ms: int = 30_000,
         before_commit: BeforeCommit | None = None,
         between_batches: Callable[[], None] | None = None,
+        end_of_day: bool = True,
     ) -> None:
+        """``end_of_day``: write end-of-day snapshots (off only to set a benchmark up)."""
         self.services = services
+        self.end_of_day = EndOfDay(services) if end_of_day else None
         self.batch_size = batch_size
         self.before_commit = before_commit
         self.between_batches = between_batches
@@ -181,7 +184,7 @@ class Projector:
                 self.batch_size,
                 self.before_commit,
                 record_status=True,
-                end_of_day=EndOfDay(self.services),
+                end_of_day=self.end_of_day,
             )
         except Exception as error:
             record_error(self.services, error)

@@ -109,6 +109,41 @@ def live_generations(client: redis.Redis, keys: Keys) -> dict[str, int]:
     return {family: int(raw.get(family, 0)) for family in FAMILIES}
 
 
+@dataclass(frozen=True)
+class Part:
+    """One key of a layout, named independently of the layout: (family, suffix), and the
+    Redis type it holds."""
+
+    family: str
+    suffix: str
+    kind: str  # hash, set, zset or string
+
+    def key(self, layout: Layout) -> str:
+        if (self.family, self.suffix) == (MILESTONES, "due"):
+            return layout.due
+        return layout.family_prefix(self.family) + self.suffix
+
+
+def layout_parts(client: redis.Redis | redis.client.Pipeline, layout: Layout) -> list[Part]:
+    """Every key a layout may hold, listed from its records and totals (no SCAN: the
+    keyspace also holds every event stream)."""
+    with client.pipeline(transaction=False) as pipe:  # type: ignore[union-attr]
+        for family in (PROGRAMMES, INITIATIVES, AGENCIES):
+            pipe.hkeys(layout.records(family))
+        pipe.hkeys(layout.aggregates)
+        programmes, initiatives, agencies, scopes = pipe.execute()
+    parts = [Part(f, "records", "hash") for f in FAMILIES]
+    parts += [Part(f, "checkpoint", "string") for f in FAMILIES]
+    parts += [Part(MILESTONES, "aggregates", "hash"), Part(MILESTONES, "due", "zset")]
+    parts += [Part(MILESTONES, f"open:{scope}", "zset") for scope in sorted(scopes)]
+    for programme in sorted(programmes):
+        parts.append(Part(PROGRAMMES, f"initiatives:{programme}", "set"))
+        parts.append(Part(PROGRAMMES, f"milestones:{programme}", "set"))
+    parts += [Part(INITIATIVES, f"milestones:{i}", "set") for i in sorted(initiatives)]
+    parts += [Part(AGENCIES, f"milestones:{a}", "set") for a in sorted(agencies)]
+    return parts
+
+
 def stored_totals(
     client: redis.Redis | redis.client.Pipeline, layout: Layout, scopes: Iterable[str]
 ) -> dict[str, Totals | None]:

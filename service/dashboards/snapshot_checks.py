@@ -11,25 +11,18 @@ import redis
 from service.dashboards.domain.readmodel import FAMILIES
 from service.dashboards.end_of_day import (
     Stamp,
+    contents_hold,
     days_key,
-    digest,
+    drop_snapshot,
     seal,
-    snapshot_keys,
     snapshot_layout,
-    snapshot_root,
     stamp_of,
-    stamps_key,
 )
 from service.dashboards.projector import fold_batch
+from service.dashboards.readmodels import layout_parts
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.keys import Keys
 from service.runtime.lease import lease
-
-# Snapshots whose digest this process has compared with their contents: (prefix, day) ->
-# digest. A digest is only written once the copy is complete, and a copy never changes;
-# so a copy altered later is caught by a process that has not read it yet, and always by
-# ``verify --read-models``.
-_checked: dict[tuple[str, str], str] = {}
 
 
 def latest_before(client: redis.Redis, keys: Keys, day: date) -> list[str]:
@@ -44,9 +37,9 @@ def snapshot_for(services: Infrastructure, day: date) -> Stamp | None:
     for candidate in latest_before(services.redis, services.keys, day):
         stamp = stamp_of(services.redis, services.keys, candidate)
         if stamp is None or not _stamp_holds(services, stamp):
-            _drop(services, candidate)
+            drop_snapshot(services, candidate)
             continue
-        if _contents_hold(services, stamp):
+        if contents_hold(services, stamp):
             return stamp
         return rebuild_snapshot(services, stamp)
     return None
@@ -57,40 +50,15 @@ def _stamp_holds(services: Infrastructure, stamp: Stamp) -> bool:
     return stamp.matches(at[0] if at and at[0].position == stamp.position else None)
 
 
-def _contents_hold(services: Infrastructure, stamp: Stamp) -> bool:
-    if stamp.digest is None:
-        return False
-    cache = (services.keys.prefix, stamp.day)
-    if _checked.get(cache) == stamp.digest:
-        return True
-    if digest(services.redis, services.keys, stamp.day) != stamp.digest:
-        return False
-    _checked[cache] = stamp.digest
-    return True
-
-
-def _drop(services: Infrastructure, day: str) -> None:
-    _unlink(services.redis, snapshot_keys(services.redis, services.keys, day))
-    services.redis.hdel(stamps_key(services.keys), day)
-    services.redis.zrem(days_key(services.keys), day)
-    _checked.pop((services.keys.prefix, day), None)
-
-
-def _unlink(client: redis.Redis, keys: list[str]) -> None:
-    for start in range(0, len(keys), 1000):
-        client.unlink(*keys[start : start + 1000])
-
-
 def rebuild_snapshot(services: Infrastructure, stamp: Stamp) -> Stamp:
     """Fold the snapshot of ``stamp.day`` afresh up to its position: from the latest
     earlier snapshot that checks out, or from the start of the log."""
     client, keys = services.redis, services.keys
     with lease(client, keys.read_model(f"eod-rebuild:{stamp.day}"), 120_000):
         current = stamp_of(client, keys, stamp.day)
-        if current and _stamp_holds(services, current) and _contents_hold(services, current):
+        if current and _stamp_holds(services, current) and contents_hold(services, current):
             return current  # rebuilt meanwhile by another process
-        _checked.pop((keys.prefix, stamp.day), None)
-        _unlink(client, snapshot_keys(client, keys, stamp.day))
+        drop_snapshot(services, stamp.day, keep_stamp=True)
         target = snapshot_layout(keys, stamp.day)
         earlier = [
             d for d in latest_before(client, keys, date.fromisoformat(stamp.day)) if d < stamp.day
@@ -102,14 +70,14 @@ def rebuild_snapshot(services: Infrastructure, stamp: Stamp) -> Stamp:
                 if (s := stamp_of(client, keys, d))
                 and s.position <= stamp.position
                 and _stamp_holds(services, s)
-                and _contents_hold(services, s)
+                and contents_hold(services, s)
             ),
             None,
         )
         if start is not None:
-            prefix, into = snapshot_root(keys, start.day), snapshot_root(keys, stamp.day)
-            for key in snapshot_keys(client, keys, start.day):
-                client.copy(key, into + key.removeprefix(prefix), replace=True)
+            source = snapshot_layout(keys, start.day)
+            for part in layout_parts(client, source):
+                client.copy(part.key(source), part.key(target), replace=True)
         while fold_batch(services, lambda _pipe: target, FAMILIES, until=stamp.position):
             pass
         return seal(services, Stamp(stamp.day, stamp.position, stamp.event_id, stamp.event_hash))

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.bootstrap import Services
-from service.dashboards import snapshot_checks
+from service.dashboards import end_of_day
 from service.dashboards.as_of import fold_log, overview_as_of
 from service.dashboards.domain.dashboards import overview
 from service.dashboards.domain.rag import Thresholds
@@ -135,7 +135,7 @@ def test_an_altered_snapshot_is_detected_and_rebuilt(
     spread_over_days(services, clock)
     day = first + timedelta(days=4)
     layout = snapshot_layout(services.keys, day.isoformat())
-    snapshot_checks._checked.clear()  # as a process that has not read this copy yet
+    end_of_day._checked.clear()  # as a process that has not read this copy yet
     victim = sorted(redis_client.hkeys(layout.aggregates))[0]
     redis_client.hset(layout.aggregates, victim, b'{"counts": {}}')
     before = stamp_of(redis_client, services.keys, day.isoformat())
@@ -153,7 +153,7 @@ def test_a_missing_snapshot_copy_is_rebuilt(
     day = (first + timedelta(days=6)).isoformat()
     before = stamp_of(redis_client, services.keys, day)
     redis_client.delete(*snapshot_keys(redis_client, services.keys, day))
-    snapshot_checks._checked.clear()
+    end_of_day._checked.clear()
     stamp = snapshot_for(services, date.fromisoformat(day))
     assert stamp is not None and stamp.day == day and stamp.digest == before.digest  # type: ignore[union-attr]
     assert_as_of_equals_full_fold(services, date.fromisoformat(day))
@@ -173,3 +173,28 @@ def test_a_snapshot_the_log_does_not_match_is_not_used(
     assert found is not None and found.day < day
     assert stamp_of(redis_client, services.keys, day) is None
     assert_as_of_equals_full_fold(services, date.fromisoformat(day))
+
+
+def test_older_snapshots_are_thinned_to_sundays_and_still_answer_exactly(
+    services: Services, redis_client: redis.Redis, clock: FrozenClock
+) -> None:
+    first = clock.today()
+    scenario = Scenario(services, first)
+    for n in range(60):
+        scenario.plan(n, n - 30) if n % 3 == 0 else scenario.act(n, n, n)
+        clock.advance(timedelta(days=1))
+        if n % 7 == 0:
+            Projector(services, batch_size=4).catch_up()
+    Projector(services).catch_up()
+    latest = first + timedelta(days=58)  # the last day crossed; the clock's day is not over
+    kept = {date.fromisoformat(d) for d in latest_before(redis_client, services.keys, latest)}
+    daily = {latest - timedelta(days=n) for n in range(32)}
+    assert daily <= kept
+    sundays = {
+        first + timedelta(days=n)
+        for n in range(27)
+        if (first + timedelta(days=n)).isoweekday() == 7
+    }
+    assert kept - daily == sundays
+    for offset in (3, 10, 20, 40):
+        assert_as_of_equals_full_fold(services, first + timedelta(days=offset))
