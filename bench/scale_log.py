@@ -1,19 +1,23 @@
 """A long history for the scale benchmarks: months of milestones, each event recorded on
 its own day, appended with the store's batch append (one pipeline per chunk).
 
-Ten programmes of ten initiatives. Every day some milestones are planned, each with its
+Ten programmes of ten initiatives. Milestones are due 30 to 1,000 days after they are
+planned (a reform runs for years). Every day some milestones are planned, each with its
 whole story appended at once on that day (start, progress, evidence, a reschedule,
 completion, verification; or less of it), so the log holds one day after another, as a
 deployment that has run for months would. A milestone due before the last day was almost
 always carried through to verification (``OVERDUE_SHARE`` of them were not): dashboards
 list their overdue and due-soon milestones, and a programme whose every late milestone
-is overdue is not what the read path is sized for.
+is overdue is not what the read path is sized for. Milestone streams are appended
+without a parent link (the batch append takes none), which only the per-programme as-of
+fold reads; the benchmarks do not.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -76,9 +80,11 @@ def append_history(
     events: int | None = None,
     milestones: int | None = None,
     seed: int = 11,
+    after_day: Callable[[int], None] | None = None,
 ) -> History:
     """Append ``events`` events (or ``milestones`` milestones) spread evenly over ``days``
-    days ending on ``last_day``; ``clock`` is the one ``services`` stamps events with."""
+    days ending on ``last_day``; ``clock`` is the one ``services`` stamps events with.
+    ``after_day(n)`` runs once day ``n`` (from 0) is appended."""
     rng = random.Random(seed)
     store = services.store
     first_day = last_day - timedelta(days=days - 1)
@@ -104,6 +110,8 @@ def append_history(
             append_each(store, batch, actor=ACTOR)
             planned += len(batch)
             clock.advance(timedelta(seconds=30))
+        if after_day:
+            after_day(day_number)
     return History(
         store.head_position(),
         planned,
@@ -123,7 +131,7 @@ def _milestone(
     rng: random.Random,
 ) -> tuple[str, list[DomainEvent], int]:
     milestone_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    due = day + timedelta(days=rng.randint(20, 400))
+    due = day + timedelta(days=rng.randint(30, 1000))
     planned = ms.plan(
         milestone_id=milestone_id,
         initiative_id=initiative_id,

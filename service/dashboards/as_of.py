@@ -99,5 +99,5 @@ def overview_as_of(services: Infrastructure, day: date) -> tuple[ReadSource, int
     layout = snapshot_layout(services.keys, stamp.day if stamp else "none")
     base = ReadModels(services.redis, services.keys, layout)
     position = stamp.position if stamp else 0
-    folded = DayFold(base, list(_day_events(services.store, day, position)), position)
+    folded = DayFold(base, list(_day_events(services.store, day, position, batch=500)), position)
     return folded, folded.position

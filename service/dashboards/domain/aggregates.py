@@ -132,6 +132,19 @@ def totals_of(records: Iterable[Mapping[str, Any]]) -> Totals:
     return totals
 
 
+def counted_afresh(records: Iterable[Mapping[str, Any]], until: date) -> tuple[Totals, list[str]]:
+    """A scope's totals and open milestones due by ``until``, counted from every one of its
+    records: what the kept totals and index must equal."""
+    found = list(records)
+    last = until.toordinal()
+    due = [
+        r["milestone_id"]
+        for r in found
+        if (ordinal := open_ordinal(r)) is not None and ordinal <= last
+    ]
+    return totals_of(found), due
+
+
 @dataclass(frozen=True)
 class ScopeChanges:
     """What a set of milestone record changes does to the scopes they count in."""

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from service.dashboards.domain.aggregates import Totals, member_set, open_ordinal, totals_of
+from service.dashboards.domain.aggregates import Totals, counted_afresh, member_set
 from service.dashboards.domain.milestone_projection import Facts
 from service.dashboards.domain.projections import (
     AddMember,
@@ -99,16 +99,7 @@ class Snapshot:
 
     def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
         """Counted afresh: the reference the kept totals and indexes are compared with."""
-        last, found = until.toordinal(), {}
-        for scope in scopes:
-            records = self._scope_records(scope)
-            due = [
-                facts["milestone_id"]
-                for facts in records
-                if (ordinal := open_ordinal(facts)) is not None and ordinal <= last
-            ]
-            found[scope] = (totals_of(records), due)
-        return found
+        return {scope: counted_afresh(self._scope_records(scope), until) for scope in scopes}
 
 
 def fold(events: Iterable[LoggedEvent]) -> Snapshot:
