@@ -38,7 +38,7 @@ PREFIX = "bench-asof"
 LAST_DAY = date(2026, 11, 29)
 TARGET_P99_MS = 100.0
 SIZES = {  # events, days, days with snapshots, timed answers, full replays
-    True: (20_000, 40, 10, 60, 2),
+    True: (10_000, 30, 8, 40, 2),
     False: (1_000_000, 365, 31, 300, 3),
 }
 
@@ -171,7 +171,7 @@ def run(
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.as_of_scale")
-    parser.add_argument("--quick", action="store_true", help="20,000 events over 40 days")
+    parser.add_argument("--quick", action="store_true", help="10,000 events over 30 days")
     parser.add_argument("--events", type=int, help="number of events (overrides the mode)")
     parser.add_argument("--days", type=int, help="days the events span (overrides the mode)")
     parser.add_argument("--redis-url", help="use this Redis instead of starting one")

@@ -50,7 +50,7 @@ EVENTS_PER_APPEND = 10
 WRITERS = 2
 TARGETS = {"json": 20.0, "html": 50.0, "lag": 1000.0, "page": 100.0}
 SIZES = {  # milestones for the page check, for the loaded reads; seconds of load
-    True: (500, 2_000, 2.0),
+    True: (300, 1_000, 1.0),
     False: (10_000, 100_000, 20.0),
 }
 PAGE_REQUESTS = {True: 5, False: 40}
@@ -358,7 +358,7 @@ def run(quick: bool = True, redis_url: str | None = None) -> dict[str, Any]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.dashboard_scale")
-    parser.add_argument("--quick", action="store_true", help="2,000 milestones, short runs")
+    parser.add_argument("--quick", action="store_true", help="1,000 milestones, short runs")
     parser.add_argument("--redis-url", help="use this Redis instead of starting one")
     options = parser.parse_args()
     print(json.dumps(run(options.quick, options.redis_url), indent=2, default=str))

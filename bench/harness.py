@@ -39,7 +39,12 @@ from service.runtime.redis_server import RedisServer
 OWN_SECTIONS = [store_append, peer_eventsourcing, http_append]
 # After the external ones, before Memory (which flushes the server).
 LOG_SECTIONS = [merkle_tree, checkpoint_latency]
-EXTERNAL_SECTIONS = [("Projector", "bench.projector"), ("Overdue scan", "bench.overdue_scan")]
+EXTERNAL_SECTIONS = [
+    ("Projector", "bench.projector"),
+    ("Overdue scan", "bench.overdue_scan"),
+    ("As-of at scale", "bench.as_of_scale"),
+    ("Dashboard reads at scale", "bench.dashboard_scale"),
+]
 
 
 def external_section(name: str, module_name: str, settings: Settings) -> Section:

@@ -6,7 +6,7 @@ initiative and programme, agency scorecards. Pure; the records come from a ReadS
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import date
 from typing import Any, Protocol
 
@@ -41,10 +41,13 @@ class ReadSource(Protocol):
     def milestones(self, milestone_ids: Iterable[str]) -> list[MilestoneRecord]: ...
 
 
+_ROW_FIELDS = tuple(f.name for f in fields(MilestoneRecord) if f.name != "applied")
+
+
 def milestone_row(record: MilestoneRecord, today: date, rules: Thresholds) -> dict[str, Any]:
     t = timing(record, today, rules)
-    row = asdict(record)
-    del row["applied"]
+    # Every field is a str, int or None: no need for asdict's deep copy.
+    row = {name: getattr(record, name) for name in _ROW_FIELDS}
     row.update(
         overdue=t.overdue,
         days_overdue=t.days_overdue,
@@ -75,7 +78,7 @@ def rollup(records: list[MilestoneRecord], today: date, rules: Thresholds) -> di
     """Counts by status, % complete, overdue and due-soon lists, RAG with its reasons, and
     every milestone's row."""
     rows = _rows(records, today, rules)
-    return {**summary(totals_of(asdict(r) for r in records), rows), "rows": rows}
+    return {**summary(totals_of(rows), rows), "rows": rows}
 
 
 def _rows(records: list[MilestoneRecord], today: date, rules: Thresholds) -> list[dict[str, Any]]:
