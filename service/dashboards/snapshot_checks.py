@@ -13,6 +13,7 @@ from service.dashboards.end_of_day import (
     Stamp,
     contents_hold,
     days_key,
+    digest,
     drop_snapshot,
     seal,
     snapshot_layout,
@@ -81,3 +82,22 @@ def rebuild_snapshot(services: Infrastructure, stamp: Stamp) -> Stamp:
         while fold_batch(services, lambda _pipe: target, FAMILIES, until=stamp.position):
             pass
         return seal(services, Stamp(stamp.day, stamp.position, stamp.event_id, stamp.event_hash))
+
+
+def check_snapshots(services: Infrastructure) -> list[tuple[str, str]]:
+    """Every end-of-day snapshot against the log and its digest, read afresh: (day, what
+    is wrong) for each that does not check out. Nothing is rebuilt or dropped here; an
+    as-of answer that needs one does that."""
+    client, keys = services.redis, services.keys
+    problems = []
+    for day in reversed(latest_before(client, keys, date.max)):
+        stamp = stamp_of(client, keys, day)
+        if stamp is None:
+            problems.append((day, "listed, but its stamp is missing"))
+        elif not _stamp_holds(services, stamp):
+            problems.append((day, f"the log at position {stamp.position} is not what it stamped"))
+        elif stamp.digest is None:
+            problems.append((day, "never digested (the copy may be incomplete)"))
+        elif digest(client, keys, day) != stamp.digest:
+            problems.append((day, "its contents do not match its digest"))
+    return problems
