@@ -12,10 +12,9 @@ batch's changes. Keys, all under the read-model hash tag:
 
 A snapshot is stamped with the log position it reflects and the id and chain hash of the
 event there, and after the copy with a digest of its contents. Before one is used, the
-stamp is compared with the log (a log rewritten since makes it useless: it is dropped)
-and the digest with its contents (once per process, as that reads every key); a copy
-that is missing or altered is rebuilt from the latest earlier snapshot that checks out,
-or from the start of the log, by the projector's own fold.
+stamp is compared with the log and the digest with its contents (once per process, as
+that reads every key); see snapshot_checks.py for passing over and repairing those that
+do not check out.
 """
 
 from __future__ import annotations

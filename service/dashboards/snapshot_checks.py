@@ -1,6 +1,7 @@
-"""Finding an end-of-day snapshot for an as-of answer: checked against the log and its
-digest before use, dropped when the log no longer matches its stamp, rebuilt when its copy
-is missing or altered (see end_of_day.py for how the projector writes them)."""
+"""Finding an end-of-day snapshot for an as-of answer, checked against the log and its
+digest before use; and repairing them, outside any read: dropping those the log no longer
+matches, rebuilding those whose copy is missing or altered (see end_of_day.py for how the
+projector writes them)."""
 
 from __future__ import annotations
 
@@ -34,16 +35,30 @@ def latest_before(client: redis.Redis, keys: Keys, day: date) -> list[str]:
 
 def snapshot_for(services: Infrastructure, day: date) -> Stamp | None:
     """The latest end-of-day snapshot of ``day`` or before that checks out against the log
-    (rebuilt first if its copy is missing or altered); None if there is none."""
+    and its digest; None if there is none. Reads only: one that does not check out is
+    passed over (the answer folds from an earlier one) and left for ``repair_snapshots``."""
     for candidate in latest_before(services.redis, services.keys, day):
         stamp = stamp_of(services.redis, services.keys, candidate)
-        if stamp is None or not _stamp_holds(services, stamp):
-            drop_snapshot(services, candidate)
-            continue
-        if contents_hold(services, stamp):
+        if stamp and _stamp_holds(services, stamp) and contents_hold(services, stamp):
             return stamp
-        return rebuild_snapshot(services, stamp)
     return None
+
+
+def repair_snapshots(services: Infrastructure) -> list[str]:
+    """Drop the snapshots the log no longer matches and rebuild those whose copy is
+    missing or altered (the worker runs this with the hourly read-model check); the days
+    repaired."""
+    repaired = []
+    for day in latest_before(services.redis, services.keys, date.max):
+        stamp = stamp_of(services.redis, services.keys, day)
+        if stamp is None or not _stamp_holds(services, stamp):
+            drop_snapshot(services, day)
+        elif not contents_hold(services, stamp):
+            rebuild_snapshot(services, stamp)
+        else:
+            continue
+        repaired.append(day)
+    return repaired
 
 
 def _stamp_holds(services: Infrastructure, stamp: Stamp) -> bool:

@@ -1,9 +1,9 @@
 """As-of answers start from the end-of-day snapshot the projector writes when it crosses a
 day boundary, and fold the rest of the day onto it. Whatever the history (days skipped,
 host clocks a little out of step, the projector running at odd moments) and whatever
-the date asked, the answer equals the fold of the whole log from position 0; a snapshot
-whose copy is altered or missing is detected and rebuilt, and one the log no longer
-matches is not used."""
+the date asked, the answer equals the fold of the whole log from position 0. A snapshot
+whose copy is altered or missing, or that the log no longer matches, is detected and passed over by
+answers (which only read), then rebuilt or dropped by the repair the worker runs."""
 
 from __future__ import annotations
 
@@ -27,9 +27,10 @@ from service.dashboards.end_of_day import (
     stamps_key,
 )
 from service.dashboards.projector import Projector
-from service.dashboards.snapshot_checks import latest_before, snapshot_for
+from service.dashboards.snapshot_checks import latest_before, repair_snapshots, snapshot_for
 from service.runtime.clock import FrozenClock
 from tests.projection_support import AGENCIES, VERBS, WEIGHTS, Scenario
+from tests.redis_state import redis_state
 
 RULES = Thresholds()
 
@@ -128,7 +129,7 @@ def test_the_projector_snapshots_each_day_it_crosses(
         assert at.recorded_at[:10] == day < after.recorded_at[:10]
 
 
-def test_an_altered_snapshot_is_detected_and_rebuilt(
+def test_an_altered_snapshot_is_passed_over_and_then_rebuilt(
     services: Services, redis_client: redis.Redis, clock: FrozenClock
 ) -> None:
     first = clock.today()
@@ -141,8 +142,15 @@ def test_an_altered_snapshot_is_detected_and_rebuilt(
     before = stamp_of(redis_client, services.keys, day.isoformat())
     assert before is not None
     assert digest(redis_client, services.keys, day.isoformat()) != before.digest
+    found = snapshot_for(services, day)
+    assert found is not None and found.day < day.isoformat()  # detected: not used
+    state = redis_state(redis_client)
     assert_as_of_equals_full_fold(services, day)
+    assert redis_state(redis_client) == state  # an answer only reads
+    assert repair_snapshots(services) == [day.isoformat()]
     assert digest(redis_client, services.keys, day.isoformat()) == before.digest
+    assert snapshot_for(services, day) == before
+    assert repair_snapshots(services) == []
 
 
 def test_a_missing_snapshot_copy_is_rebuilt(
@@ -152,14 +160,16 @@ def test_a_missing_snapshot_copy_is_rebuilt(
     spread_over_days(services, clock)
     day = (first + timedelta(days=6)).isoformat()
     before = stamp_of(redis_client, services.keys, day)
+    assert before is not None
     redis_client.delete(*snapshot_keys(redis_client, services.keys, day))
     end_of_day._checked.clear()
-    stamp = snapshot_for(services, date.fromisoformat(day))
-    assert stamp is not None and stamp.day == day and stamp.digest == before.digest  # type: ignore[union-attr]
+    assert_as_of_equals_full_fold(services, date.fromisoformat(day))
+    assert repair_snapshots(services) == [day]
+    assert snapshot_for(services, date.fromisoformat(day)) == before
     assert_as_of_equals_full_fold(services, date.fromisoformat(day))
 
 
-def test_a_snapshot_the_log_does_not_match_is_not_used(
+def test_a_snapshot_the_log_does_not_match_is_not_used_and_then_dropped(
     services: Services, redis_client: redis.Redis, clock: FrozenClock
 ) -> None:
     first = clock.today()
@@ -171,8 +181,10 @@ def test_a_snapshot_the_log_does_not_match_is_not_used(
     redis_client.hset(stamps_key(services.keys), day, forged)
     found = snapshot_for(services, date.fromisoformat(day))
     assert found is not None and found.day < day
-    assert stamp_of(redis_client, services.keys, day) is None
     assert_as_of_equals_full_fold(services, date.fromisoformat(day))
+    assert repair_snapshots(services) == [day]
+    assert stamp_of(redis_client, services.keys, day) is None
+    assert day not in latest_before(redis_client, services.keys, date.fromisoformat(day))
 
 
 def test_older_snapshots_are_thinned_to_sundays_and_still_answer_exactly(
