@@ -39,7 +39,7 @@ LAST_DAY = date(2026, 11, 29)
 TARGET_P99_MS = 100.0
 SIZES = {  # events, days, days with snapshots, timed answers, full replays
     True: (10_000, 30, 8, 40, 2),
-    False: (1_000_000, 365, 31, 300, 3),
+    False: (1_000_000, 365, 10, 300, 3),
 }
 
 
