@@ -32,8 +32,9 @@ from urllib.request import Request, urlopen
 from bench.http_load import get_load
 from bench.http_server import gunicorn
 from bench.own_redis import redis_url_or_own
+from bench.projector_log import ACTOR
 from bench.results import percentile
-from bench.scale_log import ACTOR, append_history
+from bench.scale_log import append_history
 from bench.settings import Settings
 from bench.workloads import BENCH_KEYS, progress_event, unfsynced_setup, unlink_matching
 from service.bootstrap import Services, bootstrap

@@ -21,17 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from bench.projector_log import ACTOR, FULL_STORY, lifecycle, programmes_and_initiatives
 from service.bootstrap import Services
 from service.ledger.batch import append_each
-from service.ledger.domain.chain import Actor
 from service.runtime.clock import FrozenClock
 from service.tracking.domain import milestone as ms
-from service.tracking.domain import programme as pg
 from service.tracking.domain.events import DomainEvent
 
-ACTOR = Actor(token_id="bench", role="overseer", agency=None)
-AGENCIES = ("Prosecutor General's Office", "Ministry of Defence", "General Staff")
-SHA = "ab" * 32
 OVERDUE_SHARE = 0.005
 CHUNK = 250  # milestones per batch append
 
@@ -44,31 +40,6 @@ class History:
     last_day: date
     programmes: list[str]
     initiatives: list[str]
-
-
-def _story(state: ms.Milestone, steps: int, rng: random.Random) -> list[DomainEvent]:
-    moves = [
-        lambda s: ms.start(s, "kick-off"),
-        lambda s: ms.report_progress(s, 30, "units equipped"),
-        lambda s: ms.attach_evidence(
-            s,
-            uri="https://example.org/e.pdf",
-            sha256=SHA,
-            media_type="application/pdf",
-            captured_at="2026-03-01",
-        ),
-        lambda s: ms.reschedule(s, s.due_date + timedelta(days=rng.randint(1, 30)), "supplier"),
-        lambda s: ms.report_progress(s, 80, "most units equipped"),
-        lambda s: ms.report_complete(s, "all units equipped"),
-        lambda s: ms.verify(s, "checked"),
-    ]
-    events: list[DomainEvent] = []
-    for move in moves[:steps]:
-        decided = move(state)
-        for event in decided:
-            state = ms.evolve(state, event)
-        events += decided
-    return events
 
 
 def append_history(
@@ -89,7 +60,7 @@ def append_history(
     store = services.store
     first_day = last_day - timedelta(days=days - 1)
     clock.set(datetime.combine(first_day, datetime.min.time(), UTC) + timedelta(hours=8))
-    programmes, initiatives = _programmes(services)
+    programmes, initiatives = programmes_and_initiatives(services)
     planned = 0
     for day_number in range(days):
         day = first_day + timedelta(days=day_number)
@@ -145,43 +116,5 @@ def _milestone(
     state = ms.fold(planned)
     assert state is not None
     done = due < last_day and rng.random() > OVERDUE_SHARE
-    steps = 7 if done else rng.randint(0, 4)
-    return f"milestone-{milestone_id}", planned + _story(state, steps, rng), 0
-
-
-def _programmes(services: Services) -> tuple[list[str], list[tuple[str, str, str]]]:
-    store = services.store
-    programmes: list[str] = []
-    initiatives: list[tuple[str, str, str]] = []
-    for p in range(10):
-        programme_id = str(uuid.uuid4())
-        decided = pg.create_programme(
-            programme_id=programme_id,
-            title=f"Programme {p}",
-            description="",
-            lead_agency=AGENCIES[0],
-        )
-        store.append(
-            f"programme-{programme_id}", decided, expected_version=0, actor=ACTOR, parent=""
-        )
-        programme = pg.fold_programme(decided)
-        assert programme is not None
-        programmes.append(programme_id)
-        for i in range(10):
-            initiative_id, agency = str(uuid.uuid4()), AGENCIES[(p + i) % len(AGENCIES)]
-            store.append(
-                f"initiative-{initiative_id}",
-                pg.launch_initiative(
-                    programme,
-                    initiative_id=initiative_id,
-                    title=f"Initiative {p}.{i}",
-                    description="",
-                    owner_agency=agency,
-                    lead="lead",
-                ),
-                expected_version=0,
-                actor=ACTOR,
-                parent=f"programme-{programme_id}",
-            )
-            initiatives.append((programme_id, initiative_id, agency))
-    return programmes, initiatives
+    steps = FULL_STORY if done else rng.randint(0, 4)
+    return f"milestone-{milestone_id}", planned + lifecycle(state, rng, steps, disputed=0.0), 0
