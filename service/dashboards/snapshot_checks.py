@@ -101,8 +101,8 @@ def rebuild_snapshot(services: Infrastructure, stamp: Stamp) -> Stamp:
 
 def check_snapshots(services: Infrastructure) -> list[tuple[str, str]]:
     """Every end-of-day snapshot against the log and its digest, read afresh: (day, what
-    is wrong) for each that does not check out. Nothing is rebuilt or dropped here; an
-    as-of answer that needs one does that."""
+    is wrong) for each that does not check out. Nothing is rebuilt or dropped here:
+    ``repair_snapshots`` does that."""
     client, keys = services.redis, services.keys
     problems = []
     for day in reversed(latest_before(client, keys, date.max)):
