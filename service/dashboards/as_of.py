@@ -96,6 +96,7 @@ def overview_as_of(services: Infrastructure, day: date) -> tuple[ReadSource, int
     end-of-day snapshot of that day or before (checked, see snapshot_checks.py) with the
     rest of the day's history folded onto it in memory: at most about a day of events."""
     stamp = snapshot_for(services, day)
+    # No snapshot that early: a layout no key belongs to, the history folded from 0.
     layout = snapshot_layout(services.keys, stamp.day if stamp else "none")
     base = ReadModels(services.redis, services.keys, layout)
     position = stamp.position if stamp else 0
