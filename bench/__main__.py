@@ -30,8 +30,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=DEFAULT_JSON,
         help=f"where to write the results (default {DEFAULT_JSON})",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="SECTION",
+        help='run only this section (by its name, e.g. "Bulk report"); repeatable',
+    )
     args = parser.parse_args(argv)
-    results = run_all(args.quick, progress=lambda line: print(line, file=sys.stderr))
+    results = run_all(
+        args.quick, progress=lambda line: print(line, file=sys.stderr), only=args.only
+    )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))

@@ -25,6 +25,7 @@ from typing import Any
 import redis
 
 from bench import (
+    bulk_report,
     checkpoint_latency,
     http_append,
     memory,
@@ -36,7 +37,7 @@ from bench.results import Section, rows_from_dict
 from bench.settings import Settings
 from service.runtime.redis_server import RedisServer
 
-OWN_SECTIONS = [store_append, peer_eventsourcing, http_append]
+OWN_SECTIONS = [store_append, peer_eventsourcing, http_append, bulk_report]
 # After the external ones, before Memory (which flushes the server).
 LOG_SECTIONS = [merkle_tree, checkpoint_latency]
 EXTERNAL_SECTIONS = [
@@ -44,6 +45,8 @@ EXTERNAL_SECTIONS = [
     ("Overdue scan", "bench.overdue_scan"),
     ("As-of at scale", "bench.as_of_scale"),
     ("Dashboard reads at scale", "bench.dashboard_scale"),
+    ("Downloads", "bench.downloads"),
+    ("Charts", "bench.charts"),
 ]
 
 
@@ -92,7 +95,10 @@ def _guarded(name: str, run: Callable[[], Section]) -> Section:
     return section
 
 
-def run_all(quick: bool, progress: Callable[[str], None] = print) -> dict[str, Any]:
+def run_all(
+    quick: bool, progress: Callable[[str], None] = print, only: list[str] | None = None
+) -> dict[str, Any]:
+    """Every section, or those named in ``only``."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rt-bench-") as data_dir:
         server = RedisServer(Path(data_dir)).start()
@@ -111,6 +117,10 @@ def run_all(quick: bool, progress: Callable[[str], None] = print) -> dict[str, A
             ]
             runners += [(module.NAME, partial(module.run, settings)) for module in LOG_SECTIONS]
             runners.append((memory.NAME, partial(memory.run, settings)))
+            if only:
+                runners = [(name, runner) for name, runner in runners if name in only]
+                if not runners:
+                    raise ValueError(f"no section is called {' or '.join(only)}")
             for name, runner in runners:
                 progress(f"running {name} ...")
                 sections.append(_guarded(name, runner))

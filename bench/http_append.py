@@ -8,12 +8,9 @@ import tempfile
 from pathlib import Path
 
 from bench.http_load import Load, generator_name, post_load
-from bench.http_server import gunicorn, started_milestones
+from bench.http_server import gunicorn, identities, started_milestones
 from bench.results import Row, Section, compared
 from bench.settings import Settings
-from bench.workloads import BENCH_KEYS
-from service.bootstrap import bootstrap
-from service.runtime.config import Config
 
 NAME = "HTTP append"
 CONNECTIONS = 16
@@ -23,9 +20,7 @@ PROGRESS = {"percent": 40, "note": "body cameras issued to the guard company"}
 
 
 def run(settings: Settings) -> Section:
-    services = bootstrap(Config(redis_url=settings.redis_url, key_prefix=BENCH_KEYS.prefix))
-    overseer = services.tokens.create("overseer", None, "bench")[1]
-    reporter_secret, reporter = services.tokens.create("reporter", "PGO", "bench")
+    services, overseer, reporter_secret, reporter = identities(settings)
     per_repetition = 64 if settings.quick else 256
     section = Section(
         NAME,

@@ -25,7 +25,8 @@ from pathlib import Path
 from bench.settings import Settings
 from bench.workloads import BENCH_KEYS
 from service.access.policy import TokenRecord
-from service.bootstrap import Services
+from service.bootstrap import Services, bootstrap
+from service.runtime.config import Config
 from service.runtime.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +95,15 @@ def gunicorn_process(
         process.terminate()
         process.wait(timeout=30)
         shutil.rmtree(metrics, ignore_errors=True)
+
+
+def identities(settings: Settings) -> tuple[Services, TokenRecord, str, TokenRecord]:
+    """The services on the benchmark's keys, an overseer, and a reporter (its secret to
+    send, and its record to act as directly)."""
+    services = bootstrap(Config(redis_url=settings.redis_url, key_prefix=BENCH_KEYS.prefix))
+    overseer = services.tokens.create("overseer", None, "bench")[1]
+    reporter_secret, reporter = services.tokens.create("reporter", "PGO", "bench")
+    return services, overseer, reporter_secret, reporter
 
 
 def started_milestones(

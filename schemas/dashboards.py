@@ -7,6 +7,11 @@ from marshmallow import Schema, fields
 STATUS_COUNTS = fields.Dict(
     keys=fields.String(), values=fields.Integer(), metadata={"description": "Milestones by status"}
 )
+RAG_COUNTS = fields.Dict(
+    keys=fields.String(),
+    values=fields.Integer(),
+    metadata={"description": "Milestones by RAG colour (red, amber, green)"},
+)
 
 
 class AsOfArgs(Schema):
@@ -63,6 +68,7 @@ class MilestoneRowSchema(MilestoneBriefSchema):
 class RollupSchema(Schema):
     milestone_count = fields.Integer()
     counts_by_status = STATUS_COUNTS
+    counts_by_rag = RAG_COUNTS
     percent_complete = fields.Float(allow_none=True)
     overdue_count = fields.Integer()
     due_soon_count = fields.Integer()
@@ -144,15 +150,33 @@ class OverviewSchema(ProjectionStateSchema):
     programmes = fields.List(fields.Nested(ProgrammeSummarySchema))
 
 
+class DeliverySchema(Schema):
+    milestone_id = fields.String()
+    title = fields.String()
+    status = fields.String(metadata={"description": "reported_complete or verified"})
+    planned_due_date = fields.String(metadata={"description": "The baseline due date"})
+    completed_on = fields.String(metadata={"description": "The day completion was claimed"})
+    days_late = fields.Integer(
+        metadata={"description": "completed_on minus planned_due_date, in days (negative: early)"}
+    )
+    on_time = fields.Boolean()
+
+
 class ScorecardSchema(ProjectionStateSchema):
     agency = fields.String()
     milestone_count = fields.Integer()
     counts_by_status = STATUS_COUNTS
+    counts_by_rag = RAG_COUNTS
+    percent_complete = fields.Float(allow_none=True)
     completed_count = fields.Integer(metadata={"description": "Reported complete or verified"})
     completed_on_time = fields.Integer(
         metadata={"description": "Completion claimed on or before the baseline due date"}
     )
     on_time_rate = fields.Float(allow_none=True)
+    deliveries = fields.List(
+        fields.Nested(DeliverySchema),
+        metadata={"description": "Every completed milestone against its baseline, oldest first"},
+    )
     overdue_count = fields.Integer()
     overdue = fields.List(fields.Nested(MilestoneBriefSchema))
     reported_count = fields.Integer(metadata={"description": "Ever claimed complete"})

@@ -19,6 +19,7 @@ from service.runtime.clock import Clock, SystemClock
 from service.runtime.config import Config
 from service.runtime.connection import connect
 from service.runtime.jobs import JobQueue
+from service.tracking.imports import Importer
 from service.tracking.tracker import Tracker
 
 
@@ -26,6 +27,7 @@ from service.tracking.tracker import Tracker
 class Services(Infrastructure):
     tokens: TokenRegistry
     tracker: Tracker
+    imports: Importer
     access: AccessDesk
     alerts: AlertDesk
     # Called after every acknowledged append (e.g. to wake the projector), with the
@@ -65,6 +67,7 @@ def bootstrap(
         **vars(infrastructure),
         tokens=tokens,
         tracker=tracker,
+        imports=Importer(tracker),
         access=AccessDesk(tokens),
         alerts=AlertDesk(infrastructure),
     )

@@ -61,6 +61,9 @@ class DeliveryLog:
     def index_key(self, subscription_id: str) -> str:
         return self.keys.admin(f"subscription:{subscription_id}:deliveries")
 
+    def alert_index_key(self, alert_stream: str) -> str:
+        return self.keys.admin(f"{alert_stream}:deliveries")
+
     def now(self) -> float:
         return self.clock.now().timestamp()
 
@@ -68,6 +71,11 @@ class DeliveryLog:
         """Queue the writes for a new delivery on ``pipe`` (the caller's transaction)."""
         pipe.set(self._key(delivery.id), json.dumps(asdict(delivery)), nx=True)
         pipe.zadd(self.index_key(delivery.subscription_id), {delivery.id: delivery.seq}, nx=True)
+        # Also by alert, so an alert's page lists what was sent about it (a digest is
+        # listed under every alert it tells of). A system alert (a refused checkpoint) is
+        # no milestone's alert stream, so it is listed by subscription only.
+        for stream in {ref["stream"] for ref in delivery.events if "stream" in ref}:
+            pipe.zadd(self.alert_index_key(stream), {delivery.id: delivery.seq}, nx=True)
         pipe.zadd(self.outbox_key, {delivery.id: self.now()}, nx=True)
 
     def next_seq(self) -> int:
@@ -141,3 +149,8 @@ class DeliveryLog:
         )
         found = [d for d in (self.get(str(i)) for i in ids[:limit]) if d]
         return found, (found[-1].seq if len(ids) > limit and found else None)
+
+    def for_alert(self, alert_stream: str) -> list[Delivery]:
+        """Every delivery that told of an event of this alert, oldest first."""
+        ids = self.redis.zrange(self.alert_index_key(alert_stream), 0, -1)
+        return [d for d in (self.get(str(i)) for i in ids) if d]

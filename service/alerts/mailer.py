@@ -1,4 +1,8 @@
-"""Alert e-mail: plain text a person can act on, sent over SMTP with smtplib."""
+"""Alert e-mail: plain text a person can act on, sent over SMTP with smtplib.
+
+``Smtp`` is where to send and as whom: the service takes it from its settings (RT_SMTP_*),
+a witness from its own command line, so both send through this one module.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ import smtplib
 import ssl
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 
 from service.alerts.deliveries import Outcome
 from service.alerts.domain import alerts as al
@@ -22,6 +26,29 @@ HEADLINES = {
 
 
 @dataclass(frozen=True)
+class Smtp:
+    """An SMTP server, how to log in to it, and the sender address."""
+
+    host: str = "127.0.0.1"
+    port: int = 25
+    tls: bool = False  # STARTTLS
+    user: str = ""
+    password: str = ""
+    sender: str = "reform-tracker@localhost"
+
+    @classmethod
+    def of(cls, config: Config) -> Smtp:
+        return cls(
+            config.smtp_host,
+            config.smtp_port,
+            config.smtp_tls,
+            config.smtp_user,
+            config.smtp_password,
+            config.smtp_from,
+        )
+
+
+@dataclass(frozen=True)
 class AlertNotice:
     """One alert event, with what the reader needs to know about it."""
 
@@ -29,6 +56,7 @@ class AlertNotice:
     alert: al.Alert
     initiative_title: str
     on: date  # the day of the event, for "days overdue"
+    already_open: bool = False  # told on subscribing, of an alert open before
 
     def link(self, config: Config) -> str:
         return f"{config.base_url.rstrip('/')}/ui/milestones/{self.alert.milestone_id}"
@@ -40,9 +68,15 @@ class AlertNotice:
 
     def lines(self, config: Config) -> list[str]:
         alert = self.alert
+        headline = "Already open" if self.already_open else HEADLINES.get(self.event_type)
+        opened = [
+            f"Already open:  since {alert.raised_at.date().isoformat()}, "
+            "before this subscription was created"
+        ]
         return [
-            f"{HEADLINES.get(self.event_type, self.event_type)}: {alert.milestone_title}",
+            f"{headline or self.event_type}: {alert.milestone_title}",
             "",
+            *(opened if self.already_open else []),
             f"Milestone:     {alert.milestone_title}",
             f"Initiative:    {self.initiative_title}",
             f"Owner agency:  {alert.owner_agency}",
@@ -54,43 +88,49 @@ class AlertNotice:
         ]
 
 
-def _message(config: Config, to: str, subject: str, body: str) -> EmailMessage:
+def plain_message(sender: str, to: str, subject: str, body: str, at: datetime) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = config.smtp_from
+    message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
+    message["Date"] = format_datetime(at)  # RFC 5322 requires it; some filters insist
     message["Message-ID"] = make_msgid(domain="reform-tracker")
     message.set_content(body)
     return message
 
 
-def alert_message(config: Config, to: str, notice: AlertNotice) -> EmailMessage:
+def alert_message(config: Config, to: str, notice: AlertNotice, at: datetime) -> EmailMessage:
     subject = f"[Reform Tracker] {notice.alert.milestone_title}: {notice.summary()}"
     footer = [
         "",
         "Acknowledge the alert, with a note, to stop its escalation:",
         f"POST /alerts/{notice.alert.alert_id}/acknowledge",
     ]
-    return _message(config, to, subject, "\n".join(notice.lines(config) + footer) + "\n")
+    body = "\n".join(notice.lines(config) + footer) + "\n"
+    return plain_message(config.smtp_from, to, subject, body, at)
 
 
-def digest_message(config: Config, to: str, notices: list[AlertNotice], on: date) -> EmailMessage:
-    subject = f"[Reform Tracker] Daily alert digest {on.isoformat()}: {len(notices)} alert(s)"
+def digest_message(
+    config: Config, to: str, notices: list[AlertNotice], at: datetime
+) -> EmailMessage:
+    subject = (
+        f"[Reform Tracker] Daily alert digest {at.date().isoformat()}: {len(notices)} alert(s)"
+    )
     parts = [f"{len(notices)} alert event(s) since the last digest.", ""]
     for number, notice in enumerate(notices, start=1):
         parts += [f"{number}. " + notice.lines(config)[0], *notice.lines(config)[2:], ""]
-    return _message(config, to, subject, "\n".join(parts))
+    return plain_message(config.smtp_from, to, subject, "\n".join(parts), at)
 
 
-def send(config: Config, message: EmailMessage) -> Outcome:
+def send(server: Smtp, message: EmailMessage) -> Outcome:
     """One SMTP attempt. 4xx replies and lost connections are worth retrying; 5xx are not."""
     started = time.perf_counter()
     try:
-        with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=30) as smtp:
-            if config.smtp_tls:
+        with smtplib.SMTP(server.host, server.port, timeout=30) as smtp:
+            if server.tls:
                 smtp.starttls(context=ssl.create_default_context())
-            if config.smtp_user:
-                smtp.login(config.smtp_user, config.smtp_password)
+            if server.user:
+                smtp.login(server.user, server.password)
             smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as refused:
         codes = [code for code, _ in refused.recipients.values()]

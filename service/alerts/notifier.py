@@ -5,6 +5,10 @@ subscription that matches the alert (at the level it has reached), it records a
 delivery — or, for daily-digest e-mail, remembers the event for the digest — and moves
 the checkpoint, all in one transaction. Then every delivery in the outbox that nobody is
 working on is enqueued, which also resends what a dead worker left behind.
+
+A new subscription is told at once of the alerts already open in its scope (``welcome``):
+the latest event of each, marked ``already_open``, under the same delivery id the
+fan-out would give it, so a subscription racing the fan-out still gets each event once.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from rq import Retry
 
 from service.alerts.deliveries import PENDING, SENDING, Delivery, DeliveryLog, Outcome
 from service.alerts.domain import alerts as al
+from service.alerts.feed import AlertFeed
 from service.alerts.follower import Writes, follow_alert_events
 from service.alerts.subscriptions import EMAIL, Subscription, SubscriptionStore
 from service.ledger.domain.chain import RecordedEvent
@@ -53,13 +58,16 @@ def digest_key(services: Infrastructure, subscription_id: str) -> str:
     return services.keys.admin(f"subscription:{subscription_id}:digest")
 
 
-def event_ref(record: RecordedEvent) -> dict[str, Any]:
-    return {
+def event_ref(record: RecordedEvent, already_open: bool = False) -> dict[str, Any]:
+    ref: dict[str, Any] = {
         "id": record.id,
         "stream": record.stream,
         "version": record.version,
         "type": record.type,
     }
+    if already_open:  # told on subscribing, not as it happened
+        ref["already_open"] = True
+    return ref
 
 
 class Notifier:
@@ -110,9 +118,36 @@ class Notifier:
                     plans.append((record, subscription))
         return plans
 
-    def _add(self, pipe: Any, record: RecordedEvent, subscription: Subscription) -> None:
+    def welcome(self, subscription: Subscription) -> int:
+        """Record a delivery of every alert already open in the scope of a new
+        subscription: its latest event, marked already_open. E-mail, which asks someone
+        to act, only hears of alerts nobody has acknowledged yet. Returns how many."""
+        feed = AlertFeed(self.services.store)
+        feed.sync()  # alert events appended before the subscription existed are in the feed
+        latest = []
+        for doc in feed.active():
+            records = self.services.store.read_stream(al.stream_of(doc["alert_id"]))
+            alert = al.fold(ev.from_payload(r.type, r.payload) for r in records)
+            if alert is None or not alert.active or not subscription.matches(alert):
+                continue
+            if subscription.channel == EMAIL and alert.state != al.OPEN:
+                continue
+            latest.append(records[-1])
+        with self.redis.pipeline(transaction=True) as pipe:
+            for record in latest:
+                self._add(pipe, record, subscription, already_open=True)
+            pipe.execute()
+        return len(latest)
+
+    def _add(
+        self,
+        pipe: Any,
+        record: RecordedEvent,
+        subscription: Subscription,
+        already_open: bool = False,
+    ) -> None:
         if subscription.channel == EMAIL and subscription.digest:
-            member = json.dumps(event_ref(record), sort_keys=True)
+            member = json.dumps(event_ref(record, already_open), sort_keys=True)
             pipe.zadd(digest_key(self.services, subscription.id), {member: record.position})
             return
         self.deliveries.add(
@@ -122,7 +157,7 @@ class Notifier:
                 subscription_id=subscription.id,
                 channel=subscription.channel,
                 kind="event",
-                events=[event_ref(record)],
+                events=[event_ref(record, already_open)],
                 created_at=record.recorded_at,
                 seq=self.deliveries.next_seq(),
             ),

@@ -12,12 +12,14 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from email.message import EmailMessage
 
 from service.alerts import mailer, webhooks
 from service.alerts.deliveries import DELIVERED, FAILED, FINISHED, RETRYING, Delivery, Outcome
 from service.alerts.domain import alerts as al
 from service.alerts.notifier import Notifier, delivery_log, digest_key, subscription_store
 from service.alerts.subscriptions import EMAIL, WEBHOOK, Subscription
+from service.alerts.system import SYSTEM, SystemAlert, SystemAlerts
 from service.ledger.domain.chain import canonical
 from service.ledger.domain.errors import NotFound
 from service.ledger.infrastructure import Infrastructure
@@ -60,6 +62,8 @@ def webhook_body(services: Infrastructure, ref: dict) -> str:
         "initiative_id": alert.initiative_id,
         "programme_id": alert.programme_id,
         "owner_agency": alert.owner_agency,
+        # True when told on subscribing, of an alert that was open before it.
+        "already_open": bool(ref.get("already_open")),
         "details": record["payload"],
     }
     kind = "alert." + record["type"].removeprefix("Alert").lower()
@@ -73,11 +77,30 @@ def notice(services: Infrastructure, ref: dict) -> mailer.AlertNotice:
     except NotFound:
         initiative = alert.initiative_id
     on = date.fromisoformat(record["recorded_at"][:10])
-    return mailer.AlertNotice(record["type"], alert, initiative, on)
+    return mailer.AlertNotice(
+        record["type"], alert, initiative, on, already_open=bool(ref.get("already_open"))
+    )
+
+
+def system_body(alert: SystemAlert) -> str:
+    data = {"alert_id": alert.id, "summary": alert.summary, **alert.details}
+    return canonical(
+        {"type": alert.webhook_type(), "timestamp": alert.raised_at, "data": data}
+    ).decode()
+
+
+def system_message(services: Infrastructure, to: str, alert: SystemAlert) -> EmailMessage:
+    config = services.config
+    subject = f"[Reform Tracker] {alert.summary.split(':')[0]}"
+    body = "\n".join(alert.lines(config.base_url)) + "\n"
+    return mailer.plain_message(config.smtp_from, to, subject, body, services.clock.now())
 
 
 def attempt(services: Infrastructure, subscription: Subscription, delivery: Delivery) -> Outcome:
     config = services.config
+    system = (
+        SystemAlerts(services).get(delivery.events[0]["id"]) if delivery.kind == SYSTEM else None
+    )
     if subscription.channel == WEBHOOK:
         ref = delivery.events[0]
         try:
@@ -90,17 +113,21 @@ def attempt(services: Infrastructure, subscription: Subscription, delivery: Deli
             subscription.url or "",
             secrets,
             ref["id"],
-            webhook_body(services, ref),
+            system_body(system) if system else webhook_body(services, ref),
             timeout=config.webhook_timeout_seconds,
             allow_private=config.webhook_allow_private,
         )
     to = subscription.address or ""
-    if delivery.kind == "digest":
+    if system:
+        message = system_message(services, to, system)
+    elif delivery.kind == "digest":
         notices = [notice(services, ref) for ref in delivery.events]
-        message = mailer.digest_message(config, to, notices, services.clock.today())
+        message = mailer.digest_message(config, to, notices, services.clock.now())
     else:
-        message = mailer.alert_message(config, to, notice(services, delivery.events[0]))
-    return mailer.send(config, message)
+        message = mailer.alert_message(
+            config, to, notice(services, delivery.events[0]), services.clock.now()
+        )
+    return mailer.send(mailer.Smtp.of(config), message)
 
 
 @dataclass(frozen=True)

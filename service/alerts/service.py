@@ -22,7 +22,7 @@ from service.alerts.domain import rules
 from service.alerts.feed import AlertFeed
 from service.alerts.notifier import Notifier, delivery_log, subscription_store, wake_notifier
 from service.alerts.subscriptions import Issued, Subscription
-from service.ledger.domain.chain import Actor
+from service.ledger.domain.chain import Actor, RecordedEvent
 from service.ledger.domain.errors import NotFound
 from service.ledger.eventstore import Idempotency, VersionConflict
 from service.ledger.infrastructure import Infrastructure
@@ -66,6 +66,17 @@ class AlertDesk:
             for doc in self.feed.active()  # the feed's active set holds no resolved alert
             if all(doc.get(k) == v for k, v in scope.items())
         ]
+
+    def history(self, alert_id: str) -> list[RecordedEvent]:
+        """The alert's own events: raised, escalated, re-notified, acknowledged, resolved."""
+        records = self.store.read_stream(al.stream_of(alert_id))
+        if not records:
+            raise NotFound(f"alert {alert_id}")
+        return records
+
+    def alert_deliveries(self, alert_id: str) -> list[Delivery]:
+        """What was sent about this alert, to which subscription, and how it went."""
+        return delivery_log(self.infrastructure).for_alert(al.stream_of(alert_id))
 
     # --- acknowledgement (a write) -------------------------------------------------
 
@@ -121,9 +132,13 @@ class AlertDesk:
         return found
 
     def subscribe(self, actor: TokenRecord, channel: str, **fields: Any) -> Issued:
-        """A new subscription, with a webhook's signing secret in the clear, shown once."""
+        """A new subscription, with a webhook's signing secret in the clear, shown once.
+        It is told at once of the alerts already open in its scope, marked as such."""
         policy.authorize(actor, policy.ADMINISTER)
-        return subscription_store(self.infrastructure).create(channel, **fields)
+        issued = subscription_store(self.infrastructure).create(channel, **fields)
+        if Notifier(self.infrastructure).welcome(issued.subscription):
+            wake_notifier(self.infrastructure)
+        return issued
 
     def rotate_secret(
         self, actor: TokenRecord, subscription_id: str, grace_seconds: int | None = None

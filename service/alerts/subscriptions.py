@@ -67,6 +67,15 @@ class Subscription:
             and al.LEVELS.index(self.audience) <= al.LEVELS.index(alert.level)
         )
 
+    @property
+    def watches_everything(self) -> bool:
+        """No programme, initiative or agency filter: told of system alerts too."""
+        return not self.disabled and (self.programme_id, self.initiative_id, self.agency) == (
+            None,
+            None,
+            None,
+        )
+
     def public(self) -> dict[str, Any]:
         shown = asdict(self)
         for secret in ("sealed_secret", "sealed_previous_secret", "unsealed_secret"):

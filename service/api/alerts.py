@@ -8,7 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.alerts import AcknowledgeIn, AlertOut, AlertPage, AlertQuery
-from service.api.auth import current_token, reader, services
+from service.access.disclosure import public_document
+from service.api.auth import PUBLIC, current_token, reader, services
 from service.api.http import correlation_id, idempotency
 
 blp = Blueprint(
@@ -33,19 +34,21 @@ class Alerts(MethodView):
     @blp.response(200, AlertPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Alerts, newest first, filtered by state, severity, programme and agency."""
-        reader()
+        public = reader() is PUBLIC
         filters = {FILTERS[k]: str(v) for k, v in args.items() if k in FILTERS}
         alerts, cursor = services().alerts.page(filters, args.get("before"), args["limit"])
-        return {"alerts": alerts, "next_cursor": str(cursor) if cursor else None}
+        shown = [public_document(alert) for alert in alerts] if public else alerts
+        return {"alerts": shown, "next_cursor": str(cursor) if cursor else None}
 
 
 @blp.route("/<uuid:alert_id>")
 class Alert(MethodView):
     @blp.response(200, AlertOut)
     def get(self, alert_id: Any) -> dict[str, Any]:
-        """One alert."""
-        reader()
-        return services().alerts.alert(str(alert_id))
+        """One alert. The public (RT_PUBLIC_READ) sees no acknowledgement note or actor."""
+        public = reader() is PUBLIC
+        found = services().alerts.alert(str(alert_id))
+        return public_document(found) if public else found
 
 
 @blp.route("/<uuid:alert_id>/acknowledge")

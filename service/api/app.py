@@ -13,19 +13,24 @@ from schemas.common import document_page_limits, document_text_rules
 from schemas.subscriptions import SubscriptionIn
 from schemas.tokens import TokenIn
 from service.api import (
+    alert_pages,
     alerts,
+    api_docs,
     auth,
     body,
     checkpoints,
     dashboard_pages,
     dashboards,
+    downloads,
     health,
+    imports,
     initiatives,
     log,
     milestones,
     programmes,
     proofs,
     ratelimit,
+    report_pages,
     subscriptions,
     tokens,
 )
@@ -44,6 +49,9 @@ from service.runtime.connection import UNAVAILABLE
 from service.runtime.metrics import LATENCY, REQUESTS
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+# The HTML pages post forms; everything else takes JSON but a bulk report.
+PAGES = {dashboard_pages.blp.name, alert_pages.blp.name, report_pages.blp.name}
+JSON_ONLY = ("application/json",)
 request_log = logging.getLogger("reform_tracker.http")
 
 
@@ -65,14 +73,18 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=api_docs.ASSETS_URL,
+        # Swagger UI would send the document to validator.swagger.io for a badge.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Event-sourced, hash-chained tracking of reform programmes. "
                 "Errors are RFC 9457 problem+json. A request body is checked before "
                 "its endpoint sees it, in this order: 401 without a valid bearer token, "
                 "408 when it does not arrive within the configured time, 413 when it is "
-                "too large (chunked too), 415 when it is not application/json, 400 when "
+                "too large (chunked too), 415 when it is not application/json (a bulk "
+                "report to POST /imports may also be .xlsx, .csv or a multipart form), "
+                "400 when "
                 "it is not I-JSON (RFC 7493: no lone surrogates, NaN or Infinity, "
                 "integers of at most 4,300 digits, nesting at most "
                 f"{body.MAX_DEPTH} deep); then 422 for "
@@ -103,11 +115,18 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         tokens,
         alerts,
         subscriptions,
+        imports,
     ):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)
+    app.register_blueprint(api_docs.blp)
     api.register_blueprint(dashboards.blp)
+    api.register_blueprint(downloads.blp)
+    # The same downloads under /ui/data, where the pages' sign-in cookie is sent.
+    app.register_blueprint(downloads.blp, name="page_downloads", url_prefix="/ui/data")
     app.register_blueprint(dashboard_pages.blp)
+    app.register_blueprint(alert_pages.blp)
+    app.register_blueprint(report_pages.blp)
     _document_schema_rules(api)
     register_error_handlers(app)
     # Request ids and content-type checks come first, so even a 429 carries its request id.
@@ -141,17 +160,23 @@ def _before() -> Response | None:
     # An unmatched route has no blueprint: it is left to answer 404 or 405.
     if request.method not in BODY_METHODS or request.blueprint is None:
         return None
-    # The HTML pages' sign-in form posts form data; every API body is JSON, and the API
+    # The HTML pages post forms; every API body is JSON but a bulk report, and the API
     # authenticates before it says anything about a body: a caller who presents no token
     # at all is refused without the body being read.
-    api = g.api_body = request.blueprint != dashboard_pages.blp.name
+    services: Services = current_app.extensions["reform_tracker"]
+    pages = request.blueprint in PAGES
+    api = g.api_body = not pages
     if api and not auth.presents_token():
         return unauthenticated()
-    refusal = _read_body(has_body, api)
+    if request.blueprint in (imports.blp.name, report_pages.blp.name):
+        request.max_content_length = services.config.import_max_bytes
+    media_types = imports.MEDIA_TYPES if request.blueprint == imports.blp.name else JSON_ONLY
+    refusal = _read_body(has_body, None if pages else media_types)
     return authenticated_first(refusal) if api and refusal is not None else refusal
 
 
-def _read_body(has_body: bool, json_only: bool) -> Response | None:
+def _read_body(has_body: bool, media_types: tuple[str, ...] | None) -> Response | None:
+    """Read the body; refuse it unless it is one of ``media_types`` (None: any)."""
     services: Services = current_app.extensions["reform_tracker"]
     try:
         data = body.read(request, services.config.body_timeout_seconds)
@@ -166,19 +191,21 @@ def _read_body(has_body: bool, json_only: bool) -> Response | None:
         return problem(
             413,
             "Content Too Large",
-            f"The body is over {services.config.max_body_bytes} bytes.",
+            f"The body is over {request.max_content_length} bytes.",
             "body-too-large",
         )
-    if not json_only:
+    if media_types is None:
         return None
-    if has_body and request.mimetype != "application/json":
+    if has_body and request.mimetype not in media_types:
         return problem(
             415,
             "Unsupported Media Type",
-            "Send the body as application/json.",
+            "Send the body as application/json."
+            if media_types == JSON_ONLY
+            else imports.WRONG_TYPE,
             "unsupported-media-type",
         )
-    if data:
+    if data and request.mimetype == "application/json":
         try:
             body.check_json(data)
         except body.NotStrictJson as error:

@@ -90,9 +90,16 @@ def _accept(token: TokenRecord | None) -> None:
 
 
 def reader() -> TokenRecord:
-    """A token allowed to read; anonymous callers pass when public read mode is on."""
+    """A token allowed to read; anonymous callers pass when public read mode is on, as
+    PUBLIC, and see what service/access/disclosure.py allows."""
     if services().config.public_read and "Authorization" not in request.headers:
         return PUBLIC
+    return log_reader()
+
+
+def log_reader() -> TokenRecord:
+    """A token allowed to read the event log itself, which names who did what and holds
+    comments: never public, even in public read mode (docs/public.md)."""
     token = current_token()
     authorize(token, READ)
     return token

@@ -3,7 +3,9 @@ milestone table, milestone timeline, agency scorecard.
 
 Readers sign in by pasting a token into /ui/login; it is kept in an HttpOnly, SameSite
 cookie and checked against the token registry on every page, so revoking a token takes
-effect at once. A token never travels in a URL. With public read mode on, no sign-in.
+effect at once. A token never travels in a URL. With public read mode on, no sign-in: a
+visitor without a token sees the public portal (service/access/disclosure.py says what it
+withholds), and staff may still sign in to see everything and to act.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 
+from service.access.disclosure import public_event
 from service.access.policy import TokenRecord
 from service.api.auth import PUBLIC, services
+from service.dashboards import charts
 from service.dashboards.domain.dashboards import milestone_row
 from service.dashboards.queries import DashboardQueries
 from service.ledger.domain.errors import DomainError
@@ -32,10 +36,27 @@ SAFE_NEXT = re.compile(r"^/ui/[\w/\-.%]*$")
 
 
 def viewer() -> TokenRecord | None:
-    if services().config.public_read:
-        return PUBLIC
-    raw = request.cookies.get(COOKIE)
-    return services().tokens.authenticate(raw) if raw else None
+    """The signed-in reader, PUBLIC for anyone else in public read mode, or None; looked
+    up once per request."""
+    if "viewer" not in g:
+        raw = request.cookies.get(COOKIE)
+        token = services().tokens.authenticate(raw) if raw else None
+        g.viewer = PUBLIC if token is None and services().config.public_read else token
+    found: TokenRecord | None = g.viewer
+    return found
+
+
+def is_public() -> bool:
+    return viewer() is PUBLIC
+
+
+def error_page(message: str, status: int) -> tuple[str, int]:
+    return render_template("error.html", message=message, viewer=viewer()), status
+
+
+def actors() -> dict[str, TokenRecord]:
+    """Token records by id, to name the people in a timeline (never for the public)."""
+    return {} if is_public() else {t.id: t for t in services().tokens.list()}
 
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -53,35 +74,44 @@ def _as_of() -> date | None:
     try:
         return date.fromisoformat(raw) if raw else None
     except ValueError:
-        abort(
-            Response(
-                render_template("error.html", message="as_of must be a date like 2026-11-25"),
-                status=422,
-            )
-        )
+        abort(Response(*error_page("as_of must be a date like 2026-11-25", 422)))
 
 
 def _render(
     template: str,
     compute: Callable[[DashboardQueries, date | None], Any],
+    more: Callable[[DashboardQueries, Any], dict[str, Any]] | None = None,
     **alert_scope: str,
 ) -> Any:
-    queries = DashboardQueries(services())
+    """``more(queries, found)``: further template variables (the page's charts, names),
+    for the same day as its data."""
+    queries = DashboardQueries(services(), public=is_public())
     as_of = _as_of()
     try:
         found = compute(queries, as_of)
+        extra = more(queries, found) if more else {}
     except DomainError as error:
-        status = 404 if error.code == "not_found" else 422
-        return render_template("error.html", message=error.message), status
+        return error_page(error.message, 404 if error.code == "not_found" else 422)
     # Alerts are shown for now only: an as-of page shows the record as it was.
     alerts = services().alerts.open_alerts(**alert_scope) if alert_scope and as_of is None else []
-    return render_template(template, data=found, as_of=as_of, viewer=viewer(), alerts=alerts)
+    return render_template(
+        template,
+        data=found,
+        as_of=as_of,
+        viewer=viewer(),
+        alerts=alerts,
+        **extra,
+    )
 
 
 @blp.get("/")
 @signed_in
 def overview() -> Any:
-    return _render("overview.html", lambda q, as_of: q.overview(as_of))
+    # The latest signed checkpoint: what anyone can hold the log to (docs/audit.md).
+    latest = services().store.checkpoints.latest()
+    return _render(
+        "overview.html", lambda q, as_of: q.overview(as_of), lambda q, _: {"checkpoint": latest}
+    )
 
 
 @blp.get("/programmes/<uuid:programme_id>")
@@ -90,6 +120,7 @@ def programme(programme_id: Any) -> Any:
     return _render(
         "programme.html",
         lambda q, as_of: q.programme(str(programme_id), as_of),
+        lambda q, found: {"charts": {"trend": charts.programme_trend(q, found)}},
         programme_id=str(programme_id),
     )
 
@@ -100,14 +131,34 @@ def initiative(initiative_id: Any) -> Any:
     return _render(
         "initiative.html",
         lambda q, as_of: q.initiative(str(initiative_id), as_of),
+        lambda q, found: {
+            "names": q.titles(found["programme_id"]),
+            "charts": {"timeline": charts.initiative_timeline(found)},
+        },
         initiative_id=str(initiative_id),
     )
+
+
+@blp.get("/agencies/")
+@signed_in
+def agencies() -> Any:
+    found = DashboardQueries(services(), public=is_public()).agencies()
+    return render_template("agencies.html", agencies=found, viewer=viewer())
 
 
 @blp.get("/agencies/<string:agency>")
 @signed_in
 def scorecard(agency: str) -> Any:
-    return _render("scorecard.html", lambda q, as_of: q.scorecard(agency, as_of))
+    return _render(
+        "scorecard.html",
+        lambda q, as_of: q.scorecard(agency, as_of),
+        lambda q, found: {
+            "charts": {
+                "trend": charts.agency_trend(q, found),
+                "on_time": charts.agency_on_time(found),
+            }
+        },
+    )
 
 
 @blp.get("/milestones/<uuid:milestone_id>")
@@ -116,16 +167,27 @@ def milestone(milestone_id: Any) -> Any:
     s, stream = services(), f"milestone-{milestone_id}"
     events = s.store.read_stream(stream)
     if not events:
-        return render_template("error.html", message="No such milestone."), 404
-    queries = DashboardQueries(s)
+        return error_page("No such milestone.", 404)
+    public = is_public()
+    queries = DashboardQueries(s, public=public)
     record = queries.milestone_record(str(milestone_id))
     row = milestone_row(record, s.clock.today(), queries.rules) if record else None
+    planned = events[0].payload
+    timeline = [
+        (event, payload)
+        for event in events
+        if (payload := public_event(event.type, event.payload) if public else event.payload)
+        is not None
+    ]
     return render_template(
         "milestone.html",
         row=row,
-        events=events,
-        title=events[0].payload.get("title", ""),
+        timeline=timeline,
+        planned=planned,
+        title=planned.get("title", ""),
         viewer=viewer(),
+        actors=actors(),
+        names=queries.titles(None, planned.get("initiative_id")),
         alerts=services().alerts.open_alerts(milestone_id=str(milestone_id)),
     )
 
@@ -161,6 +223,12 @@ def logout() -> Any:
     return response
 
 
+@blp.get("/<path:unknown>")
+def not_found(unknown: str) -> Any:
+    """Unknown /ui/ addresses get a page a person can read, not problem+json."""
+    return error_page("There is no page at this address.", 404)
+
+
 def _same_origin() -> None:
     """Refuse cross-site form posts (a page elsewhere signing someone in or out)."""
     origin = request.headers.get("Origin")
@@ -186,16 +254,10 @@ def require_csrf() -> None:
     _same_origin()
     sent = request.form.get("csrf_token", "")
     if not request.cookies.get(COOKIE) or not hmac.compare_digest(sent, csrf_token()):
-        abort(
-            Response(
-                render_template(
-                    "error.html",
-                    message="This form has expired or came from another site; "
-                    "reload the page and send it again.",
-                ),
-                status=403,
-            )
+        message = (
+            "This form has expired or came from another site; reload the page and send it again."
         )
+        abort(Response(*error_page(message, 403)))
 
 
 @blp.app_template_filter("humanize")

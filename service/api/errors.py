@@ -23,6 +23,8 @@ from service.ledger.eventstore import (
 )
 from service.runtime.connection import UNAVAILABLE
 from service.runtime.secretbox import SecretsKeyError
+from service.tracking.imports import ReportRefused
+from service.tracking.spreadsheets import TooManyRows, Unreadable
 from service.tracking.tracker import PreconditionFailed
 
 PROBLEM_TYPE = "urn:reform-tracker:problem:"
@@ -149,6 +151,47 @@ def register_error_handlers(app: Flask) -> None:
     def precondition(error: PreconditionFailed) -> Response:
         return problem(
             412, "Precondition Failed", str(error), "version-mismatch", current_version=error.actual
+        )
+
+    @app.errorhandler(ReportRefused)
+    def report_refused(error: ReportRefused) -> Response:
+        rows = sorted({e.row for e in error.errors})
+        listed = ", ".join(map(str, rows[:20])) + (", ..." if len(rows) > 20 else "")
+        if error.forbidden:
+            status, title, code = 403, "Forbidden", "report-forbidden"
+            detail = f"The report names records this token may not report on (rows {listed})"
+        elif error.conflict:
+            status, title, code = 409, "Conflict", "report-conflict"
+            detail = (
+                f"Milestones changed while the report was appended; rows {listed} no longer "
+                "hold. Milestones appended before stay appended: a retry with the same "
+                "Idempotency-Key appends only the rest"
+            )
+        else:
+            status, title, code = 422, "Invalid report", "invalid-report"
+            detail = f"The report has problems in rows {listed}"
+        return problem(
+            status,
+            title,
+            detail + ("." if error.conflict else "; nothing was appended."),
+            code,
+            errors=[e.as_dict() for e in error.errors],
+        )
+
+    @app.errorhandler(Unreadable)
+    def unreadable(error: Unreadable) -> Response:
+        return problem(
+            422,
+            "Invalid report",
+            f"The report cannot be read: {error}; nothing was appended.",
+            "unreadable-report",
+            errors=[{"row": 0, "column": "", "problem": str(error)}],
+        )
+
+    @app.errorhandler(TooManyRows)
+    def too_many_rows(error: TooManyRows) -> Response:
+        return problem(
+            413, "Content Too Large", f"{error}; nothing was appended.", "report-too-many-rows"
         )
 
     @app.errorhandler(VersionConflict)

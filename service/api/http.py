@@ -36,13 +36,18 @@ def expected_version() -> int | None:
     return int(value)
 
 
-def idempotency(token: TokenRecord) -> Idempotency | None:
+def idempotency(token: TokenRecord, content: bytes | None = None) -> Idempotency | None:
+    """The request's Idempotency-Key, fingerprinted by the method, the path and the body
+    (its JSON, or the SHA-256 of ``content``, a file that is not JSON)."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
     if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
         abort(422, errors={"Idempotency-Key": [f"1-{MAX_IDEMPOTENCY_KEY} printable characters"]})
-    body = request.get_json(silent=True)
+    if content is not None:
+        body: Any = hashlib.sha256(content).hexdigest()
+    else:
+        body = request.get_json(silent=True)
     fingerprint = hashlib.sha256(
         canonical([request.method, request.path, body])
         if body is not None

@@ -36,7 +36,8 @@ class InitiativeEvents(MethodView):
     @blp.arguments(LogPageArgs(), location="query")
     @blp.response(200, EventPageSchema)
     def get(self, args: dict[str, int], initiative_id: Any) -> dict[str, Any]:
-        """Events of one initiative's stream, oldest first (?after=version)."""
+        """Events of one initiative's stream, oldest first (?after=version). They name who
+        acted, so a token is needed even in public read mode."""
         return streams.aggregate_events("initiative", str(initiative_id), args)
 
 

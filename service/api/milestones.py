@@ -49,7 +49,8 @@ class MilestoneEvents(MethodView):
     @blp.arguments(LogPageArgs(), location="query")
     @blp.response(200, EventPageSchema)
     def get(self, args: dict[str, int], milestone_id: Any) -> dict[str, Any]:
-        """Events of one milestone's stream, oldest first (?after=version)."""
+        """Events of one milestone's stream, oldest first (?after=version). They name who
+        acted, so a token is needed even in public read mode."""
         return streams.aggregate_events("milestone", str(milestone_id), args)
 
 

@@ -63,7 +63,8 @@ class ProgrammeEvents(MethodView):
     @blp.arguments(LogPageArgs(), location="query")
     @blp.response(200, EventPageSchema)
     def get(self, args: dict[str, int], programme_id: Any) -> dict[str, Any]:
-        """Events of one programme's stream, oldest first (?after=version)."""
+        """Events of one programme's stream, oldest first (?after=version). They name who
+        acted, so a token is needed even in public read mode."""
         return streams.aggregate_events("programme", str(programme_id), args)
 
 

@@ -2,13 +2,17 @@
 
 One command, on any machine (another institution's, ideally): the witness key is
 created in its data folder on first start (mode 0600), and its verifier key is printed
-with `--show-key` for the log's operator to configure (RT_WITNESSES).
+with `--show-key` for the log's operator to configure (RT_WITNESSES). The alarm about a
+forked log goes by webhook (`--alarm-url`), by e-mail (`--alarm-email`, with SMTP settings
+of the witness's own; the password from RT_WITNESS_SMTP_PASSWORD, never the command line,
+which any user of the machine can read), or both.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 from pathlib import Path
@@ -16,6 +20,7 @@ from types import FrameType
 
 from werkzeug.serving import make_server
 
+from service.alerts.mailer import Smtp
 from service.cli.base import CliError
 from service.ledger.domain.cosignature import Cosigner
 from service.ledger.domain.note import NoteError, Verifier
@@ -42,6 +47,18 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="the witness's key name (default: <host>:<port>/witness)")
     parser.add_argument("--alarm-url", help="Standard Webhooks URL told of a forked log")
     parser.add_argument("--alarm-secret", help="its signing secret (whsec_...)")
+    parser.add_argument(
+        "--alarm-email",
+        action="append",
+        default=[],
+        help="an address e-mailed of a forked log; repeat for more",
+    )
+    default = Smtp()
+    parser.add_argument("--smtp-host", default=default.host, help="SMTP server for the alarm")
+    parser.add_argument("--smtp-port", type=int, default=default.port)
+    parser.add_argument("--smtp-tls", action="store_true", help="STARTTLS")
+    parser.add_argument("--smtp-user", default="", help="login (RT_WITNESS_SMTP_PASSWORD)")
+    parser.add_argument("--smtp-from", default="witness@localhost", help="sender address")
     parser.add_argument("--show-key", action="store_true", help="print the verifier key, exit")
 
 
@@ -79,7 +96,19 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("name at least one log to witness with --log-key <verifier key>")
     if bool(args.alarm_url) != bool(args.alarm_secret):
         raise CliError("--alarm-url and --alarm-secret go together")
-    alarm = Alarm(args.alarm_url, args.alarm_secret) if args.alarm_url else None
+    alarm = None
+    if args.alarm_url or args.alarm_email:
+        smtp = Smtp(
+            args.smtp_host,
+            args.smtp_port,
+            args.smtp_tls,
+            args.smtp_user,
+            os.environ.get("RT_WITNESS_SMTP_PASSWORD", ""),
+            args.smtp_from,
+        )
+        alarm = Alarm(
+            args.alarm_url, args.alarm_secret or "", email_to=tuple(args.alarm_email), smtp=smtp
+        )
     witness = Witness(
         WitnessStore(data_dir / "witness.sqlite3"), cosigner, logs, SystemClock(), alarm
     )

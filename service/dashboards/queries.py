@@ -5,16 +5,22 @@ or the log folded to a past date), compute, and say which log position the answe
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from service.access.disclosure import public_record
 from service.dashboards import as_of as history
 from service.dashboards.domain import dashboards, scorecards
+from service.dashboards.domain.aggregates import Totals
 from service.dashboards.domain.dashboards import ReadSource
 from service.dashboards.domain.rag import Thresholds
-from service.dashboards.domain.readmodel import MilestoneRecord
+from service.dashboards.domain.readmodel import (
+    InitiativeRecord,
+    MilestoneRecord,
+    ProgrammeRecord,
+)
 from service.dashboards.readmodel_check import last_check
 from service.dashboards.readmodels import ReadModels, live_generations
 from service.ledger.domain.errors import NotFound
@@ -43,9 +49,43 @@ class Reading:
         }
 
 
+class Disclosed:
+    """A read source as the public portal sees it: milestone records without their
+    internal fields (service/access/disclosure.py), so no RAG reason can quote them."""
+
+    def __init__(self, source: ReadSource) -> None:
+        self.source = source
+
+    def programmes(self) -> list[ProgrammeRecord]:
+        return self.source.programmes()
+
+    def programme(self, programme_id: str) -> ProgrammeRecord | None:
+        return self.source.programme(programme_id)
+
+    def initiative(self, initiative_id: str) -> InitiativeRecord | None:
+        return self.source.initiative(initiative_id)
+
+    def initiatives(self, initiative_ids: Iterable[str]) -> list[InitiativeRecord]:
+        return self.source.initiatives(initiative_ids)
+
+    def member_ids(self, family: str, name: str, owner: str) -> set[str]:
+        return self.source.member_ids(family, name, owner)
+
+    def milestones(self, milestone_ids: Iterable[str]) -> list[MilestoneRecord]:
+        return [public_record(record) for record in self.source.milestones(milestone_ids)]
+
+    def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
+        return {
+            scope: (public_record(totals), due)
+            for scope, (totals, due) in self.source.kept(scopes, until).items()
+        }
+
+
 class DashboardQueries:
-    def __init__(self, services: Infrastructure) -> None:
+    def __init__(self, services: Infrastructure, *, public: bool = False) -> None:
+        """``public``: answer as the public portal (RT_PUBLIC_READ, no token) sees it."""
         self.services = services
+        self.public = public
         config = services.config
         self.rules = Thresholds(
             config.red_overdue_days, config.amber_due_within_days, config.amber_stale_days
@@ -61,6 +101,7 @@ class DashboardQueries:
         read-model check.
         A past day's answer is fixed by the log, so only the request names it."""
         parts: list[object] = [path, asdict(self.rules), self.services.clock.today()]
+        parts.append(self.public)  # the public answer differs from a token holder's
         # Every answer carries the last read-model check, which moves on its own.
         parts.append(last_check(self.services.redis, self.services.keys))
         if self._past_day(as_of) is None:
@@ -82,16 +123,26 @@ class DashboardQueries:
             live = ReadModels(self.services.redis, self.services.keys)
             position = live.checkpoint()
             day = max(self.services.clock.today(), as_of or date.min)
-            return Reading(live, day, position, store.head_position(), "read_model", checked)
+            return Reading(
+                self._disclosed(live), day, position, store.head_position(), "read_model", checked
+            )
+        source: ReadSource
         if scope:
             tree = history.fold_tree(store, scope, past)
-            return Reading(tree, past, tree.position, store.head_position(), "log", checked)
-        source, position = history.overview_as_of(self.services, past)
-        return Reading(source, past, position, store.head_position(), "log", checked)
+            source, position = tree, tree.position
+        else:
+            source, position = history.overview_as_of(self.services, past)
+        return Reading(
+            self._disclosed(source), past, position, store.head_position(), "log", checked
+        )
+
+    def _disclosed(self, source: ReadSource) -> ReadSource:
+        return Disclosed(source) if self.public else source
 
     def milestone_record(self, milestone_id: str) -> MilestoneRecord | None:
         """The live read model of one milestone (None until it is projected)."""
-        return ReadModels(self.services.redis, self.services.keys).milestone(milestone_id)
+        found = ReadModels(self.services.redis, self.services.keys).milestone(milestone_id)
+        return public_record(found) if found and self.public else found
 
     def _answer(self, reading: Reading, found: dict[str, Any] | None, what: str) -> dict:
         if found is None:
@@ -124,3 +175,33 @@ class DashboardQueries:
         reading = self.reading(as_of)
         found = scorecards.scorecard(reading.source, agency, reading.today, self.rules)
         return self._answer(reading, found, f"agency {agency!r} with milestones")
+
+    def agency_names(self) -> list[str]:
+        return ReadModels(self.services.redis, self.services.keys).agencies()
+
+    def agencies(self) -> list[dict[str, Any]]:
+        """Every agency with milestones: its live scorecard, without the overdue list."""
+        reading = self.reading(None)
+        found = []
+        for agency in self.agency_names():
+            card = scorecards.scorecard(reading.source, agency, reading.today, self.rules)
+            if card:
+                card.pop("overdue")
+                found.append(card)
+        return found
+
+    def titles(self, programme_id: str | None, initiative_id: str | None = None) -> dict:
+        """Names for breadcrumbs, from the live read model ("" while not yet projected)."""
+        live = ReadModels(self.services.redis, self.services.keys)
+        initiative = live.initiative(initiative_id) if initiative_id else None
+        programme_id = initiative.programme_id if initiative else programme_id
+        programme = live.programme(programme_id) if programme_id else None
+        return {
+            "programme_id": programme_id,
+            "programme": programme.title if programme else "",
+            "initiative": initiative.title if initiative else "",
+        }
+
+    def programme_titles(self) -> dict[str, str]:
+        programmes = ReadModels(self.services.redis, self.services.keys).programmes()
+        return {p.programme_id: p.title for p in sorted(programmes, key=lambda p: p.title)}

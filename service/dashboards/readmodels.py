@@ -31,7 +31,7 @@ pointer in one transaction, so readers never see a half-built model.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -195,6 +195,34 @@ class ReadModels:
             self.keys.read_model("due"), low, last.toordinal(), withscores=True
         )
         return [(str(member), date.fromordinal(int(score))) for member, score in found]
+
+    def milestone_pages(
+        self, member_of: tuple[str, str, str] | None, size: int
+    ) -> Iterator[list[MilestoneRecord]]:
+        """Milestones a page of about ``size`` at a time, never all at once: every one
+        (HSCAN of the records), or the members of ``(family, name, owner)`` (SSCAN, then
+        one HMGET per page). In the store's order; a milestone planned meanwhile may or
+        may not be included (sets and records only grow, so none comes twice)."""
+        cursor: int = 0
+        while True:
+            if member_of is None:
+                found: Any
+                cursor, found = self.redis.hscan(
+                    self.layout.records(MILESTONES), cursor, count=size
+                )
+                page = [decode(MILESTONES, raw) for raw in found.values()]
+            else:
+                key = self.layout.members(*member_of)
+                ids: Any
+                cursor, ids = self.redis.sscan(key, cursor, count=size)
+                page = self.milestones(str(i) for i in ids)
+            if page:
+                yield page
+            if cursor == 0:
+                return
+
+    def has_agency(self, agency: str) -> bool:
+        return bool(self.redis.hexists(self.layout.records(AGENCIES), agency))
 
     def programmes(self) -> list[ProgrammeRecord]:
         raw = self.redis.hvals(self.layout.records(PROGRAMMES))

@@ -6,11 +6,14 @@ one pipeline: each is the ordinary append script, compare-and-set on its own str
 head as usual (the script gives out the global positions, so they do not depend on each
 other). An append whose stream moved in between is decided again on its own with
 ``EventStore.append``.
+
+An append may carry its own Idempotency-Key: a resent batch (a bulk report retried after
+a lost reply, say) then appends nothing twice, and says what the first one appended.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from service.ledger.domain.chain import Actor
@@ -18,8 +21,10 @@ from service.ledger.domain.event import DomainEvent
 from service.ledger.eventstore import (
     AppendResult,
     EventStore,
+    Idempotency,
     VersionConflict,
     _parse_head,
+    _replay,
     _text,
 )
 
@@ -32,9 +37,12 @@ def append_each(
     *,
     actor: Actor,
     correlation_id: str | None = None,
+    idempotency: Mapping[str, Idempotency] | None = None,
 ) -> list[AppendResult | VersionConflict]:
-    """One outcome per append, in order: what it appended, or the conflict that refused
-    it (nothing written). Streams must be distinct."""
+    """One outcome per append, in order: what it appended (or, for a stream whose
+    ``idempotency`` key was used already, the replay of what that appended), or the
+    conflict that refused it (nothing written). Streams must be distinct."""
+    keys = idempotency or {}
     streams = [stream for stream, _, _ in appends]
     if len(set(streams)) != len(streams):
         raise ValueError("append_each needs distinct streams")
@@ -49,15 +57,26 @@ def append_each(
             planned.append(VersionConflict(stream, expected, version))
             continue
         records = store._record(stream, events, version, stream_prev, actor, correlation_id, None)
-        store.call_append_script(records, _text(raw) or "", client=pipe)
+        store.call_append_script(
+            records, _text(raw) or "", idempotency=keys.get(stream), client=pipe
+        )
         planned.append(records)
     replies = iter(pipe.execute())
     return [
-        _settle(store, plan, next(replies), append, actor, correlation_id)
+        _settle(store, plan, next(replies), append, actor, correlation_id, keys.get(append[0]))
         if not isinstance(plan, VersionConflict)
-        else plan
+        else _moved(store, plan, keys.get(append[0]))
         for plan, append in zip(planned, appends, strict=True)
     ]
+
+
+def _moved(
+    store: EventStore, conflict: VersionConflict, idempotency: Idempotency | None
+) -> AppendResult | VersionConflict:
+    """A stream found past its expected version may have been moved by this very append,
+    sent before (its Idempotency-Key then says so)."""
+    replay = store.idempotent_replay(idempotency) if idempotency else None
+    return AppendResult(replay=replay) if replay else conflict
 
 
 def _settle(
@@ -67,13 +86,22 @@ def _settle(
     append: Append,
     actor: Actor,
     correlation_id: str | None,
+    idempotency: Idempotency | None,
 ) -> AppendResult | VersionConflict:
-    if _text(reply[0]) == "ok":
+    outcome = _text(reply[0])
+    if outcome == "ok":
         return AppendResult(events=store.committed(records, reply))
+    if outcome == "dup" and idempotency is not None:
+        return AppendResult(replay=_replay(idempotency, _text(reply[1]) or ""))
     stream, events, expected = append
     try:  # the stream moved since its head was read: decide on its own
         return store.append(
-            stream, events, expected_version=expected, actor=actor, correlation_id=correlation_id
+            stream,
+            events,
+            expected_version=expected,
+            actor=actor,
+            correlation_id=correlation_id,
+            idempotency=idempotency,
         )
     except VersionConflict as conflict:
         return conflict

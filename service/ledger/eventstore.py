@@ -299,6 +299,16 @@ class EventStore:
         raw = self.redis.get(self.keys.idempotency(idempotency.scope, idempotency.key))
         return _replay(idempotency, _text(raw) or "") if raw else None
 
+    def idempotent_replays(self, idempotencies: Sequence[Idempotency]) -> list[Replay | None]:
+        """``idempotent_replay`` of each, in one round trip."""
+        if not idempotencies:
+            return []
+        raws = self.redis.mget([self.keys.idempotency(i.scope, i.key) for i in idempotencies])
+        return [
+            _replay(idempotency, _text(raw) or "") if raw else None
+            for idempotency, raw in zip(idempotencies, raws, strict=True)
+        ]
+
     # --- reading -------------------------------------------------------------------
 
     def stream_version(self, stream: str) -> int:

@@ -75,7 +75,8 @@ class Keys:
 
     @property
     def checkpoint_refusal(self) -> str:
-        """Why the log last refused to sign a checkpoint (a rewritten history)."""
+        """Why the log last refused to sign a checkpoint (a rewritten history), as JSON:
+        reason, checkpoint_size, checkpoint_root, tree_size, refused_at."""
         return f"{self._log_tag}:checkpoint-refusal"
 
     def children(self, parent: str) -> str:

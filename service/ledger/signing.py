@@ -8,6 +8,8 @@ first start. Its verifier key is public: the worker publishes it in Redis for
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from service.ledger.domain.checkpoint import Conflict
 from service.ledger.domain.note import Signer
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.witnessing import submit_to_witnesses
+from service.runtime.clock import isoformat
 from service.runtime.secretbox import create_private_file
 
 log = logging.getLogger("reform_tracker.checkpoints")
@@ -71,8 +74,23 @@ def checkpoint_if_due(infrastructure: Infrastructure) -> bool:
         except Conflict as error:
             # Never sign over a rewritten history; the operators and witnesses must look.
             log.error("checkpoint refused: %s", error)
-            infrastructure.redis.set(infrastructure.keys.checkpoint_refusal, str(error))
+            keep_refusal(infrastructure, str(error))
             return False
     # Also catches up a witness that was down when the checkpoint was issued.
     submit_to_witnesses(infrastructure)
     return issued
+
+
+def keep_refusal(infrastructure: Infrastructure, reason: str) -> None:
+    """Record why the log refused to sign, against the last checkpoint it did sign: that
+    checkpoint names the refusal, so the alerts raise it once however often the worker
+    refuses again (service/alerts/system.py)."""
+    last = infrastructure.store.checkpoints.latest()
+    refusal = {
+        "reason": reason,
+        "checkpoint_size": last.size if last else 0,
+        "checkpoint_root": base64.b64encode(last.root).decode() if last else "",
+        "tree_size": infrastructure.store.tree.size(),
+        "refused_at": isoformat(infrastructure.clock.now()),
+    }
+    infrastructure.redis.set(infrastructure.keys.checkpoint_refusal, json.dumps(refusal))

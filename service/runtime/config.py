@@ -26,6 +26,10 @@ class Config:
     port: int = 8080
     # Largest request body accepted (bytes); larger ones are refused with 413.
     max_body_bytes: int = 64 * 1024
+    # Largest bulk report accepted by POST /imports and the upload page (bytes; 413 above),
+    # and the most rows one report may hold.
+    import_max_bytes: int = 8 * 1024 * 1024
+    import_max_rows: int = 10_000
     # Seconds a client has to send a request's line and headers (or it is disconnected),
     # and again its body (or it gets 408).
     body_timeout_seconds: float = 10.0
@@ -33,7 +37,7 @@ class Config:
     page_size_max: int = 500
     # How long an Idempotency-Key is remembered (seconds).
     idempotency_ttl_seconds: int = 7 * 24 * 3600
-    # Dashboards and HTML pages readable without a token.
+    # Dashboards and HTML pages readable without a token: the public portal (docs/public.md).
     public_read: bool = False
     # Public address of the API, used in links sent out in alerts.
     base_url: str = "http://127.0.0.1:8080"

@@ -2,8 +2,9 @@
 it cosigned, and raises the alarm when a log shows it a forked history.
 
 The decision is service/witness/protocol.py; this adds the key, the clock, the store and
-the alarm. An alarm is a Standard Webhooks POST (the same signing and delivery code the
-service's alerts use) to whoever runs the witness, with both checkpoints in it.
+the alarm. An alarm goes to whoever runs the witness, with both checkpoints in it, as a
+Standard Webhooks POST and as an e-mail, through the same code the service's alerts use
+(service/alerts/webhooks.py, service/alerts/mailer.py) with the witness's own settings.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
 
-from service.alerts import webhooks
+from service.alerts import mailer, webhooks
+from service.alerts.deliveries import Outcome
 from service.ledger.domain.cosignature import Cosigner
 from service.ledger.domain.note import Verifier
 from service.runtime.clock import Clock, isoformat
@@ -42,9 +46,13 @@ class Answer:
 
 @dataclass(frozen=True)
 class Alarm:
-    url: str
-    secret: str
+    """Where the witness raises the alarm: a webhook, e-mail addresses, or both."""
+
+    url: str | None = None
+    secret: str = ""
     allow_private: bool = False
+    email_to: tuple[str, ...] = ()
+    smtp: mailer.Smtp = mailer.Smtp()
 
 
 class Witness:
@@ -55,7 +63,7 @@ class Witness:
         logs: dict[str, Verifier],
         clock: Clock,
         alarm: Alarm | None = None,
-        send: Callable[..., object] = webhooks.post,
+        send: Callable[..., Outcome] = webhooks.post,
     ) -> None:
         self.store = store
         self.cosigner = cosigner
@@ -102,11 +110,44 @@ class Witness:
                 "submitted": submitted,
             },
         }
-        self._send(
-            self.alarm.url,
-            [self.alarm.secret],
-            str(uuid.uuid4()),
-            json.dumps(payload, sort_keys=True),
-            timeout=10.0,
-            allow_private=self.alarm.allow_private,
+        outcomes = []
+        if self.alarm.url:
+            outcomes.append(
+                self._send(
+                    self.alarm.url,
+                    [self.alarm.secret],
+                    str(uuid.uuid4()),
+                    json.dumps(payload, sort_keys=True),
+                    timeout=10.0,
+                    allow_private=self.alarm.allow_private,
+                )
+            )
+        if self.alarm.email_to:
+            message = self._alarm_message(self.alarm, payload)
+            outcomes.append(mailer.send(self.alarm.smtp, message))
+        for outcome in outcomes:
+            if outcome.result != "delivered":
+                log.error("alarm not delivered: %s", outcome.error, extra={"origin": origin})
+
+    def _alarm_message(self, alarm: Alarm, payload: dict[str, Any]) -> EmailMessage:
+        data = payload["data"]
+        body = [
+            f"Witness {data['witness']} refused a checkpoint of the log {data['origin']}:",
+            "the log showed it a history that is not consistent with what it cosigned.",
+            "",
+            f"Reason:      {data['reason']}",
+            f"Recorded at: {payload['timestamp']}",
+            "",
+            "The checkpoint this witness cosigned last:",
+            data["cosigned_checkpoint"] or "(none)",
+            "The request the log submitted:",
+            data["submitted"],
+            "The evidence is kept by the witness (GET /evidence).",
+        ]
+        return mailer.plain_message(
+            alarm.smtp.sender,
+            ", ".join(alarm.email_to),
+            f"[Witness] The log {data['origin']} showed a forked history",
+            "\n".join(body) + "\n",
+            self.clock.now(),
         )

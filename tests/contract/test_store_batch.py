@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import pytest
 import redis
 
 from service.ledger.batch import append_each
 from service.ledger.domain.chain import Actor
-from service.ledger.eventstore import AppendResult, EventStore, VersionConflict
+from service.ledger.eventstore import (
+    AppendResult,
+    EventStore,
+    Idempotency,
+    IdempotencyMismatch,
+    Replay,
+    VersionConflict,
+)
 from service.ledger.keys import Keys
 from service.runtime.clock import FrozenClock
 from service.tracking.domain import events as ev
@@ -89,3 +97,30 @@ def test_a_writer_in_between_is_survived(
     assert [e.payload["text"] for e in plain.read_stream("alert-d")] == ["in between"]
     assert plain.verify().ok
     assert plain.head_position() == 6
+
+
+def test_appends_with_idempotency_keys_append_once_and_replay_after(
+    store: EventStore, system_actor: Actor
+) -> None:
+    keys = {
+        stream: Idempotency("token-1", f"report/{stream}", "fingerprint")
+        for stream in ("milestone-a", "milestone-b")
+    }
+    appends = [("milestone-a", comment("a"), 0), ("milestone-b", comment("b"), 0)]
+    first = append_each(store, appends, actor=system_actor, idempotency=keys)
+    assert [cast(AppendResult, o).version for o in first] == [1, 1]
+    # Sent again as it was (the reply was lost): nothing appended, the first outcome named.
+    again = append_each(store, appends, actor=system_actor, idempotency=keys)
+    assert [cast(AppendResult, o).replay for o in again] == [
+        Replay("milestone-a", 1, 1),
+        Replay("milestone-b", 1, 1),
+    ]
+    assert store.head_position() == 2
+    assert store.idempotent_replays([*keys.values(), Idempotency("token-1", "unused", "f")]) == [
+        Replay("milestone-a", 1, 1),
+        Replay("milestone-b", 1, 1),
+        None,
+    ]
+    other = {"milestone-a": Idempotency("token-1", "report/milestone-a", "another file")}
+    with pytest.raises(IdempotencyMismatch):
+        append_each(store, appends[:1], actor=system_actor, idempotency=other)

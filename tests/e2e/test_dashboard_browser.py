@@ -3,15 +3,11 @@ long-overdue milestone in red, and read the page at laptop and phone widths."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
 from service.bootstrap import Services
 from service.cli.demo_loader import load_demo
@@ -28,16 +24,6 @@ ARGS = [
 ]
 BODY_CAMERAS = "Body cameras for duty and guard soldiers"
 RED = "rgb(198, 40, 40)"  # --red in base.html
-
-
-@pytest.fixture
-def served(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install chromium")

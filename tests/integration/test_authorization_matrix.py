@@ -62,8 +62,11 @@ def body_for(verb: str) -> dict[str, Any]:
     }.get(verb, {})
 
 
+# A bulk report names the milestone of the ``ids`` fixture by its title.
+REPORT_ROW = {"initiative": "Law and Order in the Army", "milestone": "Body cameras for guard duty"}
+
 # (method, route template, body, personas allowed). Templates use {programme} etc.
-ROWS: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
+ROWS: list[tuple[str, str, Any, frozenset[str]]] = [
     ("GET", "/healthz", None, EVERYONE),
     ("GET", "/readyz", None, EVERYONE),
     ("GET", "/metrics", None, EVERYONE),
@@ -156,9 +159,42 @@ ROWS: list[tuple[str, str, dict[str, Any] | None, frozenset[str]]] = [
         {},
         frozenset({"admin"}),
     ),
+    ("POST", "/imports", [{**REPORT_ROW, "command": "comment", "note": "n"}], OWN_OR_OVERSEER),
+    (
+        "POST",
+        "/imports",
+        [{**REPORT_ROW, "command": "progress", "percent": 10}],
+        frozenset({"reporter_own"}),
+    ),
+    ("GET", "/agencies/{agency}/report-template.xlsx", None, SIGNED_IN),
     ("GET", "/tokens", None, frozenset({"admin"})),
     ("POST", "/tokens", {"role": "viewer"}, frozenset({"admin"})),
     ("DELETE", "/tokens/{token}", None, frozenset({"admin"})),
+    # Open data, for the API and (where the sign-in cookie is also accepted) the pages.
+    *[
+        ("GET", prefix + download, None, SIGNED_IN)
+        for prefix in ("", "/ui/data")
+        for download in (
+            *[
+                f"/dashboard/{table}.{kind}"
+                for table in ("programmes", "milestones")
+                for kind in ("csv", "json")
+            ],
+            *[
+                f"/programmes/{{programme}}/dashboard/{table}.{kind}"
+                for table in ("initiatives", "milestones")
+                for kind in ("csv", "json")
+            ],
+            "/initiatives/{initiative}/dashboard/milestones.csv",
+            "/initiatives/{initiative}/dashboard/milestones.json",
+            "/agencies/{agency}/scorecard/milestones.csv",
+            "/agencies/{agency}/scorecard/milestones.json",
+            "/calendar.ics",
+            "/programmes/{programme}/calendar.ics",
+            "/initiatives/{initiative}/calendar.ics",
+            "/agencies/{agency}/calendar.ics",
+        )
+    ],
 ]
 # The HTML pages authenticate with a session cookie (see test_dashboard_pages*); here:
 # without one, every page sends the browser to the login form.
@@ -167,9 +203,27 @@ PAGES = [
     "/ui/programmes/{programme}",
     "/ui/initiatives/{initiative}",
     "/ui/milestones/{milestone}",
+    "/ui/agencies/",
     "/ui/agencies/{agency}",
+    "/ui/alerts",
+    "/ui/alerts/{alert}",
+    "/ui/reports/",
+    "/ui/reports/template.xlsx",
 ]
-NOT_API = {"/static/<path:filename>", "/ui/login", "/ui/logout"}
+# Page forms: a signed-in reader's cookie and CSRF field, then the same policy as the API
+# (tests/integration/test_alert_pages.py); without a session nothing gets through.
+PAGE_FORMS = ["/ui/alerts/{alert}/acknowledge"]
+# The sign-in form, the bulk report forms (refused without the sign-in cookie's CSRF
+# field; see their own tests), and the HTML 404 page for every unknown /ui/ address.
+NOT_API = {
+    "/static/<path:filename>",
+    "/docs/assets/<path:name>",
+    "/ui/login",
+    "/ui/logout",
+    "/ui/<path:unknown>",
+    "/ui/reports/check",
+    "/ui/reports/confirm",
+}
 
 
 def template_of(rule: str) -> str:
@@ -193,6 +247,7 @@ def template_of(rule: str) -> str:
 def test_every_route_is_in_the_table(app: Flask) -> None:
     covered = {(method, route.split("?")[0]) for method, route, _, _ in ROWS}
     covered |= {("GET", page) for page in PAGES}
+    covered |= {("POST", form) for form in PAGE_FORMS}
     for rule in app.url_map.iter_rules():
         if rule.rule in NOT_API:
             continue
@@ -227,7 +282,9 @@ def _log_length(services: Services) -> int:
     return services.store.head_position()
 
 
-def row_id(method: str, route: str, body: dict[str, Any] | None) -> str:
+def row_id(method: str, route: str, body: Any) -> str:
+    if isinstance(body, list):
+        return f"{method} {route} command={body[0]['command']}"
     owner = (body or {}).get("owner_agency")
     return f"{method} {route}" + (
         f" owner_agency={owner}" if owner and "milestones" in route else ""
@@ -244,7 +301,7 @@ def test_only_the_allowed_personas_get_through(
     ids: Ids,
     method: str,
     route: str,
-    body: dict[str, Any] | None,
+    body: Any,
     allowed: frozenset[str],
 ) -> None:
     from tests.conftest import AGENCY_A
@@ -264,6 +321,7 @@ def test_only_the_allowed_personas_get_through(
         headers = bearer(tokens[TOKEN_OF[persona]]) if persona in TOKEN_OF else {}
         before = _log_length(services)
         response = client.open(path, method=method, json=body, headers=headers)
+        response.get_data()  # a streamed download holds its request until read
         status = response.status_code
         if persona in allowed:
             assert status not in (401, 403), f"{persona} refused: {response.get_data()}"
@@ -278,10 +336,26 @@ def test_pages_need_a_session(client: FlaskClient, ids: Ids, page: str) -> None:
     from tests.conftest import AGENCY_A
 
     path = page.format(
-        programme=ids.programme, initiative=ids.initiative, milestone=ids.milestone, agency=AGENCY_A
+        programme=ids.programme,
+        initiative=ids.initiative,
+        milestone=ids.milestone,
+        agency=AGENCY_A,
+        alert=ids.alert,
     )
     response = client.get(path)
     assert response.status_code == 302 and "/ui/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("form", PAGE_FORMS)
+@pytest.mark.parametrize("public_read", [False, True])
+def test_page_forms_refuse_anyone_without_a_session(
+    client: FlaskClient, services: Services, ids: Ids, form: str, public_read: bool
+) -> None:
+    services.config = services.config.with_(public_read=public_read)
+    before = _log_length(services)
+    response = client.post(form.format(alert=ids.alert), data={"note": "on it"})
+    assert response.status_code == 403 and response.mimetype == "text/html"
+    assert _log_length(services) == before
 
 
 def test_unknown_ids_do_not_reveal_existence_to_outsiders(client, tokens) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OWN_SECTIONS = {"Store append", "Peer (eventsourcing)", "HTTP append", "Memory"}
+OWN_SECTIONS = {"Store append", "Peer (eventsourcing)", "HTTP append", "Bulk report", "Memory"}
 
 
 @pytest.mark.slow
@@ -38,7 +38,7 @@ def test_quick_benchmark_produces_well_formed_results(tmp_path: Path) -> None:
     sections = {section["name"]: section for section in results["sections"]}
     assert set(sections) >= OWN_SECTIONS
     assert {"Projector", "Overdue scan"} <= set(sections)
-    for name in ("Merkle tree", "Checkpoint latency"):
+    for name in ("Merkle tree", "Checkpoint latency", "Charts"):
         assert sections[name]["status"] == "ok", (name, sections[name]["reason"])
 
     for name, section in sections.items():

@@ -1,6 +1,7 @@
 """Dashboard JSON for the demo programme, against figures worked out by hand.
 
-The demo is loaded on 2026-11-25 (the frozen clock); due dates are relative to it:
+The demo is loaded on 2026-11-25 (the frozen clock); its history starts 250 days earlier,
+on 2026-03-20, and due dates are relative to the day it is loaded:
   Law and Order in the Army (Prosecutor General's Office)
     Body cameras ............ due -12, in progress 60%       -> 12 days overdue: amber
     Video surveillance ...... due -30, verified              -> green
@@ -62,6 +63,7 @@ def test_programme_dashboard_matches_hand_computed_figures(
         "cancelled": 0,
     }
     assert body["percent_complete"] == round((60 + 100 + 0 + 45 + 0 + 25 + 0) / 7, 1)  # 32.9
+    assert body["counts_by_rag"] == {"green": 5, "amber": 2, "red": 0}
     assert [(m["title"], m["days_overdue"]) for m in body["overdue"]] == [
         (BODY_CAMERAS, 12),
         (CONTACTS, 3),
@@ -105,9 +107,23 @@ def test_agency_scorecards(
     client: FlaskClient, tokens: dict[str, str], demo: dict[str, str]
 ) -> None:
     pgo = get(client, tokens["viewer"], f"/agencies/{AGENCY_A}/scorecard").json
-    # Video surveillance was claimed complete today, 30 days after its baseline due date.
-    assert (pgo["milestone_count"], pgo["completed_count"], pgo["completed_on_time"]) == (5, 1, 0)
-    assert pgo["on_time_rate"] == 0.0 and pgo["overdue_count"] == 2
+    # Video surveillance was claimed complete 33 days ago, 3 days before its baseline due
+    # date: on time. Stamped with the time the demo was loaded, it would read late.
+    assert (pgo["milestone_count"], pgo["completed_count"], pgo["completed_on_time"]) == (5, 1, 1)
+    assert pgo["on_time_rate"] == 1.0 and pgo["overdue_count"] == 2
+    assert pgo["deliveries"] == [
+        {
+            "milestone_id": demo["Video surveillance in units"],
+            "title": "Video surveillance in units",
+            "status": "verified",
+            "planned_due_date": "2026-10-26",
+            "completed_on": "2026-10-23",
+            "days_late": -3,
+            "on_time": True,
+        }
+    ]
+    assert pgo["counts_by_rag"] == {"green": 3, "amber": 2, "red": 0}
+    assert pgo["percent_complete"] == round((100 + 60 + 0 + 45 + 0) / 5, 1)
     assert (pgo["verified_count"], pgo["reported_count"], pgo["verified_share"]) == (1, 1, 1.0)
     mod = get(client, tokens["viewer"], f"/agencies/{AGENCY_B}/scorecard").json
     assert (mod["milestone_count"], mod["overdue_count"], mod["slip_days_total"]) == (2, 0, 65)
@@ -170,7 +186,8 @@ def test_as_of_folds_the_log_to_the_end_of_a_past_day(
     assert then["as_of_position"] == now["as_of_position"] - 2
     overview = get(client, tokens["viewer"], "/dashboard?as_of=2026-11-26").json
     assert overview["programmes"][0]["counts_by_status"] == then["counts_by_status"]
-    assert get(client, tokens["viewer"], path + "?as_of=2026-11-24").status_code == 404
+    # The day before the demo's history starts, there was no programme.
+    assert get(client, tokens["viewer"], path + "?as_of=2026-03-19").status_code == 404
     ahead = get(client, tokens["viewer"], path + "?as_of=2026-12-28").json  # a month ahead
     assert (ahead["source"], ahead["as_of_date"], ahead["lag_events"]) == (
         "read_model",
@@ -178,6 +195,23 @@ def test_as_of_folds_the_log_to_the_end_of_a_past_day(
         0,
     )
     assert ahead["rag"]["reasons"] == [f"{CONTACTS}: 36 days overdue (more than 30)"]
+
+
+def test_as_of_a_day_months_back_shows_that_day(
+    client: FlaskClient, tokens: dict[str, str], demo: dict[str, str]
+) -> None:
+    """On 2026-06-01 only two milestones were planned; video surveillance had reported 30 %
+    (day -180) and the body cameras had not started. Events stamped with the day the demo
+    was loaded would show nothing on that date."""
+    path = f"/programmes/{demo['programme']}/dashboard?as_of=2026-06-01"
+    then = get(client, tokens["viewer"], path).json
+    assert then["source"] == "log" and then["milestone_count"] == 2
+    assert (then["counts_by_status"]["in_progress"], then["counts_by_status"]["planned"]) == (1, 1)
+    assert then["percent_complete"] == 15.0 and then["overdue_count"] == 0
+    pgo = get(client, tokens["viewer"], f"/agencies/{AGENCY_A}/scorecard?as_of=2026-06-01").json
+    assert (pgo["milestone_count"], pgo["completed_count"]) == (2, 0)
+    mod = get(client, tokens["viewer"], f"/agencies/{AGENCY_B}/scorecard?as_of=2026-06-01")
+    assert mod.status_code == 404, "the Ministry of Defence had no milestone yet"
 
 
 @pytest.mark.parametrize("query", ["as_of=2026-13-01", "as_of=26-11-2026", "colour=red"])

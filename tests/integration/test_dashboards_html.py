@@ -113,10 +113,10 @@ def test_milestone_timeline_shows_who_when_what_and_evidence(
     video = demo["Video surveillance in units"]
     html = signed_in.get(f"/ui/milestones/{video}").get_data(as_text=True)
     events = services.store.read_stream(f"milestone-{video}")
-    assert html.count("<li data-event-type=") == len(events) == 6
+    assert html.count("<li data-event-type=") == len(events) == 8
     evidence = next(e for e in events if e.type == "EvidenceAttached")
     assert evidence.payload["sha256"] in html and evidence.hash in html
-    assert "Completion verified" in html and "verified 2026-11-25" in html
+    assert "Completion verified" in html and "verified 2026-10-30" in html
     assert "token demo-overseer" in html and "reporter (Prosecutor General" in html
 
 

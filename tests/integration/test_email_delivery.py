@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from service.alerts.notifier import delivery_log, subscription_store
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
-from service.runtime.redis_server import free_port
 from tests.alerting import Tracked, project_read_models, wired, work_until
+from tests.integration.smtp_inbox import Inbox
 from workers import runtime
 from workers.delivery import send_digests
 from workers.notify import notify
@@ -23,24 +19,10 @@ from workers.notify import notify
 TO = "oversight@example.org"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.reply = "250 Message accepted"
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.reply.startswith("250"):
-            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
-        return self.reply
-
-
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
+    with Inbox() as handler:
+        yield handler, handler.port
 
 
 @pytest.fixture
@@ -76,6 +58,9 @@ def test_overdue_alert_email_names_milestone_initiative_due_date_and_link(
     [message] = inbox[0].messages
     body = message.get_content()
     assert message["To"] == TO and "overdue by 4 days" in message["Subject"]
+    # RFC 5322 requires Date:, written when the message is sent (the frozen clock here).
+    assert message["Date"].datetime == mailing.clock.now().replace(microsecond=0)
+    assert "Already open" not in body
     assert message.get_content_type() == "text/plain"
     for expected in (
         "Milestone:     Video surveillance in units",
@@ -105,6 +90,7 @@ def test_daily_digest_gathers_alerts_into_one_message(
 
     [message] = inbox[0].messages
     assert "2 alert(s)" in message["Subject"]
+    assert message["Date"].datetime == mailing.clock.now().replace(microsecond=0)
     body = message.get_content()
     assert "Body cameras" in body and "Online consultation" in body
 
@@ -121,3 +107,35 @@ def test_permanent_smtp_refusal_is_not_retried(mailing: Services, inbox: tuple[I
 
     [delivery] = delivery_log(mailing).page(subscription.id, None, 10)[0]
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 1, 554)
+
+
+def test_a_new_email_subscription_hears_at_once_of_open_alerts_marked_already_open(
+    mailing: Services, inbox: tuple[Inbox, int]
+) -> None:
+    tracked = Tracked(mailing)
+    today = mailing.clock.today()
+    tracked.milestone(today - timedelta(days=6), title="Body cameras")
+    tracked.milestone(today - timedelta(days=3), title="Video surveillance")
+    project_read_models(mailing)
+    OverdueScanner(mailing).scan()
+    notify()  # before anyone subscribed
+    [acknowledged] = [
+        a for a in mailing.alerts.open_alerts() if a["milestone_title"] == "Video surveillance"
+    ]
+    mailing.alerts.acknowledge(tracked.overseer, acknowledged["alert_id"], "cameras ordered")
+    admin = mailing.tokens.create("admin", None, "admin")[1]
+
+    subscription = mailing.alerts.subscribe(admin, "email", address=TO).subscription
+    work_until(mailing, lambda: finished(mailing, subscription.id))
+    digest = mailing.alerts.subscribe(admin, "email", address=TO, digest=True).subscription
+    assert send_digests()["digests"] == 1
+    work_until(mailing, lambda: finished(mailing, digest.id))
+
+    # E-mail asks someone to act: the acknowledged alert is not sent, the open one is.
+    single, gathered = inbox[0].messages
+    for message in (single, gathered):
+        body = message.get_content()
+        assert "Body cameras" in body and "Video surveillance" not in body
+        assert f"Already open:  since {today}, before this subscription was created" in body
+        assert message["Date"] is not None
+    assert single.get_content().startswith("Already open: Body cameras")

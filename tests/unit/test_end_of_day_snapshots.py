@@ -27,6 +27,7 @@ from service.dashboards.end_of_day import (
     stamps_key,
 )
 from service.dashboards.projector import Projector
+from service.dashboards.queries import DashboardQueries
 from service.dashboards.snapshot_checks import latest_before, repair_snapshots, snapshot_for
 from service.runtime.clock import FrozenClock
 from tests.projection_support import AGENCIES, VERBS, WEIGHTS, Scenario
@@ -210,3 +211,23 @@ def test_older_snapshots_are_thinned_to_sundays_and_still_answer_exactly(
     assert kept - daily == sundays
     for offset in (3, 10, 20, 40):
         assert_as_of_equals_full_fold(services, first + timedelta(days=offset))
+
+
+def test_the_public_as_of_answer_withholds_dispute_reasons(
+    services: Services, clock: FrozenClock
+) -> None:
+    scenario = spread_over_days(services, clock)
+    scenario.plan(0, 30)
+    for verb in ("start", "complete", "dispute"):  # a new milestone: disputed, red
+        assert scenario.act(len(scenario.milestones) - 1, VERBS.index(verb), 0, tries=1) == verb
+    clock.advance(timedelta(days=1))
+    Projector(services).catch_up()
+    day = clock.today() - timedelta(days=1)
+    staff = DashboardQueries(services).reading(day)
+    public = DashboardQueries(services, public=True).reading(day)
+    assert staff.origin == public.origin == "log" and staff.position == public.position
+    assert "not seen" in repr(answers(staff.source, day))  # the dispute reason
+    shown = answers(public.source, day)
+    assert "not seen" not in repr(shown) and "completion disputed" in repr(shown)
+    counts = [a["counts_by_rag"] for a in answers(staff.source, day)[1:]]  # type: ignore[index]
+    assert counts == [a["counts_by_rag"] for a in shown[1:]]  # type: ignore[index]

@@ -4,6 +4,8 @@ a kept total or index that was edited."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import timedelta
 
@@ -13,10 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.bootstrap import Services
-from service.dashboards.domain.aggregates import initiative_scope, programme_scope
+from service.dashboards.domain.aggregates import COMPLETED, initiative_scope, programme_scope
 from service.dashboards.domain.dashboards import rollup, scope_summaries
+from service.dashboards.domain.milestone_projection import CLOSED
 from service.dashboards.domain.rag import Thresholds
-from service.dashboards.domain.readmodel import INITIATIVES, PROGRAMMES
+from service.dashboards.domain.readmodel import AGENCIES, INITIATIVES, PROGRAMMES, MilestoneRecord
+from service.dashboards.domain.scorecards import delivery, scorecard
 from service.dashboards.domain.snapshot import fold
 from service.dashboards.projector import Projector
 from service.dashboards.readmodel_check import AGGREGATES, check_read_models
@@ -53,9 +57,54 @@ def test_a_summary_from_kept_totals_equals_the_roll_up_of_every_milestone(
             scopes.append((initiative_scope(iid), (INITIATIVES, "milestones", iid)))
         for scope, members in scopes:
             everything = rollup(folded.milestones(folded.member_ids(*members)), today, RULES)
-            everything.pop("rows")
+            colours = Counter(row["rag"]["colour"] for row in everything.pop("rows"))
+            assert everything["counts_by_rag"] == {c: colours[c] for c in ("green", "amber", "red")}
             assert scope_summaries(live, [scope], today, RULES)[scope][1] == everything
             assert scope_summaries(folded, [scope], today, RULES)[scope][1] == everything
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.integers(5, 80), seed=st.integers(0, 10_000))
+def test_a_scorecard_lists_every_completed_milestone_without_reading_the_open_ones(
+    services: Services, redis_client: redis.Redis, steps: int, seed: int
+) -> None:
+    redis_client.flushdb()
+    scenario = Scenario(services, services.clock.today())
+    random_history(scenario, steps, seed)
+    Projector(services, batch_size=7).catch_up()
+    today = services.clock.today()
+    live = ReadModels(redis_client, services.keys)
+    folded = fold(services.store.iter_log())
+    for agency in folded.agencies():
+        records = folded.milestones(folded.member_ids(AGENCIES, "milestones", agency))
+        completed = [delivery(r) for r in records if r.status in COMPLETED]
+        expected = sorted(completed, key=lambda d: (d["completed_on"], d["title"]))
+        found = scorecard(live, agency, today, RULES)
+        assert found is not None and found["deliveries"] == expected
+        assert found == scorecard(folded, agency, today, RULES)
+        read: list[list[str]] = []
+        reading = _Reading(live, read)
+        assert scorecard(reading, agency, today, RULES) == found
+        still_open = {r.milestone_id for r in records if r.status not in COMPLETED | CLOSED}
+        if expected:  # the last read is the deliveries': no milestone still open
+            assert still_open.isdisjoint(read[-1]) and len(read[-1]) < len(records) + 1
+
+
+class _Reading(ReadModels):
+    """The live read model, noting which milestone ids each read asks for."""
+
+    def __init__(self, live: ReadModels, read: list[list[str]]) -> None:
+        super().__init__(live.redis, live.keys)
+        self.read = read
+
+    def milestones(self, milestone_ids: Iterable[str]) -> list[MilestoneRecord]:
+        ids = list(milestone_ids)
+        self.read.append(ids)
+        return super().milestones(ids)
 
 
 def _layout(services: Services) -> Layout:

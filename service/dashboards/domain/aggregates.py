@@ -81,6 +81,9 @@ class Totals:
     on_time: int = 0  # completed (reported or verified) on or before the baseline date
     position: int = 0  # the latest log position folded into any of the milestones
     disputed: list[str] = field(default_factory=list)  # milestone ids, sorted
+    # Milestone ids reported complete and awaiting verification, sorted: with the closed
+    # ones (not in the open index) they are the completed ones a scorecard lists.
+    reported: list[str] = field(default_factory=list)
 
     def add(self, record: Mapping[str, Any], sign: int = 1) -> None:
         """Count ``record`` in (sign 1) or out (sign -1)."""
@@ -91,11 +94,9 @@ class Totals:
         self.slip_days += sign * record["slip_days"]
         self.on_time += sign * _on_time(record)
         if status == ms.DISPUTED:
-            found = set(self.disputed)
-            found = (
-                found | {record["milestone_id"]} if sign > 0 else found - {record["milestone_id"]}
-            )
-            self.disputed = sorted(found)
+            self.disputed = _listed(self.disputed, record["milestone_id"], sign)
+        if status == ms.REPORTED_COMPLETE:
+            self.reported = _listed(self.reported, record["milestone_id"], sign)
         if sign > 0:
             self.position = max(self.position, record["position"])
 
@@ -111,6 +112,7 @@ class Totals:
             "on_time": self.on_time,
             "position": self.position,
             "disputed": self.disputed,
+            "reported": self.reported,
         }
 
     @classmethod
@@ -122,7 +124,13 @@ class Totals:
             on_time=data["on_time"],
             position=data["position"],
             disputed=list(data["disputed"]),
+            reported=list(data["reported"]),
         )
+
+
+def _listed(ids: list[str], milestone_id: str, sign: int) -> list[str]:
+    found = set(ids)
+    return sorted(found | {milestone_id} if sign > 0 else found - {milestone_id})
 
 
 def totals_of(records: Iterable[Mapping[str, Any]]) -> Totals:

@@ -17,7 +17,7 @@ from service.dashboards.domain.aggregates import (
     programme_scope,
     totals_of,
 )
-from service.dashboards.domain.rag import GREEN, Thresholds, timing, worst
+from service.dashboards.domain.rag import GREEN, SEVERITY, Thresholds, timing, worst
 from service.dashboards.domain.readmodel import (
     INITIATIVES,
     PROGRAMMES,
@@ -75,8 +75,8 @@ def brief(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def rollup(records: list[MilestoneRecord], today: date, rules: Thresholds) -> dict[str, Any]:
-    """Counts by status, % complete, overdue and due-soon lists, RAG with its reasons, and
-    every milestone's row."""
+    """Counts by status and by RAG colour, % complete, overdue and due-soon lists, RAG with
+    its reasons, and every milestone's row."""
     rows = _rows(records, today, rules)
     return {**summary(totals_of(rows), rows), "rows": rows}
 
@@ -89,9 +89,9 @@ def _rows(records: list[MilestoneRecord], today: date, rules: Thresholds) -> lis
 
 
 def summary(totals: Totals, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The roll-up of a scope from its totals and the rows (in due-date order) of the
-    records that may not be green today: any superset of the open ones due by
-    ``attention_until`` and the disputed ones, since the others are green, neither
+    """The roll-up of a scope from its totals and the rows (in due-date order, one per
+    milestone) of the records that may not be green today: any superset of the open ones
+    due by ``attention_until`` and the disputed ones, since the others are green, neither
     overdue nor due soon."""
     counted = totals.milestone_count - totals.counts[ms.CANCELLED]
     overdue = sorted((row for row in rows if row["overdue"]), key=lambda row: -row["days_overdue"])
@@ -110,6 +110,7 @@ def summary(totals: Totals, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "milestone_count": totals.milestone_count,
         "counts_by_status": dict(totals.counts),
+        "counts_by_rag": _counts_by_rag(totals, rows),
         "percent_complete": round(totals.progress_sum / counted, 1) if counted else None,
         "overdue_count": len(overdue),
         "due_soon_count": len(due_soon),
@@ -118,6 +119,16 @@ def summary(totals: Totals, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "rag": {"colour": colour, "reasons": reasons},
         "position": totals.position,
     }
+
+
+def _counts_by_rag(totals: Totals, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Every milestone of the scope by colour, cancelled ones included (they are green):
+    the rows' colours, and green for each milestone without a row."""
+    by_rag = dict.fromkeys(SEVERITY, 0)
+    for row in rows:
+        by_rag[row["rag"]["colour"]] += 1
+    by_rag[GREEN] += totals.milestone_count - len(rows)
+    return by_rag
 
 
 def scope_summaries(

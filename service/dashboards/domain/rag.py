@@ -58,7 +58,9 @@ def timing(record: MilestoneRecord, today: date, rules: Thresholds) -> Milestone
     colour, reasons = GREEN, []
     if record.status == ms.DISPUTED:
         colour = RED
-        reasons.append(f"completion disputed: {record.dispute_reason or 'no reason given'}")
+        # No reason: the public portal withholds it (service/access/disclosure.py).
+        why = f": {record.dispute_reason}" if record.dispute_reason else ""
+        reasons.append(f"completion disputed{why}")
     if overdue and days_overdue > rules.red_overdue_days:
         colour = RED
         reasons.append(f"{days_overdue} days overdue (more than {rules.red_overdue_days})")

@@ -1,0 +1,140 @@
+"""The Importer on fakeredis: a report cut off between its batches and retried with the
+same Idempotency-Key appends every row once; a milestone moved on by another writer
+between the check and the append is decided again on its new state."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+import redis
+
+from service.bootstrap import Services
+from service.ledger.eventstore import Idempotency
+from service.tracking import imports as importer_module
+from service.tracking.imports import ReportRefused
+from service.tracking.spreadsheets import Table
+from tests.alerting import Tracked
+
+DUE = date(2026, 12, 31)
+
+
+class Report(Tracked):
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self.ids = [self.milestone(DUE, f"Milestone {n}") for n in range(3)]
+
+    def table(self, *rows: tuple[int, str, dict[str, Any]]) -> Table:
+        return Table(
+            header=["milestone_id", "command", "percent", "note"],
+            records=[
+                (2 + n, {"milestone_id": self.ids[which], "command": command, **values})
+                for n, (which, command, values) in enumerate(rows)
+            ],
+        )
+
+    def versions(self) -> list[int]:
+        return [self.services.store.stream_version(f"milestone-{i}") for i in self.ids]
+
+
+@pytest.fixture
+def report(services: Services) -> Report:
+    return Report(services)
+
+
+def test_a_report_cut_off_between_batches_is_finished_by_its_retry(
+    report: Report, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = report.table(
+        (0, "start", {}), (1, "start", {}), (2, "start", {}), (0, "progress", {"percent": 10})
+    )
+    key = Idempotency(report.reporter.id, "cut-off", "fingerprint")
+    monkeypatch.setattr(importer_module, "APPEND_CHUNK_EVENTS", 1)  # a batch per milestone
+    batches: list[Any] = []
+    real_append_each = importer_module.append_each
+
+    def connection_lost_after_one_batch(*args: Any, **kwargs: Any) -> Any:
+        if batches:
+            raise redis.ConnectionError("connection lost")
+        batches.append(args)
+        return real_append_each(*args, **kwargs)
+
+    monkeypatch.setattr(importer_module, "append_each", connection_lost_after_one_batch)
+    with pytest.raises(redis.ConnectionError):
+        services.imports.apply(report.reporter, table, idempotency=key)
+    assert report.versions() == [3, 1, 1], "the first batch (milestone 0) was appended"
+
+    monkeypatch.setattr(importer_module, "append_each", real_append_each)
+    outcome = services.imports.apply(report.reporter, table, idempotency=key)
+    assert report.versions() == [3, 2, 2]
+    assert not outcome.replayed
+    assert [(m.rows, m.first_version, m.last_version) for m in outcome.milestones] == [
+        ([2, 5], 2, 3),
+        ([3], 2, 2),
+        ([4], 2, 2),
+    ]
+    again = services.imports.apply(report.reporter, table, idempotency=key)
+    assert again.replayed and again.milestones == outcome.milestones
+    assert report.versions() == [3, 2, 2]
+
+
+def test_a_milestone_moved_on_meanwhile_is_decided_again(
+    report: Report, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for milestone_id in report.ids:
+        report.command(milestone_id, "start")
+    real_append_each = importer_module.append_each
+
+    def another_writer_first(*args: Any, **kwargs: Any) -> Any:
+        report.command(report.ids[0], "comment", text="posted by another hand meanwhile")
+        return real_append_each(*args, **kwargs)
+
+    monkeypatch.setattr(importer_module, "append_each", another_writer_first)
+    table = report.table((0, "progress", {"percent": 50}), (1, "progress", {"percent": 60}))
+    outcome = services.imports.apply(report.reporter, table)
+    assert [(m.first_version, m.last_version) for m in outcome.milestones] == [(4, 4), (3, 3)]
+    assert services.tracker.load("milestone", report.ids[0]).state.progress == 50
+
+    def completed_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        report.command(report.ids[2], "report-complete")
+        return real_append_each(*args, **kwargs)
+
+    monkeypatch.setattr(importer_module, "append_each", completed_meanwhile)
+    table = report.table((1, "progress", {"percent": 70}), (2, "progress", {"percent": 80}))
+    with pytest.raises(ReportRefused) as refused:
+        services.imports.apply(report.reporter, table)
+    assert refused.value.conflict
+    assert [(e.row, e.column) for e in refused.value.errors] == [(3, "command")]
+    assert services.tracker.load("milestone", report.ids[1]).state.progress == 70
+    assert services.tracker.load("milestone", report.ids[2]).state.status == "reported_complete"
+
+
+def test_uploads_wait_for_confirmation_for_their_uploader_only(
+    report: Report, services: Services
+) -> None:
+    other = services.tokens.create("reporter", report.reporter.agency, "other")[1]
+    digest = services.imports.hold(report.reporter, b"\x00\xffbinary", "text/csv")
+    assert services.imports.held(report.reporter, digest) == (b"\x00\xffbinary", "text/csv")
+    assert services.imports.held(other, digest) is None
+    assert services.imports.held(report.reporter, "0" * 64) is None
+
+
+def test_a_twin_upload_racing_with_the_same_key_appends_once(
+    report: Report, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = report.table((0, "start", {}), (1, "start", {}), (0, "progress", {"percent": 5}))
+    key = Idempotency(report.reporter.id, "double-click", "fingerprint")
+    real_append_each = importer_module.append_each
+    twin: list[Any] = []
+
+    def twin_first(*args: Any, **kwargs: Any) -> Any:
+        if not twin:  # the twin was checked too, and appends first
+            twin.append(real_append_each(*args, **kwargs))
+        return real_append_each(*args, **kwargs)
+
+    monkeypatch.setattr(importer_module, "append_each", twin_first)
+    outcome = services.imports.apply(report.reporter, table, idempotency=key)
+    assert report.versions() == [3, 2, 1]
+    assert [(m.first_version, m.last_version) for m in outcome.milestones] == [(2, 3), (2, 2)]
+    assert services.store.verify().ok
