@@ -156,8 +156,8 @@ def run(quick: bool = True, redis_url: str | None = None) -> dict[str, Any]:
             f"history appended through the Tracker in {setup_s:.1f} s (not timed); "
             f"median of {repetitions} repetitions",
             "a trend point is the as-of reading of the whole log (DashboardQueries.reading: "
-            "the log walked in batches up to a day after the date), so a first view grows "
-            "with the log; the programme as-of baseline row folds the programme's own "
+            "the end-of-day snapshot of that day or before, the rest of the day folded onto "
+            "it); the programme as-of baseline row folds the programme's own "
             "streams, one read each, as the programme page's ?as_of= does",
         ],
     }

@@ -44,6 +44,8 @@ LOG_SECTIONS = [merkle_tree, checkpoint_latency]
 EXTERNAL_SECTIONS = [
     ("Projector", "bench.projector"),
     ("Overdue scan", "bench.overdue_scan"),
+    ("As-of at scale", "bench.as_of_scale"),
+    ("Dashboard reads at scale", "bench.dashboard_scale"),
     ("Downloads", "bench.downloads"),
     ("Charts", "bench.charts"),
 ]

@@ -75,7 +75,15 @@ def post_load(
 ) -> Load:
     if shutil.which("wrk"):
         return _wrk(base_url, paths, token, json.dumps(body), connections, seconds)
-    return _python(base_url, paths, token, json.dumps(body), connections, seconds)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    return _python(base_url, "POST", paths, headers, json.dumps(body), connections, seconds)
+
+
+def get_load(
+    base_url: str, paths: list[str], headers: dict[str, str], connections: int, seconds: float
+) -> Load:
+    """GET ``paths`` round-robin from Python client processes (the readers' latency)."""
+    return _python(base_url, "GET", paths, headers, None, connections, seconds)
 
 
 def _wrk(
@@ -124,24 +132,28 @@ def _wrk(
 
 
 def _python(
-    base_url: str, paths: list[str], token: str, body: str, connections: int, seconds: float
+    base_url: str,
+    method: str,
+    paths: list[str],
+    headers: dict[str, str],
+    body: str | None,
+    connections: int,
+    seconds: float,
 ) -> Load:
     host, port = base_url.removeprefix("http://").split(":")
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
 
     def factory(index: int) -> Operation:
-        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
 
-        def post(n: int) -> None:
-            connection.request(
-                "POST", paths[(n * connections + index) % len(paths)], body=body, headers=headers
-            )
+        def send(n: int) -> None:
+            path = paths[(n * connections + index) % len(paths)]
+            connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
             response.read()
             if response.status >= 400:  # a refused request must not count as throughput
-                raise RuntimeError(f"POST answered {response.status}")
+                raise RuntimeError(f"{method} {path} answered {response.status}")
 
-        return post
+        return send
 
     run = run_clients(factory, connections, seconds)
     return Load(

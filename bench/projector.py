@@ -17,7 +17,7 @@ import redis
 
 from bench.own_redis import redis_url_or_own
 from bench.projector_log import append_demo_log
-from bench.workloads import unlink_matching
+from bench.workloads import unfsynced_setup, unlink_matching
 from service.bootstrap import Services, bootstrap
 from service.dashboards.projector import Projector
 from service.dashboards.rebuild import rebuild
@@ -47,17 +47,8 @@ def raw_xrange_rate(services: Services, batch: int = 5000) -> float:
 
 def measure(services: Services, events: int) -> dict[str, Any]:
     generated = time.perf_counter()
-    # Setup only: appends are measured elsewhere (Store append), so skip their fsyncs here
-    # and measure the projector with fsync always, as it runs in production. The store's
-    # durability guard would rightly refuse those appends: it is off for the setup only.
-    fsync = str(services.redis.config_get("appendfsync")["appendfsync"])
-    guard, services.store.guard = services.store.guard, None
-    services.redis.config_set("appendfsync", "no")
-    try:
+    with unfsynced_setup(services):
         head = append_demo_log(services, events)
-    finally:
-        services.redis.config_set("appendfsync", fsync)
-        services.store.guard = guard
     generate_seconds = time.perf_counter() - generated
     xrange_rate = raw_xrange_rate(services)
     started = time.perf_counter()

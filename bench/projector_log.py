@@ -24,8 +24,12 @@ AGENCIES = ("Prosecutor General's Office", "Ministry of Defence", "General Staff
 SHA = "ab" * 32
 
 
-def _history(state: ms.Milestone, rng: random.Random) -> list[DomainEvent]:
-    steps = [
+def lifecycle(
+    state: ms.Milestone, rng: random.Random, steps: int | None = None, disputed: float = 0.3
+) -> list[DomainEvent]:
+    """The first ``steps`` moves of a milestone's story (None: a random number of them),
+    decided by the domain; the last is verification, or a dispute for ``disputed`` of them."""
+    moves = [
         lambda s: ms.start(s, "kick-off"),
         lambda s: ms.report_progress(s, 20, "cameras ordered"),
         lambda s: ms.attach_evidence(
@@ -39,21 +43,25 @@ def _history(state: ms.Milestone, rng: random.Random) -> list[DomainEvent]:
         lambda s: ms.report_progress(s, 60, "half the units equipped"),
         lambda s: ms.comment(s, "site visit done"),
         lambda s: ms.report_complete(s, "all units equipped"),
-        lambda s: ms.verify(s, "checked") if rng.random() < 0.7 else ms.dispute(s, "sample"),
+        lambda s: ms.verify(s, "checked") if rng.random() >= disputed else ms.dispute(s, "sample"),
     ]
     events: list[DomainEvent] = []
-    for step in steps[: rng.randint(0, len(steps))]:
-        decided = step(state)
+    for move in moves[: rng.randint(0, len(moves)) if steps is None else steps]:
+        decided = move(state)
         for event in decided:
             state = ms.evolve(state, event)
         events += decided
     return events
 
 
-def append_demo_log(services: Services, events: int, seed: int = 7) -> int:
-    """Append about ``events`` events; the head position reached."""
-    rng = random.Random(seed)
+FULL_STORY = 8  # every move of ``lifecycle``, to verification
+
+
+def programmes_and_initiatives(services: Services) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Ten programmes of ten initiatives: the programme ids, and (programme id,
+    initiative id, owner agency) of each initiative."""
     store = services.store
+    programmes: list[str] = []
     initiatives: list[tuple[str, str, str]] = []
     for p in range(10):
         programme_id = str(uuid.uuid4())
@@ -68,6 +76,7 @@ def append_demo_log(services: Services, events: int, seed: int = 7) -> int:
         )
         programme = pg.fold_programme(decided)
         assert programme is not None
+        programmes.append(programme_id)
         for i in range(10):
             initiative_id, agency = str(uuid.uuid4()), AGENCIES[(p + i) % len(AGENCIES)]
             store.append(
@@ -85,6 +94,14 @@ def append_demo_log(services: Services, events: int, seed: int = 7) -> int:
                 parent=f"programme-{programme_id}",
             )
             initiatives.append((programme_id, initiative_id, agency))
+    return programmes, initiatives
+
+
+def append_demo_log(services: Services, events: int, seed: int = 7) -> int:
+    """Append about ``events`` events; the head position reached."""
+    rng = random.Random(seed)
+    store = services.store
+    _, initiatives = programmes_and_initiatives(services)
     while (head := store.head_position()) < events:
         programme_id, initiative_id, agency = rng.choice(initiatives)
         milestone_id = str(uuid.uuid4())
@@ -103,7 +120,7 @@ def append_demo_log(services: Services, events: int, seed: int = 7) -> int:
         assert state is not None
         store.append(
             f"milestone-{milestone_id}",
-            planned + _history(state, rng),
+            planned + lifecycle(state, rng),
             expected_version=0,
             actor=ACTOR,
             parent=f"initiative-{initiative_id}",

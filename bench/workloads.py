@@ -107,6 +107,21 @@ def _seal_until(redis_url: str, stop: Event) -> None:
             time.sleep(0.005)
 
 
+@contextmanager
+def unfsynced_setup(services: Any) -> Iterator[None]:
+    """Set a benchmark's data up with fsync off and the store's durability guard (which
+    would rightly refuse such appends) out of the way; appends are measured elsewhere
+    (Store append). fsync is back to what it was before anything is timed."""
+    fsync = str(services.redis.config_get("appendfsync")["appendfsync"])
+    guard, services.store.guard = services.store.guard, None
+    services.redis.config_set("appendfsync", "no")
+    try:
+        yield
+    finally:
+        services.redis.config_set("appendfsync", fsync)
+        services.store.guard = guard
+
+
 def unlink_matching(client: Any, *patterns: str) -> None:
     """Delete every key matching ``patterns`` in batches, so a section leaves the shared
     server as it found it without one huge command."""

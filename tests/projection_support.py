@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from service.bootstrap import Services
+from service.dashboards.domain.aggregates import open_ordinal, scopes_of
 from service.dashboards.domain.readmodel import FAMILIES, MILESTONES
 from service.dashboards.domain.snapshot import Snapshot, fold
 from service.dashboards.readmodels import Layout, live_generations
@@ -29,7 +30,10 @@ def dump_live(services: Services) -> dict[str, Any]:
     """Every record, member set and due-index entry of the live generation."""
     client, keys = services.redis, services.keys
     layout = Layout(keys, live_generations(client, keys))
-    found: dict[str, Any] = {"members": {}}
+    found: dict[str, Any] = {"members": {}, "open": {}}
+    found["aggregates"] = {
+        scope: orjson.loads(totals) for scope, totals in client.hgetall(layout.aggregates).items()
+    }
     for family in FAMILIES:
         found[family] = {
             k: orjson.loads(v) for k, v in client.hgetall(layout.records(family)).items()
@@ -37,7 +41,10 @@ def dump_live(services: Services) -> dict[str, Any]:
         prefix = layout.records(family).removesuffix("records")
         for key in client.scan_iter(match=layout.pattern(family), count=1000):
             suffix = key.removeprefix(prefix)
-            if suffix not in ("records", "checkpoint", "due"):
+            if suffix.startswith("open:"):
+                entries = client.zrange(key, 0, -1, withscores=True)
+                found["open"][suffix.removeprefix("open:")] = {m: int(o) for m, o in entries}
+            elif suffix not in ("records", "checkpoint", "due", "aggregates"):
                 name, owner = suffix.split(":", 1)
                 found["members"][(family, name, owner)] = sorted(client.smembers(key))
     due: list[tuple[str, float]] = client.zrange(layout.due, 0, -1, withscores=True)  # type: ignore[assignment]
@@ -55,6 +62,21 @@ def dump_snapshot(snapshot: Snapshot) -> dict[str, Any]:
     }
     found["members"] = {key: sorted(members) for key, members in snapshot.members.items()}
     found["due"] = dict(snapshot.due)
+    records = snapshot.records[MILESTONES].values()
+    scopes = {scope for record in records for scope in scopes_of(record)}  # type: ignore[arg-type]
+    found["aggregates"] = {
+        s: t.to_dict() for s, (t, _) in snapshot.kept(list(scopes), date.max).items()
+    }
+    found["open"] = {}
+    for scope in scopes:
+        index = {
+            record["milestone_id"]: ordinal  # type: ignore[index]
+            for record in records
+            if scope in scopes_of(record)  # type: ignore[arg-type]
+            and (ordinal := open_ordinal(record)) is not None  # type: ignore[arg-type]
+        }
+        if index:
+            found["open"][scope] = index
     return found
 
 

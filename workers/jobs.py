@@ -14,6 +14,7 @@ from service.alerts.notifier import wake_notifier
 from service.alerts.system import SystemAlerts
 from service.dashboards.projector import catch_up
 from service.dashboards.readmodel_check import check_read_models
+from service.dashboards.snapshot_checks import repair_snapshots
 from workers import runtime
 
 
@@ -30,5 +31,9 @@ def project() -> int:
 
 def check_read_models_against_the_log() -> bool:
     """Fold the log and compare it with the live read models (the dashboards show the
-    outcome); True when they agree."""
-    return check_read_models(runtime.services()).ok
+    outcome), then repair the end-of-day snapshots that do not check out; True when the
+    read models agree with the log."""
+    services = runtime.services()
+    ok = check_read_models(services).ok
+    repair_snapshots(services)
+    return ok

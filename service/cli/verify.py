@@ -2,7 +2,8 @@
 offline with --file — and exit 1 if any event was altered, removed or reordered. With
 --checkpoint and --key, an export is also held to a signed checkpoint: its first N events
 must have the root the log signed for N, which a recomputed history cannot have. With
---read-models, compare the live read models with a fold of the log instead."""
+--read-models, compare the live read models with a fold of the log instead, and check the
+end-of-day snapshots as-of answers start from."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from service.cli.base import CliError, add_connection_options, open_services
 from service.dashboards.readmodel_check import check_read_models
+from service.dashboards.snapshot_checks import check_snapshots
 from service.ledger.domain.chain import VerifyReport
 from service.ledger.exporting import BadExport, verify_file
 from service.ledger.offline import Anchoring, Unverified, anchor_export, open_checkpoint
@@ -50,8 +52,9 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--read-models",
         action="store_true",
-        help="instead, fold the log and compare it with the live read models, naming the "
-        "first record that differs (the dashboards show the outcome)",
+        help="instead, fold the log and compare it with the live read models and their "
+        "scope totals, naming the first record that differs (the dashboards show the "
+        "outcome), and check every end-of-day snapshot against the log and its digest",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -101,15 +104,22 @@ def run(args: argparse.Namespace) -> int:
 def _check_read_models(args: argparse.Namespace) -> int:
     if args.file is not None:
         raise CliError("--read-models checks the live service; it takes no --file")
-    check = check_read_models(open_services(args))
+    services = open_services(args)
+    check = check_read_models(services)
+    snapshots = check_snapshots(services)
     if args.json:
-        print(json.dumps(check.to_dict()))
-    elif check.difference is None:
+        print(json.dumps({**check.to_dict(), "snapshots": [list(p) for p in snapshots]}))
+        return 0 if check.ok and not snapshots else 1
+    if check.difference is None:
         at = ", ".join(f"{family} at {p}" for family, p in check.checkpoints.items())
         print(f"OK: every read-model record matches the log folded to its checkpoint ({at}).")
     else:
         print(f"DIFFERS: {check.difference}")
-    return 0 if check.ok else 1
+    for day, problem in snapshots:
+        print(f"DIFFERS: the end-of-day snapshot of {day}: {problem}")
+    if not snapshots:
+        print("OK: every end-of-day snapshot matches the log and its digest.")
+    return 0 if check.ok and not snapshots else 1
 
 
 def _anchoring(args: argparse.Namespace) -> Anchoring | None:

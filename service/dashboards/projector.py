@@ -14,13 +14,24 @@ from collections.abc import Callable, Sequence
 import orjson
 import redis
 
+from service.dashboards.domain.aggregates import ScopeChanges, scope_changes, scopes_of
 from service.dashboards.domain.milestone_projection import Facts
 from service.dashboards.domain.projection_batch import project_batch
-from service.dashboards.domain.projections import milestone_id_of
+from service.dashboards.domain.projections import Change, Put, milestone_id_of
 from service.dashboards.domain.readmodel import FAMILIES, MILESTONES
+from service.dashboards.end_of_day import EndOfDay
 from service.dashboards.projector_status import lease_key, record_error, status_key
-from service.dashboards.readmodel_writes import queue_changes, queue_checkpoints
-from service.dashboards.readmodels import Layout, generations_key, live_generations
+from service.dashboards.readmodel_writes import (
+    queue_changes,
+    queue_checkpoints,
+    queue_scope_changes,
+)
+from service.dashboards.readmodels import (
+    Layout,
+    generations_key,
+    live_generations,
+    stored_totals,
+)
 from service.ledger.domain.chain import RecordedEvent
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.signing import checkpoint_if_due
@@ -42,9 +53,13 @@ def fold_batch(
     batch_size: int = BATCH,
     before_commit: BeforeCommit | None = None,
     record_status: bool = False,
+    *,
+    until: int | None = None,
+    end_of_day: EndOfDay | None = None,
 ) -> int:
     """Project the next batch into the layout ``target`` returns; the number of events
-    folded, 0 when the families are caught up with the log."""
+    folded, 0 when the families are caught up with the log (or with ``until``).
+    ``end_of_day`` cuts batches at day boundaries and snapshots the read models there."""
     with owner(services.redis, services.keys.log).pipeline(transaction=True) as pipe:
         while True:
             try:
@@ -53,23 +68,35 @@ def fold_batch(
                 pipe.watch(*checkpoint_keys)
                 raw = pipe.mget(checkpoint_keys)
                 checkpoints = {f: int(v or 0) for f, v in zip(families, raw, strict=True)}
-                events = services.store.read_log(
-                    min(checkpoints.values()), batch_size, sealed=False
-                )
+                start = min(checkpoints.values())
+                limit = batch_size if until is None else min(batch_size, until - start)
+                events = services.store.read_log(start, limit, sealed=False) if limit > 0 else []
                 if not events:
                     pipe.unwatch()
                     return 0
+                cut, snapshot = (
+                    end_of_day.cut(pipe, layout, checkpoints, events)
+                    if end_of_day
+                    else (None, None)
+                )
+                if cut is not None:
+                    events = list(cut.events)
                 touched = _touched(pipe, layout, families, events)
+                before = dict(touched)
+                changes = project_batch(events, touched, checkpoints)
+                scopes = _scope_changes(pipe, layout, before, changes)
                 if pipe.mget(checkpoint_keys) != raw:
                     # Another commit landed between reading the checkpoints and the
                     # records: they would not match each other. (Every commit moves the
                     # checkpoints, so unchanged ones mean the records are theirs.)
                     raise redis.WatchError
-                changes = project_batch(events, touched, checkpoints)
                 if before_commit:
                     before_commit(events)
                 pipe.multi()
+                if end_of_day and cut is not None:
+                    end_of_day.queue(pipe, cut, snapshot)  # copies the state before the batch
                 queue_changes(pipe, layout, changes)
+                queue_scope_changes(pipe, layout, scopes)
                 last = events[-1].position
                 queue_checkpoints(pipe, layout, {f: max(p, last) for f, p in checkpoints.items()})
                 if record_status:
@@ -81,6 +108,8 @@ def fold_batch(
                         },
                     )
                 pipe.execute()
+                if end_of_day:
+                    end_of_day.seal(snapshot)
                 EVENTS_PROJECTED.inc(len(events))
                 return len(events)
             except redis.WatchError:
@@ -105,6 +134,22 @@ def _touched(
     }
 
 
+def _scope_changes(
+    pipe: redis.client.Pipeline,
+    layout: Layout,
+    before: dict[str, Facts | None],
+    changes: Sequence[Change],
+) -> ScopeChanges:
+    """The batch's milestone changes folded into their scopes' stored totals (one HMGET)."""
+    after: dict[str, Facts] = {
+        change.key: change.record  # type: ignore[misc]
+        for change in changes
+        if isinstance(change, Put) and change.family == MILESTONES
+    }
+    scopes = {scope for record in after.values() for scope in scopes_of(record)}
+    return scope_changes(before, after, stored_totals(pipe, layout, scopes))
+
+
 class Projector:
     """Keeps the live read models up to date; one at a time, thanks to the lease."""
 
@@ -116,8 +161,11 @@ class Projector:
         lease_ttl_ms: int = 30_000,
         before_commit: BeforeCommit | None = None,
         between_batches: Callable[[], None] | None = None,
+        end_of_day: bool = True,
     ) -> None:
+        """``end_of_day``: write end-of-day snapshots (off only to set a benchmark up)."""
         self.services = services
+        self.end_of_day = EndOfDay(services) if end_of_day else None
         self.batch_size = batch_size
         self.before_commit = before_commit
         self.between_batches = between_batches
@@ -137,6 +185,7 @@ class Projector:
                 self.batch_size,
                 self.before_commit,
                 record_status=True,
+                end_of_day=self.end_of_day,
             )
         except Exception as error:
             record_error(self.services, error)

@@ -13,6 +13,7 @@ from typing import Any
 from service.access.disclosure import public_record
 from service.dashboards import as_of as history
 from service.dashboards.domain import dashboards, scorecards
+from service.dashboards.domain.aggregates import Totals
 from service.dashboards.domain.dashboards import ReadSource
 from service.dashboards.domain.rag import Thresholds
 from service.dashboards.domain.readmodel import (
@@ -73,6 +74,12 @@ class Disclosed:
     def milestones(self, milestone_ids: Iterable[str]) -> list[MilestoneRecord]:
         return [public_record(record) for record in self.source.milestones(milestone_ids)]
 
+    def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
+        return {
+            scope: (public_record(totals), due)
+            for scope, (totals, due) in self.source.kept(scopes, until).items()
+        }
+
 
 class DashboardQueries:
     def __init__(self, services: Infrastructure, *, public: bool = False) -> None:
@@ -116,11 +123,21 @@ class DashboardQueries:
             live = ReadModels(self.services.redis, self.services.keys)
             position = live.checkpoint()
             day = max(self.services.clock.today(), as_of or date.min)
-            source: ReadSource = Disclosed(live) if self.public else live
-            return Reading(source, day, position, store.head_position(), "read_model", checked)
-        snapshot = history.fold_tree(store, scope, past) if scope else history.fold_log(store, past)
-        source = Disclosed(snapshot) if self.public else snapshot
-        return Reading(source, past, snapshot.position, store.head_position(), "log", checked)
+            return Reading(
+                self._disclosed(live), day, position, store.head_position(), "read_model", checked
+            )
+        source: ReadSource
+        if scope:
+            tree = history.fold_tree(store, scope, past)
+            source, position = tree, tree.position
+        else:
+            source, position = history.overview_as_of(self.services, past)
+        return Reading(
+            self._disclosed(source), past, position, store.head_position(), "log", checked
+        )
+
+    def _disclosed(self, source: ReadSource) -> ReadSource:
+        return Disclosed(source) if self.public else source
 
     def milestone_record(self, milestone_id: str) -> MilestoneRecord | None:
         """The live read model of one milestone (None until it is projected)."""

@@ -1,5 +1,7 @@
 """Check the live read models against the log: fold the log with the same projection the
-projector runs, compare every record, and name the first one that differs.
+projector runs, compare every record, and name the first one that differs; then compare
+the totals and open indexes kept per scope with those counted afresh from the (checked)
+milestone records.
 
 The read models are what the dashboards show, and anyone with Redis access could edit
 them without touching the hash-chained log; this check is how such an edit, or a
@@ -16,7 +18,8 @@ from typing import Any
 import orjson
 import redis
 
-from service.dashboards.domain.readmodel import FAMILIES
+from service.dashboards.domain.aggregates import open_ordinal, scopes_of, totals_of
+from service.dashboards.domain.readmodel import FAMILIES, MILESTONES
 from service.dashboards.domain.snapshot import Snapshot
 from service.dashboards.readmodels import Layout, generations_key, live_generations
 from service.ledger.infrastructure import Infrastructure
@@ -25,6 +28,7 @@ from service.runtime.clock import isoformat
 from service.runtime.connection import owner
 
 Records = dict[str, dict[str, Any]]  # id -> record as stored (decoded JSON)
+AGGREGATES = "scope totals"  # what a Difference names when kept totals or indexes differ
 
 
 @dataclass(frozen=True)
@@ -53,12 +57,12 @@ class ReadModelCheck:
 def check_read_models(services: Infrastructure) -> ReadModelCheck:
     """Compare the live read models with the log folded to their checkpoints, and record
     the outcome (see ``last_check``)."""
-    checkpoints, live = _live_records(services.redis, services.keys)
+    checkpoints, live, kept = _live_records(services.redis, services.keys)
     folded = _fold(services, checkpoints)
     difference = next(
         (found for family in FAMILIES if (found := _first_difference(family, folded, live))),
         None,
-    )
+    ) or _first_difference(AGGREGATES, {AGGREGATES: _expected_scopes(live[MILESTONES])}, kept)
     check = ReadModelCheck(
         isoformat(services.clock.now()), difference is None, checkpoints, difference
     )
@@ -76,18 +80,26 @@ def _check_key(keys: Keys) -> str:
     return keys.read_model("check")
 
 
-def _live_records(client: redis.Redis, keys: Keys) -> tuple[dict[str, int], dict[str, Records]]:
-    """Each family's checkpoint and records, read together: the projector commits both in
-    one transaction, and a rebuild switching generations meanwhile restarts the read."""
+def _live_records(
+    client: redis.Redis, keys: Keys
+) -> tuple[dict[str, int], dict[str, Records], dict[str, Records]]:
+    """Each family's checkpoint and records, and the scope totals and open indexes kept
+    beside the milestones, read together: the projector commits them in one transaction,
+    and a commit or a rebuild switching generations meanwhile restarts the read."""
     with owner(client, generations_key(keys)).pipeline(transaction=True) as pipe:
         while True:
             try:
                 pipe.watch(generations_key(keys))
                 layout = Layout(keys, live_generations(pipe, keys))
+                pipe.watch(layout.checkpoint(MILESTONES))
+                indexes = sorted(pipe.scan_iter(match=layout.open_index("*"), count=1000))
                 pipe.multi()
                 pipe.mget([layout.checkpoint(family) for family in FAMILIES])
                 for family in FAMILIES:
                     pipe.hgetall(layout.records(family))
+                pipe.hgetall(layout.aggregates)
+                for key in indexes:
+                    pipe.zrange(key, 0, -1, withscores=True)
                 raw_checkpoints, *raw_records = pipe.execute()
                 break
             except redis.WatchError:
@@ -95,9 +107,30 @@ def _live_records(client: redis.Redis, keys: Keys) -> tuple[dict[str, int], dict
     checkpoints = {f: int(v or 0) for f, v in zip(FAMILIES, raw_checkpoints, strict=True)}
     records = {
         family: {str(key): orjson.loads(value) for key, value in found.items()}
-        for family, found in zip(FAMILIES, raw_records, strict=True)
+        for family, found in zip(FAMILIES, raw_records[: len(FAMILIES)], strict=True)
     }
-    return checkpoints, records
+    raw_totals, raw_indexes = raw_records[len(FAMILIES)], raw_records[len(FAMILIES) + 1 :]
+    prefix = layout.open_index("")
+    kept = {str(scope): {"totals": orjson.loads(t)} for scope, t in raw_totals.items()}
+    for key, entries in zip(indexes, raw_indexes, strict=True):
+        scope = kept.setdefault(str(key).removeprefix(prefix), {})
+        scope["open"] = {str(m): int(o) for m, o in entries}
+    return checkpoints, records, {AGGREGATES: kept}
+
+
+def _expected_scopes(milestones: Records) -> Records:
+    """Each scope's totals and open index, counted afresh from milestone records."""
+    members: dict[str, list[dict[str, Any]]] = {}
+    for record in milestones.values():
+        for scope in scopes_of(record):
+            members.setdefault(scope, []).append(record)
+    expected: Records = {}
+    for scope, records in members.items():
+        expected[scope] = {"totals": totals_of(records).to_dict()}
+        index = {r["milestone_id"]: o for r in records if (o := open_ordinal(r)) is not None}
+        if index:
+            expected[scope]["open"] = index
+    return expected
 
 
 def _fold(services: Infrastructure, checkpoints: dict[str, int]) -> dict[str, Records]:

@@ -1,7 +1,8 @@
 """Queue a batch of read-model changes on a MULTI pipeline, collapsed to a few commands.
 
 One HSET per family, one SADD per member set, one ZADD and one ZREM for the due index and
-one SET per checkpoint, however many events the batch held: the projector's cost per
+one HSET of scope totals and a ZADD/ZREM per scope's open index, one SET per checkpoint,
+however many events the batch held: the projector's cost per
 event is Python work, not Redis round trips.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 import orjson
 import redis
 
+from service.dashboards.domain.aggregates import ScopeChanges
 from service.dashboards.domain.projections import AddMember, Change, IndexDue, Put
 from service.dashboards.readmodels import Layout
 
@@ -39,6 +41,21 @@ def queue_changes(pipe: redis.client.Pipeline, layout: Layout, changes: Iterable
         pipe.zadd(layout.due, indexed)  # type: ignore[arg-type]
     if removed:
         pipe.zrem(layout.due, *removed)
+
+
+def queue_scope_changes(pipe: redis.client.Pipeline, layout: Layout, changes: ScopeChanges) -> None:
+    """One HSET of every changed scope's totals, one ZADD and ZREM per open index."""
+    if changes.totals:
+        pipe.hset(
+            layout.aggregates,
+            mapping={s: orjson.dumps(t.to_dict()) for s, t in changes.totals.items()},  # type: ignore[arg-type]
+        )
+    for scope, indexed in changes.indexed.items():
+        if indexed:
+            pipe.zadd(layout.open_index(scope), indexed)  # type: ignore[arg-type]
+    for scope, removed in changes.unindexed.items():
+        if removed:
+            pipe.zrem(layout.open_index(scope), *removed)
 
 
 def queue_checkpoints(

@@ -14,6 +14,10 @@ initiatives, programmes, agencies):
   g<g>:agencies:milestones:<agency> set of the agency's milestone ids
   due                               sorted set milestone id -> due date as date.toordinal(),
                                     only milestones not verified or cancelled (live index)
+  g<g>:milestones:aggregates        hash scope -> totals JSON; a scope is "programme:<id>",
+                                    "initiative:<id>" or "agency:<agency>" (domain/aggregates.py)
+  g<g>:milestones:open:<scope>      sorted set milestone id -> due ordinal, the scope's open
+                                    milestones (dashboards read only those due soon or overdue)
   g<g>:milestones:due               the same, while a rebuild builds generation <g>; renamed
                                     to ``due`` when the rebuild switches over
   projector:lease                   the projecting worker's lease (SET NX PX)
@@ -35,6 +39,7 @@ from typing import Any
 import orjson
 import redis
 
+from service.dashboards.domain.aggregates import Totals
 from service.dashboards.domain.readmodel import (
     AGENCIES,
     FAMILIES,
@@ -51,14 +56,22 @@ from service.ledger.keys import Keys
 
 @dataclass(frozen=True)
 class Layout:
-    """Key names of one set of generations. ``live`` puts the due index at its live key."""
+    """Key names of one set of generations. ``live`` puts the due index at its live key;
+    ``base`` names a frozen copy instead of a generation (end-of-day snapshots)."""
 
     keys: Keys
     generations: dict[str, int]
     live: bool = True
+    base: str | None = None
 
     def _family(self, family: str) -> str:
+        if self.base is not None:
+            return self.keys.read_model(f"{self.base}:{family}")
         return self.keys.read_model(f"g{self.generations.get(family, 0)}:{family}")
+
+    def family_prefix(self, family: str) -> str:
+        """What every key of ``family`` in this layout starts with."""
+        return self._family(family) + ":"
 
     def records(self, family: str) -> str:
         return self._family(family) + ":records"
@@ -68,6 +81,15 @@ class Layout:
 
     def members(self, family: str, name: str, owner: str) -> str:
         return f"{self._family(family)}:{name}:{owner}"
+
+    @property
+    def aggregates(self) -> str:
+        """Hash scope -> Totals JSON (service.dashboards.domain.aggregates)."""
+        return self._family(MILESTONES) + ":aggregates"
+
+    def open_index(self, scope: str) -> str:
+        """Sorted set: the scope's open milestones by due date ordinal."""
+        return self._family(MILESTONES) + ":open:" + scope
 
     @property
     def due(self) -> str:
@@ -87,6 +109,52 @@ def live_generations(client: redis.Redis, keys: Keys) -> dict[str, int]:
     return {family: int(raw.get(family, 0)) for family in FAMILIES}
 
 
+@dataclass(frozen=True)
+class Part:
+    """One key of a layout, named independently of the layout: (family, suffix), and the
+    Redis type it holds."""
+
+    family: str
+    suffix: str
+    kind: str  # hash, set, zset or string
+
+    def key(self, layout: Layout) -> str:
+        if (self.family, self.suffix) == (MILESTONES, "due"):
+            return layout.due
+        return layout.family_prefix(self.family) + self.suffix
+
+
+def layout_parts(client: redis.Redis | redis.client.Pipeline, layout: Layout) -> list[Part]:
+    """Every key a layout may hold, listed from its records and totals (no SCAN: the
+    keyspace also holds every event stream)."""
+    with client.pipeline(transaction=False) as pipe:  # type: ignore[union-attr]
+        for family in (PROGRAMMES, INITIATIVES, AGENCIES):
+            pipe.hkeys(layout.records(family))
+        pipe.hkeys(layout.aggregates)
+        programmes, initiatives, agencies, scopes = pipe.execute()
+    parts = [Part(f, "records", "hash") for f in FAMILIES]
+    parts += [Part(f, "checkpoint", "string") for f in FAMILIES]
+    parts += [Part(MILESTONES, "aggregates", "hash"), Part(MILESTONES, "due", "zset")]
+    parts += [Part(MILESTONES, f"open:{scope}", "zset") for scope in sorted(scopes)]
+    for programme in sorted(programmes):
+        parts.append(Part(PROGRAMMES, f"initiatives:{programme}", "set"))
+        parts.append(Part(PROGRAMMES, f"milestones:{programme}", "set"))
+    parts += [Part(INITIATIVES, f"milestones:{i}", "set") for i in sorted(initiatives)]
+    parts += [Part(AGENCIES, f"milestones:{a}", "set") for a in sorted(agencies)]
+    return parts
+
+
+def stored_totals(
+    client: redis.Redis | redis.client.Pipeline, layout: Layout, scopes: Iterable[str]
+) -> dict[str, Totals | None]:
+    wanted = list(scopes)
+    raw = client.hmget(layout.aggregates, wanted) if wanted else []
+    return {
+        scope: Totals.from_dict(orjson.loads(value)) if value else None
+        for scope, value in zip(wanted, raw, strict=True)
+    }
+
+
 def decode(family: str, raw: str | bytes | None) -> Any:
     return record_from_dict(family, orjson.loads(raw)) if raw else None
 
@@ -95,15 +163,21 @@ class ReadModels:
     """The live read model, pinned to the generations current when it was opened, so one
     dashboard request reads one consistent generation even if a rebuild switches."""
 
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, layout: Layout | None = None) -> None:
         self.redis = client
         self.keys = keys
-        self.layout = Layout(keys, live_generations(client, keys))
+        self.layout = layout or Layout(keys, live_generations(client, keys))
 
     def checkpoint(self) -> int:
         """The log position every family has reached (the lowest of their checkpoints)."""
         raw = self.redis.mget([self.layout.checkpoint(family) for family in FAMILIES])
         return min(int(value or 0) for value in raw)
+
+    def facts(self, milestone_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Milestone records as stored (dicts), for folding more events onto them."""
+        ids = list(milestone_ids)
+        raw = self.redis.hmget(self.layout.records(MILESTONES), ids) if ids else []
+        return {i: orjson.loads(value) for i, value in zip(ids, raw, strict=True) if value}
 
     def milestone(self, milestone_id: str) -> MilestoneRecord | None:
         return decode(MILESTONES, self.redis.hget(self.layout.records(MILESTONES), milestone_id))
@@ -171,3 +245,18 @@ class ReadModels:
 
     def agencies(self) -> list[str]:
         return sorted(str(a) for a in self.redis.hkeys(self.layout.records(AGENCIES)))
+
+    def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
+        """One pipeline: the scopes' totals and their open milestones due by ``until``."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(self.layout.aggregates, scopes)
+            for scope in scopes:
+                pipe.zrangebyscore(self.layout.open_index(scope), "-inf", until.toordinal())
+            raw, *due = pipe.execute() if scopes else [[]]
+        return {
+            scope: (
+                Totals.from_dict(orjson.loads(value)) if value else Totals(),
+                [str(member) for member in members],
+            )
+            for scope, value, members in zip(scopes, raw, due, strict=True)
+        }

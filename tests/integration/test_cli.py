@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
@@ -22,11 +23,13 @@ from rq.job import JobStatus
 from service.access.tokens import TokenRegistry
 from service.bootstrap import Services
 from service.cli import main
+from service.dashboards.end_of_day import snapshot_layout
 from service.dashboards.projector import Projector
 from service.dashboards.readmodels import Layout, live_generations
 from service.ledger.domain.chain import Actor, canonical
 from service.ledger.eventstore import EventStore
 from service.ledger.keys import Keys
+from service.runtime.clock import FrozenClock
 from service.runtime.redis_server import URL_FILE, RedisServer, free_port
 from service.tracking.domain import events as ev
 from tests.projection_support import Scenario, random_history
@@ -299,3 +302,23 @@ def test_verify_read_models_names_a_tampered_record(
     found = json.loads(out)
     assert code == 1 and found["ok"] is False
     assert (found["difference"]["id"], found["difference"]["field"]) == (target, "title")
+
+
+def test_verify_read_models_names_an_altered_end_of_day_snapshot(
+    capsys: pytest.CaptureFixture[str], redis_url: str, services: Services, clock: FrozenClock
+) -> None:
+    scenario = Scenario(services, services.clock.today())
+    for day in range(3):
+        random_history(scenario, 10, seed=day)
+        clock.advance(timedelta(days=1))
+    Projector(services).catch_up()
+    code, out, _ = run(capsys, "verify", "--read-models", "--redis-url", redis_url)
+    assert code == 0 and "OK: every end-of-day snapshot matches" in out, out
+    day = (services.clock.today() - timedelta(days=2)).isoformat()
+    layout = snapshot_layout(services.keys, day)
+    victim = sorted(services.redis.hkeys(layout.records("milestones")))[0]
+    services.redis.hdel(layout.records("milestones"), victim)
+    code, out, _ = run(capsys, "verify", "--read-models", "--redis-url", redis_url, "--json")
+    found = json.loads(out)
+    assert code == 1 and found["ok"] is True
+    assert found["snapshots"] == [[day, "its contents do not match its digest"]]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
 
 import redis
 from flask.testing import FlaskClient
@@ -19,25 +18,8 @@ from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
 from tests.alerting import Tracked, project_read_models
 from tests.conftest import AGENCY_A, bearer
+from tests.redis_state import redis_state
 from workers import jobs, runtime
-
-READERS = {
-    "string": lambda c, k: c.get(k),
-    "hash": lambda c, k: c.hgetall(k),
-    "set": lambda c, k: c.smembers(k),
-    "zset": lambda c, k: c.zrange(k, 0, -1, withscores=True),
-    "list": lambda c, k: c.lrange(k, 0, -1),
-    "stream": lambda c, k: c.xrange(k),
-}
-
-
-def snapshot(client: redis.Redis) -> dict[str, Any]:
-    """Every key but the rate limiter's, with its value."""
-    return {
-        key: READERS[client.type(key)](client, key)
-        for key in client.scan_iter(count=1000)
-        if ":ratelimit" not in key
-    }
 
 
 def test_every_get_leaves_redis_as_it_was(
@@ -74,7 +56,7 @@ def test_every_get_leaves_redis_as_it_was(
         "/openapi.json",
     ]
     client.post("/ui/login", data={"token": tokens["admin"], "next": "/ui/"})
-    before = snapshot(redis_client)
+    before = redis_state(redis_client)
 
     answered = {}
     for template in api_paths + pages:
@@ -86,7 +68,7 @@ def test_every_get_leaves_redis_as_it_was(
 
     assert all(status < 500 for status in answered.values()), answered
     assert len(api_paths) >= 15, api_paths  # the walk covered the API, not a corner of it
-    after = snapshot(redis_client)
+    after = redis_state(redis_client)
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
     assert not changed, {k: (before.get(k), after.get(k)) for k in changed}
 

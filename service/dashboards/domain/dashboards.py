@@ -6,10 +6,17 @@ initiative and programme, agency scorecards. Pure; the records come from a ReadS
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import date
 from typing import Any, Protocol
 
+from service.dashboards.domain.aggregates import (
+    Totals,
+    attention_until,
+    initiative_scope,
+    programme_scope,
+    totals_of,
+)
 from service.dashboards.domain.rag import GREEN, SEVERITY, Thresholds, timing, worst
 from service.dashboards.domain.readmodel import (
     INITIATIVES,
@@ -22,6 +29,10 @@ from service.tracking.domain import milestone as ms
 
 
 class ReadSource(Protocol):
+    def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
+        """Each scope's totals and its open milestones due by ``until``."""
+        ...
+
     def programmes(self) -> list[ProgrammeRecord]: ...
     def programme(self, programme_id: str) -> ProgrammeRecord | None: ...
     def initiative(self, initiative_id: str) -> InitiativeRecord | None: ...
@@ -30,10 +41,13 @@ class ReadSource(Protocol):
     def milestones(self, milestone_ids: Iterable[str]) -> list[MilestoneRecord]: ...
 
 
+_ROW_FIELDS = tuple(f.name for f in fields(MilestoneRecord) if f.name != "applied")
+
+
 def milestone_row(record: MilestoneRecord, today: date, rules: Thresholds) -> dict[str, Any]:
     t = timing(record, today, rules)
-    row = asdict(record)
-    del row["applied"]
+    # Every field is a str, int or None: no need for asdict's deep copy.
+    row = {name: getattr(record, name) for name in _ROW_FIELDS}
     row.update(
         overdue=t.overdue,
         days_overdue=t.days_overdue,
@@ -45,7 +59,7 @@ def milestone_row(record: MilestoneRecord, today: date, rules: Thresholds) -> di
     return row
 
 
-def _brief(row: dict[str, Any]) -> dict[str, Any]:
+def brief(row: dict[str, Any]) -> dict[str, Any]:
     keys = (
         "milestone_id",
         "title",
@@ -61,18 +75,25 @@ def _brief(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def rollup(records: list[MilestoneRecord], today: date, rules: Thresholds) -> dict[str, Any]:
-    """Counts by status and by RAG colour, % complete, overdue and due-soon lists, RAG
-    with its reasons."""
-    rows = sorted(
+    """Counts by status and by RAG colour, % complete, overdue and due-soon lists, RAG with
+    its reasons, and every milestone's row."""
+    rows = _rows(records, today, rules)
+    return {**summary(totals_of(rows), rows), "rows": rows}
+
+
+def _rows(records: list[MilestoneRecord], today: date, rules: Thresholds) -> list[dict[str, Any]]:
+    return sorted(
         (milestone_row(r, today, rules) for r in records),
         key=lambda row: (row["due_date"], row["title"]),
     )
-    counted = [row for row in rows if row["status"] != ms.CANCELLED]
-    counts = dict.fromkeys(ms.STATUSES, 0)
-    by_rag = dict.fromkeys(SEVERITY, 0)
-    for row in rows:
-        counts[row["status"]] += 1
-        by_rag[row["rag"]["colour"]] += 1
+
+
+def summary(totals: Totals, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The roll-up of a scope from its totals and the rows (in due-date order, one per
+    milestone) of the records that may not be green today: any superset of the open ones
+    due by ``attention_until`` and the disputed ones, since the others are green, neither
+    overdue nor due soon."""
+    counted = totals.milestone_count - totals.counts[ms.CANCELLED]
     overdue = sorted((row for row in rows if row["overdue"]), key=lambda row: -row["days_overdue"])
     colour = worst([row["rag"]["colour"] for row in rows])
     reasons = (
@@ -85,21 +106,44 @@ def rollup(records: list[MilestoneRecord], today: date, rules: Thresholds) -> di
         if colour != GREEN
         else ["no milestone is disputed, overdue, or due soon without recent progress"]
     )
+    due_soon = [brief(row) for row in rows if row["due_soon"]]
     return {
-        "milestone_count": len(rows),
-        "counts_by_status": counts,
-        "counts_by_rag": by_rag,
-        "percent_complete": (
-            round(sum(row["progress"] for row in counted) / len(counted), 1) if counted else None
-        ),
+        "milestone_count": totals.milestone_count,
+        "counts_by_status": dict(totals.counts),
+        "counts_by_rag": _counts_by_rag(totals, rows),
+        "percent_complete": round(totals.progress_sum / counted, 1) if counted else None,
         "overdue_count": len(overdue),
-        "due_soon_count": sum(1 for row in rows if row["due_soon"]),
-        "overdue": [_brief(row) for row in overdue],
-        "due_soon": [_brief(row) for row in rows if row["due_soon"]],
+        "due_soon_count": len(due_soon),
+        "overdue": [brief(row) for row in overdue],
+        "due_soon": due_soon,
         "rag": {"colour": colour, "reasons": reasons},
-        "position": max((row["position"] for row in rows), default=0),
-        "rows": rows,
+        "position": totals.position,
     }
+
+
+def _counts_by_rag(totals: Totals, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Every milestone of the scope by colour, cancelled ones included (they are green):
+    the rows' colours, and green for each milestone without a row."""
+    by_rag = dict.fromkeys(SEVERITY, 0)
+    for row in rows:
+        by_rag[row["rag"]["colour"]] += 1
+    by_rag[GREEN] += totals.milestone_count - len(rows)
+    return by_rag
+
+
+def scope_summaries(
+    source: ReadSource, scopes: Iterable[str], today: date, rules: Thresholds
+) -> dict[str, tuple[Totals, dict[str, Any]]]:
+    """Each scope's totals and roll-up, from what is kept per scope: reads the totals and
+    the attention rows, not every milestone (a few round trips however many scopes)."""
+    kept = source.kept(list(scopes), attention_until(today, rules))
+    wanted = {i: None for totals, ids in kept.values() for i in [*ids, *totals.disputed]}
+    records = {r.milestone_id: r for r in source.milestones(wanted)}
+    found = {}
+    for scope, (totals, ids) in kept.items():
+        attention = [records[i] for i in dict.fromkeys([*ids, *totals.disputed]) if i in records]
+        found[scope] = (totals, summary(totals, _rows(attention, today, rules)))
+    return found
 
 
 def initiative_dashboard(
@@ -109,39 +153,46 @@ def initiative_dashboard(
     if initiative is None:
         return None
     ids = source.member_ids(INITIATIVES, "milestones", initiative_id)
-    summary = rollup(source.milestones(ids), today, rules)
-    milestones = summary.pop("rows")
-    position = max(summary.pop("position"), initiative.position)
-    return {**asdict(initiative), **summary, "position": position, "milestones": milestones}
+    found = rollup(source.milestones(ids), today, rules)
+    milestones = found.pop("rows")
+    position = max(found.pop("position"), initiative.position)
+    return {**asdict(initiative), **found, "position": position, "milestones": milestones}
 
 
 def programme_dashboard(
     source: ReadSource, programme_id: str, today: date, rules: Thresholds
 ) -> dict[str, Any] | None:
     programme = source.programme(programme_id)
-    if programme is None:
-        return None
-    initiatives = []
-    for initiative in sorted(
-        source.initiatives(source.member_ids(PROGRAMMES, "initiatives", programme_id)),
-        key=lambda i: i.position,
-    ):
-        found = initiative_dashboard(source, initiative.initiative_id, today, rules)
-        if found:
-            found.pop("milestones")
-            initiatives.append(found)
-    ids = source.member_ids(PROGRAMMES, "milestones", programme_id)
-    summary = rollup(source.milestones(ids), today, rules)
-    summary.pop("rows")
-    position = max(
-        [summary.pop("position"), programme.position] + [i["position"] for i in initiatives]
-    )
-    return {**asdict(programme), **summary, "position": position, "initiatives": initiatives}
+    return _programme_dashboards(source, [programme], today, rules)[0] if programme else None
 
 
 def overview(source: ReadSource, today: date, rules: Thresholds) -> list[dict[str, Any]]:
-    found = (
-        programme_dashboard(source, p.programme_id, today, rules)
-        for p in sorted(source.programmes(), key=lambda p: p.position)
-    )
-    return [dashboard for dashboard in found if dashboard]
+    programmes = sorted(source.programmes(), key=lambda p: p.position)
+    return _programme_dashboards(source, programmes, today, rules)
+
+
+def _programme_dashboards(
+    source: ReadSource, programmes: list[ProgrammeRecord], today: date, rules: Thresholds
+) -> list[dict[str, Any]]:
+    members = {
+        p.programme_id: source.member_ids(PROGRAMMES, "initiatives", p.programme_id)
+        for p in programmes
+    }
+    initiatives = {i.initiative_id: i for i in source.initiatives(set().union(*members.values()))}
+    scopes = [programme_scope(p.programme_id) for p in programmes]
+    scopes += [initiative_scope(i) for i in initiatives]
+    summaries = scope_summaries(source, scopes, today, rules)
+    dashboards = []
+    for programme in programmes:
+        rows = []
+        for initiative in sorted(
+            (initiatives[i] for i in members[programme.programme_id] if i in initiatives),
+            key=lambda i: i.position,
+        ):
+            found = dict(summaries[initiative_scope(initiative.initiative_id)][1])
+            position = max(found.pop("position"), initiative.position)
+            rows.append({**asdict(initiative), **found, "position": position})
+        found = dict(summaries[programme_scope(programme.programme_id)][1])
+        position = max([found.pop("position"), programme.position] + [i["position"] for i in rows])
+        dashboards.append({**asdict(programme), **found, "position": position, "initiatives": rows})
+    return dashboards

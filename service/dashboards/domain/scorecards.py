@@ -16,18 +16,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from service.dashboards.domain.dashboards import ReadSource, rollup
+from service.dashboards.domain.aggregates import COMPLETED, Totals, agency_scope, member_set
+from service.dashboards.domain.dashboards import ReadSource, scope_summaries
 from service.dashboards.domain.rag import Thresholds
-from service.dashboards.domain.readmodel import AGENCIES, MilestoneRecord
+from service.dashboards.domain.readmodel import MilestoneRecord
 from service.tracking.domain import milestone as ms
 
 CLAIMED = frozenset({ms.REPORTED_COMPLETE, ms.VERIFIED, ms.DISPUTED})
-COMPLETED = frozenset({ms.REPORTED_COMPLETE, ms.VERIFIED})
-
-
-def on_time(record: MilestoneRecord) -> bool:
-    claimed = record.reported_complete_at
-    return claimed is not None and claimed[:10] <= record.planned_due_date
 
 
 def delivery(record: MilestoneRecord) -> dict[str, Any]:
@@ -41,41 +36,54 @@ def delivery(record: MilestoneRecord) -> dict[str, Any]:
         "planned_due_date": record.planned_due_date,
         "completed_on": claimed[:10],
         "days_late": late.days,
-        "on_time": on_time(record),
+        "on_time": late.days <= 0,
     }
+
+
+def deliveries(source: ReadSource, agency: str, totals: Totals) -> list[dict[str, Any]]:
+    """One per completed milestone, reading only the records that may be completed: the
+    ones reported complete (kept in the totals) and the closed ones (verified or
+    cancelled: the agency's milestones outside its open index)."""
+    if not any(totals.counts[status] for status in COMPLETED):
+        return []
+    scope = agency_scope(agency)
+    _, open_ids = source.kept([scope], date.max)[scope]
+    closed = source.member_ids(*member_set(scope)) - set(open_ids)
+    completed = (
+        r for r in source.milestones([*totals.reported, *sorted(closed)]) if r.status in COMPLETED
+    )
+    return sorted((delivery(r) for r in completed), key=lambda d: (d["completed_on"], d["title"]))
 
 
 def scorecard(
     source: ReadSource, agency: str, today: date, rules: Thresholds
 ) -> dict[str, Any] | None:
-    records = source.milestones(source.member_ids(AGENCIES, "milestones", agency))
-    if not records:
+    totals, found = scope_summaries(source, [agency_scope(agency)], today, rules)[
+        agency_scope(agency)
+    ]
+    if not found["milestone_count"]:
         return None
-    summary = rollup(records, today, rules)
-    summary.pop("rows")
-    completed = [r for r in records if r.status in COMPLETED]
-    completed_on_time = sum(1 for r in completed if on_time(r))
-    reported = sum(1 for r in records if r.status in CLAIMED)
-    verified = sum(1 for r in records if r.status == ms.VERIFIED)
+    counts = found["counts_by_status"]
+    completed = sum(counts[status] for status in COMPLETED)
+    reported = sum(counts[status] for status in CLAIMED)
+    verified = counts[ms.VERIFIED]
     return {
         "agency": agency,
-        "milestone_count": summary["milestone_count"],
-        "counts_by_status": summary["counts_by_status"],
-        "counts_by_rag": summary["counts_by_rag"],
-        "percent_complete": summary["percent_complete"],
-        "completed_count": len(completed),
-        "completed_on_time": completed_on_time,
-        "on_time_rate": round(completed_on_time / len(completed), 3) if completed else None,
-        "deliveries": sorted(
-            (delivery(r) for r in completed), key=lambda d: (d["completed_on"], d["title"])
-        ),
-        "overdue_count": summary["overdue_count"],
-        "overdue": summary["overdue"],
+        "milestone_count": found["milestone_count"],
+        "counts_by_status": counts,
+        "counts_by_rag": found["counts_by_rag"],
+        "percent_complete": found["percent_complete"],
+        "completed_count": completed,
+        "completed_on_time": totals.on_time,
+        "on_time_rate": round(totals.on_time / completed, 3) if completed else None,
+        "deliveries": deliveries(source, agency, totals),
+        "overdue_count": found["overdue_count"],
+        "overdue": found["overdue"],
         "reported_count": reported,
         "verified_count": verified,
-        "disputed_count": summary["counts_by_status"][ms.DISPUTED],
+        "disputed_count": counts[ms.DISPUTED],
         "verified_share": round(verified / reported, 3) if reported else None,
-        "slip_days_total": sum(r.slip_days for r in records),
-        "rag": summary["rag"],
-        "position": summary["position"],
+        "slip_days_total": totals.slip_days,
+        "rag": found["rag"],
+        "position": found["position"],
     }

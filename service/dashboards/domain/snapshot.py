@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 
+from service.dashboards.domain.aggregates import Totals, counted_afresh, member_set
 from service.dashboards.domain.milestone_projection import Facts
 from service.dashboards.domain.projections import (
     AddMember,
@@ -90,6 +92,14 @@ class Snapshot:
 
     def agencies(self) -> list[str]:
         return sorted(self.records[AGENCIES])
+
+    def _scope_records(self, scope: str) -> list[Facts]:
+        found = (self.milestone(i) for i in self.member_ids(*member_set(scope)))
+        return [facts for facts in found if facts]
+
+    def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
+        """Counted afresh: the reference the kept totals and indexes are compared with."""
+        return {scope: counted_afresh(self._scope_records(scope), until) for scope in scopes}
 
 
 def fold(events: Iterable[LoggedEvent]) -> Snapshot:

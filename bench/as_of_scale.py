@@ -1,0 +1,180 @@
+"""As-of overview at scale: the answer for a past day from its end-of-day snapshot plus the
+rest of that day's events, against the full replay of the log from position 0 (how every
+as-of answer was computed before the snapshots), in the same run on the same Redis.
+
+The log is months of history, one day after another (bench/scale_log.py), appended with
+the store's batch append and fsync off (appends are measured in "Store append"). The
+projector folds the days before the measured window without snapshots and the window's
+days with them: writing and digesting a snapshot of a large model at every one of 365
+boundaries would take most of the run, and a day's snapshot costs an as-of answer the
+same whether 30 or 365 of them exist. Both answers are compared for the baseline's days.
+
+Run `python -m bench.as_of_scale` (full: 1,000,000 events over 365 days) or `--quick`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from bench.own_redis import redis_url_or_own
+from bench.results import percentile
+from bench.scale_log import append_history
+from bench.workloads import unfsynced_setup, unlink_matching
+from service.bootstrap import Services, bootstrap
+from service.dashboards.as_of import fold_log
+from service.dashboards.domain.dashboards import overview
+from service.dashboards.end_of_day import days_key
+from service.dashboards.projector import Projector
+from service.dashboards.queries import DashboardQueries
+from service.runtime.clock import FrozenClock
+from service.runtime.config import Config
+
+PREFIX = "bench-asof"
+LAST_DAY = date(2026, 11, 29)
+TARGET_P99_MS = 100.0
+SIZES = {  # events, days, days with snapshots, timed answers, full replays
+    True: (10_000, 30, 8, 40, 2),
+    False: (1_000_000, 365, 10, 300, 3),
+}
+
+
+def build(services: Services, clock: FrozenClock, events: int, days: int, window: int) -> dict:
+    """The log, projected; the seconds each part took (setup, not timed figures)."""
+    started = time.perf_counter()
+    projected = {"seconds": 0.0}
+
+    def after_day(number: int) -> None:
+        if number == days - window - 1:  # the days before the window: no snapshots
+            begun = time.perf_counter()
+            Projector(services, end_of_day=False).catch_up()
+            projected["seconds"] += time.perf_counter() - begun
+
+    with unfsynced_setup(services):
+        history = append_history(
+            services, clock, last_day=LAST_DAY, days=days, events=events, after_day=after_day
+        )
+        begun = time.perf_counter()
+        Projector(services).catch_up()
+        projected["seconds"] += time.perf_counter() - begun
+    return {
+        "events": history.head,
+        "milestones": history.milestones,
+        "setup_seconds": time.perf_counter() - started,
+        "project_seconds": projected["seconds"],
+        "snapshots": services.redis.zcard(days_key(services.keys)),
+    }
+
+
+def measure(services: Services, clock: FrozenClock, quick: bool, window: int) -> dict[str, Any]:
+    _, _, _, timed, replays = SIZES[quick]
+    clock.set(datetime.combine(LAST_DAY + timedelta(days=1), datetime.min.time(), UTC))
+    queries = DashboardQueries(services)
+    rng = random.Random(3)
+    # Days whose snapshot the projector wrote (the last day has none: it is not over).
+    candidates = [LAST_DAY - timedelta(days=n) for n in range(1, window)]
+    first_use = []
+    for day in candidates:
+        started = time.perf_counter()
+        queries.overview(day)  # reads the snapshot's digest once per process
+        first_use.append(time.perf_counter() - started)
+    latencies = []
+    for _ in range(timed):
+        day = rng.choice(candidates)
+        started = time.perf_counter()
+        queries.overview(day)
+        latencies.append(time.perf_counter() - started)
+    baseline = []
+    for day in rng.sample(candidates, replays):
+        started = time.perf_counter()
+        folded = fold_log(services.store, day)
+        replayed = overview(folded, day, queries.rules)
+        baseline.append(time.perf_counter() - started)
+        if queries.overview(day)["programmes"] != replayed:
+            raise AssertionError(f"as-of {day}: the snapshot's answer differs from the replay")
+    return {"latencies": latencies, "first_use": first_use, "baseline": baseline}
+
+
+def _rows(built: dict[str, Any], found: dict[str, Any]) -> list[dict[str, Any]]:
+    ms = [value * 1000 for value in found["latencies"]]
+    replay = [value * 1000 for value in found["baseline"]]
+    replay_p50 = percentile(replay, 0.5)
+    case = f"as-of overview, {built['events']:,} events"
+    p99 = percentile(ms, 0.99)
+    return [
+        {
+            "case": case,
+            "metric": "p50 latency",
+            "unit": "ms",
+            "value": round(percentile(ms, 0.5), 2),
+            "baseline": round(replay_p50, 1),
+            "baseline_case": "full replay from position 0",
+            "ratio": round(percentile(ms, 0.5) / replay_p50, 4),
+        },
+        {
+            "case": case,
+            "metric": "p99 latency",
+            "unit": "ms",
+            "value": round(p99, 2),
+            "baseline": round(percentile(replay, 0.99), 1),
+            "baseline_case": "full replay from position 0",
+            "ratio": round(p99 / percentile(replay, 0.99), 4),
+            "target": f"< {TARGET_P99_MS:.0f} ms",
+            "met": p99 < TARGET_P99_MS,
+        },
+        {
+            "case": case + ", first use of a snapshot in a process",
+            "metric": "p50 latency (digest read)",
+            "unit": "ms",
+            "value": round(percentile([v * 1000 for v in found["first_use"]], 0.5), 1),
+        },
+    ]
+
+
+def run(
+    quick: bool = True,
+    redis_url: str | None = None,
+    events: int | None = None,
+    days: int | None = None,
+) -> dict[str, Any]:
+    size_events, size_days, window, _, _ = SIZES[quick]
+    events, days = events or size_events, days or size_days
+    window = min(window, days - 1)
+    with redis_url_or_own(redis_url, "asof") as url:
+        clock = FrozenClock(datetime.combine(LAST_DAY, datetime.min.time(), UTC))
+        services = bootstrap(Config(redis_url=url, key_prefix=PREFIX), clock=clock)
+        patterns = f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*"
+        unlink_matching(services.redis, *patterns)
+        try:
+            built = build(services, clock, events, days, window)
+            found = measure(services, clock, quick, window)
+        finally:
+            unlink_matching(services.redis, *patterns)
+    per_day = built["events"] / days
+    return {
+        "rows": _rows(built, found),
+        "raw": {**built, **found},
+        "notes": [
+            f"{built['events']:,} events, {built['milestones']:,} milestones over {days} days "
+            f"(~{per_day:,.0f} events a day); set up in {built['setup_seconds']:.0f} s, of "
+            f"which projecting {built['project_seconds']:.0f} s, {built['snapshots']} "
+            f"end-of-day snapshots (the last {window} days); {len(found['latencies'])} "
+            f"answers timed over those days after each was read once, "
+            f"{len(found['baseline'])} full replays (answers compared equal)",
+        ],
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m bench.as_of_scale")
+    parser.add_argument("--quick", action="store_true", help="10,000 events over 30 days")
+    parser.add_argument("--events", type=int, help="number of events (overrides the mode)")
+    parser.add_argument("--days", type=int, help="days the events span (overrides the mode)")
+    parser.add_argument("--redis-url", help="use this Redis instead of starting one")
+    options = parser.parse_args()
+    result = run(options.quick, options.redis_url, options.events, options.days)
+    print(json.dumps({k: v for k, v in result.items() if k != "raw"}, indent=2))
