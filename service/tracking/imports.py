@@ -213,6 +213,7 @@ class Importer:
     ) -> ReportOutcome:
         groups, errors = self._prepare(table)
         keys = _keys(idempotency, groups)
+        moved = ""
         for attempt in range(RETRIES):
             done = dict(zip(keys, self.store.idempotent_replays(list(keys.values())), strict=True))
             earlier = {milestone_id: replay for milestone_id, replay in done.items() if replay}
@@ -230,12 +231,17 @@ class Importer:
                     raise
                 try:
                     outcomes.update(self._append(token, parts, keys, correlation_id))
-                except VersionConflict:
+                except VersionConflict as conflict:
+                    moved = conflict.stream.split("-", 1)[1]
                     continue  # nothing was written: look again
             return ReportOutcome(
                 [outcomes[milestone_id] for milestone_id in groups], replayed=not waiting
             )
-        raise VersionConflict("report", -1, -1)
+        problem = "the milestone kept changing while the report was appended; send it again"
+        raise ReportRefused(
+            [RowError(row.number, imports.MILESTONE_ID, problem) for row in groups[moved]],
+            conflict=True,
+        )
 
     def _append(
         self,

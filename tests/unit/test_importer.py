@@ -16,6 +16,7 @@ from service.ledger.eventstore import Idempotency
 from service.tracking import imports as importer_module
 from service.tracking.imports import ReportRefused
 from service.tracking.spreadsheets import Table
+from service.tracking.tracker import RETRIES
 from tests.alerting import Tracked
 
 DUE = date(2026, 12, 31)
@@ -120,6 +121,26 @@ def test_a_milestone_moved_on_meanwhile_is_decided_again(
     assert services.tracker.load("milestone", report.ids[1]).state.progress == 60
     assert services.tracker.load("milestone", report.ids[2]).state.status == "reported_complete"
     assert services.store.verify().ok
+
+
+def test_a_milestone_moved_on_before_every_attempt_refuses_the_report_whole(
+    report: Report, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for milestone_id in report.ids:
+        report.command(milestone_id, "start")
+    real_append_all = importer_module.append_all
+
+    def another_writer_every_time(*args: Any, **kwargs: Any) -> Any:
+        report.command(report.ids[1], "comment", text="yet another comment")
+        return real_append_all(*args, **kwargs)
+
+    monkeypatch.setattr(importer_module, "append_all", another_writer_every_time)
+    table = report.table((0, "progress", {"percent": 50}), (1, "progress", {"percent": 60}))
+    with pytest.raises(ReportRefused) as refused:
+        services.imports.apply(report.reporter, table)
+    assert refused.value.conflict
+    assert [(e.row, e.column) for e in refused.value.errors] == [(3, "milestone_id")]
+    assert report.versions() == [2, 2 + RETRIES, 2], "only the other writer's comments"
 
 
 def test_uploads_wait_for_confirmation_for_their_uploader_only(
