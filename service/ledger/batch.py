@@ -35,7 +35,7 @@ from service.ledger.eventstore import (
 )
 
 Append = tuple[str, Sequence[DomainEvent], int]  # stream, events, expected version
-MAX_ALL_EVENTS = 20_000  # events one append_all may carry: its script blocks Redis meanwhile
+MAX_ALL_EVENTS = 10_000  # events one append_all may carry: its script blocks Redis meanwhile
 
 
 def append_each(

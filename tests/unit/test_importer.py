@@ -143,6 +143,20 @@ def test_a_milestone_moved_on_before_every_attempt_refuses_the_report_whole(
     assert report.versions() == [2, 2 + RETRIES, 2], "only the other writer's comments"
 
 
+def test_a_report_over_the_size_of_one_script_is_refused_before_writing(
+    report: Report, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer_module, "MAX_ALL_EVENTS", 2)
+    table = report.table((0, "start", {}), (1, "start", {}), (2, "start", {}))
+    with pytest.raises(ReportRefused) as refused:
+        services.imports.apply(report.reporter, table)
+    assert not refused.value.conflict
+    assert [(e.row, e.problem) for e in refused.value.errors] == [
+        (0, "the report makes 3 events; at most 2 are appended at once")
+    ]
+    assert report.versions() == [1, 1, 1]
+
+
 def test_uploads_wait_for_confirmation_for_their_uploader_only(
     report: Report, services: Services
 ) -> None:
