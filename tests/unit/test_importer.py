@@ -5,6 +5,7 @@ appended whole or refused with nothing written."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -82,33 +83,44 @@ def test_a_report_whose_reply_was_lost_is_appended_once_by_its_retry(
     ]
 
 
-def test_a_milestone_moved_on_meanwhile_is_decided_again(
-    report: Report, services: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for milestone_id in report.ids:
-        report.command(milestone_id, "start")
+def before_each_append(monkeypatch: pytest.MonkeyPatch, other_writer: Callable[[], None]) -> None:
+    """Let ``other_writer`` write right before each of the Importer's atomic appends."""
     real_append_all = importer_module.append_all
 
-    calls: list[int] = []
-
-    def another_writer_first(*args: Any, **kwargs: Any) -> Any:
-        if not calls:  # once: the report's second attempt finds the milestone still
-            report.command(report.ids[0], "comment", text="posted by another hand meanwhile")
-        calls.append(1)
+    def other_writer_first(*args: Any, **kwargs: Any) -> Any:
+        other_writer()
         return real_append_all(*args, **kwargs)
 
-    monkeypatch.setattr(importer_module, "append_all", another_writer_first)
+    monkeypatch.setattr(importer_module, "append_all", other_writer_first)
+
+
+@pytest.fixture
+def started(report: Report) -> Report:
+    for milestone_id in report.ids:
+        report.command(milestone_id, "start")
+    return report
+
+
+def test_a_milestone_moved_on_meanwhile_is_decided_again(
+    started: Report, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = started
+    calls: list[int] = []
+
+    def once() -> None:  # the report's second attempt finds the milestone still
+        if not calls:
+            report.command(report.ids[0], "comment", text="posted by another hand meanwhile")
+        calls.append(1)
+
+    before_each_append(monkeypatch, once)
     table = report.table((0, "progress", {"percent": 50}), (1, "progress", {"percent": 60}))
     outcome = services.imports.apply(report.reporter, table)
     assert len(calls) == 2, "the first attempt wrote nothing and the report was decided again"
     assert [(m.first_version, m.last_version) for m in outcome.milestones] == [(4, 4), (3, 3)]
     assert services.tracker.load("milestone", report.ids[0]).state.progress == 50
 
-    def completed_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        report.command(report.ids[2], "report-complete")
-        return real_append_all(*args, **kwargs)
-
-    monkeypatch.setattr(importer_module, "append_all", completed_meanwhile)
+    monkeypatch.undo()
+    before_each_append(monkeypatch, lambda: report.command(report.ids[2], "report-complete"))
     table = report.table((1, "progress", {"percent": 70}), (2, "progress", {"percent": 80}))
     versions, position = report.versions(), services.store.head_position()
     with pytest.raises(ReportRefused) as refused:
@@ -124,17 +136,12 @@ def test_a_milestone_moved_on_meanwhile_is_decided_again(
 
 
 def test_a_milestone_moved_on_before_every_attempt_refuses_the_report_whole(
-    report: Report, services: Services, monkeypatch: pytest.MonkeyPatch
+    started: Report, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for milestone_id in report.ids:
-        report.command(milestone_id, "start")
-    real_append_all = importer_module.append_all
-
-    def another_writer_every_time(*args: Any, **kwargs: Any) -> Any:
-        report.command(report.ids[1], "comment", text="yet another comment")
-        return real_append_all(*args, **kwargs)
-
-    monkeypatch.setattr(importer_module, "append_all", another_writer_every_time)
+    report = started
+    before_each_append(
+        monkeypatch, lambda: report.command(report.ids[1], "comment", text="yet another comment")
+    )
     table = report.table((0, "progress", {"percent": 50}), (1, "progress", {"percent": 60}))
     with pytest.raises(ReportRefused) as refused:
         services.imports.apply(report.reporter, table)
