@@ -10,7 +10,7 @@ depend on each other). An append whose stream moved in between is decided again 
 ``append_all`` sends the appends as one script (append_all.lua), which checks every
 stream's expected head and Idempotency-Key before it writes anything, so either all the
 appends commit or none does, whatever other writers do meanwhile. The script blocks Redis
-while it runs (about 1 ms per 100 events measured, see docs/benchmarks.md), so one call
+while it runs (about 1.3 ms per 100 events measured, see docs/benchmarks.md), so one call
 takes at most MAX_ALL_EVENTS events.
 
 An append may carry its own Idempotency-Key: a resent batch (a bulk report retried after
