@@ -10,8 +10,6 @@ weeks apart), so the as-of folds read a real log. Run `python -m bench.charts`.
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from bench.own_redis import redis_url_or_own
+from bench.own_redis import redis_url_or_own, run_section_from_command_line
 from bench.results import compared
 from service.access.policy import TokenRecord
 from service.bootstrap import Services, bootstrap
@@ -171,8 +169,4 @@ def _clear(services: Services) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m bench.charts")
-    parser.add_argument("--quick", action="store_true", help="60 milestones, 3 repetitions")
-    parser.add_argument("--redis-url", help="use this Redis instead of starting one")
-    options = parser.parse_args()
-    print(json.dumps(run(options.quick, options.redis_url), indent=2))
+    run_section_from_command_line("python -m bench.charts", run, "60 milestones, 3 repetitions")

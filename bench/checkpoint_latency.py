@@ -109,7 +109,7 @@ def measure(url: str, every: int, interval: int, seconds: float) -> dict[str, fl
             checkpoint_interval_seconds=interval,
         )
         services = bootstrap(config)
-        unlink_matching(services.redis, f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*", f"{PREFIX}*")
+        unlink_matching(services.redis, f"{{{PREFIX}}}*", f"{PREFIX}*")
         context = mp.get_context("fork")
         out: Queue = context.Queue()
         stop = context.Event()
@@ -138,7 +138,7 @@ def measure(url: str, every: int, interval: int, seconds: float) -> dict[str, fl
         for process in [worker, *appenders]:
             process.join(timeout=30)
         head = services.store.head_position()
-        unlink_matching(services.redis, f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*", f"{PREFIX}*")
+        unlink_matching(services.redis, f"{{{PREFIX}}}*", f"{PREFIX}*")
     sizes = [size for size, _ in covered]
     latencies = []
     for position, at, _ in acknowledged:

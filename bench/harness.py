@@ -27,6 +27,7 @@ import redis
 from bench import (
     bulk_report,
     checkpoint_latency,
+    failover,
     http_append,
     memory,
     merkle_tree,
@@ -115,6 +116,8 @@ def run_all(
             ]
             runners += [(module.NAME, partial(module.run, settings)) for module in LOG_SECTIONS]
             runners.append((memory.NAME, partial(memory.run, settings)))
+            # Starts a replicated deployment of its own for each run.
+            runners.append((failover.NAME, partial(failover.run, settings)))
             if only:
                 runners = [(name, runner) for name, runner in runners if name in only]
                 if not runners:

@@ -22,6 +22,7 @@ from bench.workloads import (
 )
 from service.ledger.eventstore import EventStore
 from service.runtime.clock import SystemClock
+from service.runtime.config import Config
 from service.runtime.connection import connect
 
 NAME = "Memory"
@@ -35,7 +36,7 @@ def _bytes_per_event(
     before = int(admin.info("memory")["used_memory"])
     run = run_clients(factory, CLIENTS, seconds)
     if seal_url:
-        EventStore(connect(seal_url), SystemClock(), BENCH_KEYS).sealer.seal_all()
+        EventStore(connect(Config(redis_url=seal_url)), SystemClock(), BENCH_KEYS).sealer.seal_all()
     after = int(admin.info("memory")["used_memory"])
     return (after - before) / max(run.operations, 1)
 

@@ -10,8 +10,6 @@ state scan that finds everything already raised. Run `python -m bench.overdue_sc
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import tempfile
 import time
@@ -21,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from bench.own_redis import run_section_from_command_line
 from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services, bootstrap
 from service.dashboards.domain.readmodel import MILESTONES, MilestoneRecord
@@ -78,9 +77,11 @@ def without_index(services: Services) -> int:
 
 
 def clear(services: Services, alerts_only: bool) -> None:
-    patterns = [f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}:alerts:*"]
+    # The log's keys are every key of the deployment but its read models (rm:) and
+    # administration (admin:); of the read models, only the alerts go.
+    patterns = [f"{{{PREFIX}}}:[^ra]*", f"{{{PREFIX}}}:rm:alerts:*"]
     if not alerts_only:
-        patterns = [f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*", f"{{{PREFIX}:admin}}*"]
+        patterns = [f"{{{PREFIX}}}*"]
     for pattern in patterns:
         keys = list(services.redis.scan_iter(match=pattern, count=5000))
         for start in range(0, len(keys), 5000):
@@ -171,8 +172,4 @@ def run(quick: bool = True, redis_url: str | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m bench.overdue_scan")
-    parser.add_argument("--quick", action="store_true", help="3 repetitions instead of 7")
-    parser.add_argument("--redis-url", help="use this Redis instead of starting one")
-    options = parser.parse_args()
-    print(json.dumps(run(options.quick, options.redis_url), indent=2))
+    run_section_from_command_line("python -m bench.overdue_scan", run, "3 repetitions instead of 7")

@@ -104,9 +104,9 @@ def run(quick: bool = True, redis_url: str | None = None, events: int | None = N
     count = events or (QUICK_EVENTS if quick else FULL_EVENTS)
     with redis_url_or_own(redis_url, "projector") as url:
         services = bootstrap(Config(redis_url=url, key_prefix=PREFIX))
-        unlink_matching(services.redis, f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*")
+        unlink_matching(services.redis, f"{{{PREFIX}}}*")
         found = measure(services, count)
-        unlink_matching(services.redis, f"{{{PREFIX}}}*", f"{{{PREFIX}:rm}}*")
+        unlink_matching(services.redis, f"{{{PREFIX}}}*")
     return {
         "rows": _rows(found),
         "raw": found,

@@ -20,6 +20,7 @@ from service.ledger.domain.chain import GENESIS, Actor, RecordedEvent
 from service.ledger.eventstore import EventStore
 from service.ledger.keys import Keys
 from service.runtime.clock import SystemClock, isoformat
+from service.runtime.config import Config
 from service.runtime.connection import connect
 from service.tracking.domain.events import ProgressReported
 
@@ -53,7 +54,7 @@ def sample_record() -> str:
 
 def event_store_clients(redis_url: str, events_per_append: int = 1) -> ClientFactory:
     def factory(index: int) -> Operation:
-        store = EventStore(connect(redis_url), SystemClock(), BENCH_KEYS)
+        store = EventStore(connect(Config(redis_url=redis_url)), SystemClock(), BENCH_KEYS)
         actor = Actor(token_id=f"bench-{index}", role="reporter", agency="PGO")
         streams = [f"milestone-{uuid.uuid4()}" for _ in range(STREAMS_PER_CLIENT)]
         versions = [0] * STREAMS_PER_CLIENT
@@ -71,7 +72,7 @@ def event_store_clients(redis_url: str, events_per_append: int = 1) -> ClientFac
 
 def raw_xadd_clients(redis_url: str, encoded: str) -> ClientFactory:
     def factory(index: int) -> Operation:
-        client = connect(redis_url)
+        client = connect(Config(redis_url=redis_url))
         keys = [f"bench-raw:{index}:{slot}" for slot in range(STREAMS_PER_CLIENT)]
 
         def xadd(n: int) -> None:
@@ -91,7 +92,7 @@ def sealing(redis_url: str) -> Iterator[EventStore]:
     process = context.Process(target=_seal_until, args=(redis_url, stop))
     process.start()
     try:
-        yield EventStore(connect(redis_url), SystemClock(), BENCH_KEYS)
+        yield EventStore(connect(Config(redis_url=redis_url)), SystemClock(), BENCH_KEYS)
     finally:
         stop.set()
         process.join(timeout=60)
@@ -100,7 +101,7 @@ def sealing(redis_url: str) -> Iterator[EventStore]:
 def _seal_until(redis_url: str, stop: Event) -> None:
     """Seal whenever there is something to seal; when caught up, look again in 5 ms (in
     production the worker seals on the wake-up each append sends instead of polling)."""
-    store = EventStore(connect(redis_url), SystemClock(), BENCH_KEYS)
+    store = EventStore(connect(Config(redis_url=redis_url)), SystemClock(), BENCH_KEYS)
     while not stop.is_set():
         if not store.sealer.seal():
             time.sleep(0.005)

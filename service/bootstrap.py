@@ -15,6 +15,7 @@ from service.ledger.durability import DurabilityGuard
 from service.ledger.eventstore import EventStore
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.keys import Keys
+from service.ledger.rekey import move_legacy_keys
 from service.runtime.clock import Clock, SystemClock
 from service.runtime.config import Config
 from service.runtime.connection import connect
@@ -47,16 +48,29 @@ class Services(Infrastructure):
 def bootstrap(
     config: Config, *, clock: Clock | None = None, client: redis.Redis | None = None
 ) -> Services:
-    if not config.redis_url and client is None:
-        raise ValueError("RT_REDIS_URL (or REDIS_URL) is not set")
-    client = client or connect(config.redis_url)
+    if not config.has_redis and client is None:
+        raise ValueError("RT_REDIS_URL (or REDIS_URL) is not set, nor RT_REDIS_SENTINELS")
+    client = client or connect(config)
     clock = clock or SystemClock()
     keys = Keys(config.key_prefix)
+    try:
+        move_legacy_keys(client, keys)
+    except redis.RedisError as error:  # Redis down at start: a later start moves them
+        logging.getLogger("reform_tracker").warning("legacy keys not moved yet: %s", error)
     # Start-up checks refuse a lossy Redis; the guard keeps refusing appends if it is
     # reconfigured while running (RT_ALLOW_UNSAFE_REDIS: tests/dev only, no guard).
-    guard = None if config.allow_unsafe_redis else DurabilityGuard(client)
+    guard = (
+        None
+        if config.allow_unsafe_redis
+        else DurabilityGuard(client, min_replicas_ack=config.min_replicas_ack)
+    )
     store = EventStore(
-        client, clock, keys, idempotency_ttl=config.idempotency_ttl_seconds, guard=guard
+        client,
+        clock,
+        keys,
+        idempotency_ttl=config.idempotency_ttl_seconds,
+        guard=guard,
+        replica_timeout_ms=config.replica_ack_timeout_ms,
     )
     infrastructure = Infrastructure(
         config=config, redis=client, clock=clock, keys=keys, store=store, jobs=JobQueue(client)

@@ -20,7 +20,7 @@ from service.ledger.domain.chain import Actor
 from service.ledger.eventstore import EventStore
 from service.ledger.keys import Keys
 from service.runtime.clock import FrozenClock
-from service.runtime.redis_server import RedisServer
+from service.runtime.redis_server import ClusterRedis, RedisServer
 from service.runtime.secretbox import new_key
 
 if TYPE_CHECKING:
@@ -37,7 +37,8 @@ SECRETS_KEY = new_key()
 
 
 def _is_fast(item: pytest.Item) -> bool:
-    if item.get_closest_marker("processes") or "redis_server" in item.fixturenames:
+    servers = {"redis_server", "redis_cluster"}
+    if item.get_closest_marker("processes") or servers & set(item.fixturenames):
         return False
     if not item.path.is_relative_to(TESTS):
         return False
@@ -61,6 +62,14 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterRedis]:
+    """A three-primary Redis Cluster, each primary as durable as ``redis_server``."""
+    cluster = ClusterRedis(tmp_path_factory.mktemp("cluster")).start()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture

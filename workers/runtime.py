@@ -25,7 +25,7 @@ def services() -> Services:
     global _installed
     if _installed is None:
         config = Config.from_env()
-        if not config.redis_url:  # started by `up` against its embedded Redis
+        if not config.has_redis:  # started by `up` against its embedded Redis
             config = config.with_(redis_url=recorded_url(Path(config.data_dir)) or "")
         _installed = bootstrap(config)
     return _installed

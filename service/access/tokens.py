@@ -20,6 +20,7 @@ from service.access.policy import ROLES, LastAdminToken, TokenRecord
 from service.ledger.keys import Keys
 from service.ledger.reads import Read
 from service.runtime.clock import Clock, isoformat
+from service.runtime.connection import owner
 
 TOKEN_PREFIX = "rt_"
 REVOKE_SCRIPT = resources.files("service.access").joinpath("revoke.lua").read_text()
@@ -58,7 +59,7 @@ class TokenRegistry:
             created_at=isoformat(self.clock.now()),
         )
         hashed = digest(token)
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = owner(self.redis, self.keys.tokens).pipeline(transaction=True)
         pipe.hset(self.keys.tokens, hashed, json.dumps(asdict(record)))
         pipe.hset(self._by_id, record.id, hashed)
         pipe.execute()

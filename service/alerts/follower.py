@@ -14,6 +14,7 @@ import redis
 from service.alerts.domain import alerts as al
 from service.ledger.domain.chain import RecordedEvent
 from service.ledger.eventstore import EventStore
+from service.runtime.connection import owner
 
 ALERT_EVENTS = frozenset(
     cls.__name__
@@ -40,7 +41,7 @@ def follow_alert_events(
     time. Returns the sum of the counts ``prepare`` returned."""
     total = 0
     while True:
-        with store.redis.pipeline(transaction=True) as pipe:
+        with owner(store.redis, store.keys.log).pipeline(transaction=True) as pipe:
             try:
                 pipe.watch(checkpoint_key)
                 after = int(pipe.get(checkpoint_key) or 0)

@@ -28,6 +28,7 @@ from service.alerts.webhooks import RefusedTarget, resolve_target
 from service.ledger.domain.errors import DomainError, InvalidValue
 from service.ledger.keys import Keys
 from service.runtime.clock import Clock, isoformat
+from service.runtime.connection import owner
 from service.runtime.secretbox import SecretBox
 
 WEBHOOK, EMAIL = "webhook", "email"
@@ -160,7 +161,7 @@ class SubscriptionStore:
                 pipe.multi()
                 pipe.hset(self.key, subscription_id, self._dumps(changed))
 
-        self.redis.transaction(attempt, self.key)
+        owner(self.redis, self.key).transaction(attempt, self.key)
         return outcome[0]
 
     def get(self, subscription_id: str) -> Subscription | None:

@@ -95,7 +95,10 @@ def create_app(config: Config | None = None, services: Services | None = None) -
                 "the store did not confirm a write that may have been recorded: a retry "
                 "with the same Idempotency-Key is safe, a retry without one may record "
                 "the change twice, so send an Idempotency-Key with every write you may "
-                "retry.",
+                "retry. With replicas, a 503 `store-not-replicated` means the primary "
+                "took the write but no replica confirmed it in time: it is not "
+                "acknowledged, and a retry with the same Idempotency-Key returns it once "
+                "the replicas have it.",
             },
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],
@@ -146,7 +149,8 @@ def _document_schema_rules(api: ProblemApi) -> None:
 def _check_durability(services: Services) -> None:
     """Refuse to serve on a Redis that could lose events; an unreachable one shows in /readyz."""
     try:
-        ensure_durable(services.redis, services.config.allow_unsafe_redis)
+        config = services.config
+        ensure_durable(services.redis, config.allow_unsafe_redis, config.min_replicas_ack)
     except UNAVAILABLE as error:
         logging.getLogger("reform_tracker").warning("redis unreachable at start: %s", error)
 

@@ -16,6 +16,7 @@ from service.api import auth
 from service.ledger.domain.errors import DomainError, NotFound
 from service.ledger.durability import UnsafeRedis
 from service.ledger.eventstore import (
+    AppendNotReplicated,
     AppendNotSent,
     AppendOutcomeUnknown,
     IdempotencyMismatch,
@@ -246,6 +247,17 @@ def register_error_handlers(app: Flask) -> None:
             "The event store did not confirm the write: it may or may not have been "
             "recorded. " + advice,
             "store-outcome-unknown",
+        )
+
+    @app.errorhandler(AppendNotReplicated)
+    def not_replicated(error: AppendNotReplicated) -> Response:
+        log.warning("append not confirmed by the replicas: %s", error)
+        return _unavailable(
+            "The change reached the primary but not enough replicas confirmed it in time, "
+            "so it is not acknowledged: a failover now could lose it. Retry with the same "
+            "Idempotency-Key: the retry returns this change once the replicas have it, and "
+            "never records it twice.",
+            "store-not-replicated",
         )
 
     @app.errorhandler(UnsafeRedis)

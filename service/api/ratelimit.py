@@ -20,7 +20,9 @@ from flask_smorest import abort
 from limits import parse
 
 from service.api.auth import FAILED_AUTHENTICATION, presented_token
+from service.ledger.keys import Keys
 from service.runtime.config import Config
+from service.runtime.connection import storage_uri
 
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -38,12 +40,12 @@ def caller_key() -> str:
 
 
 def install(app: Flask, config: Config) -> Limiter:
-    key_prefix = f"{config.key_prefix}:ratelimit"
+    key_prefix = Keys(config.key_prefix).ratelimit
     limiter = Limiter(
         caller_key,
         app=app,
         application_limits=[ApplicationLimit(config.rate_limit)],
-        storage_uri=config.redis_url,
+        storage_uri=storage_uri(config),
         key_prefix=key_prefix,
         # X-RateLimit-* headers cost two more Redis round trips on every request; only a
         # refused request gets Retry-After (see errors.ProblemApi).

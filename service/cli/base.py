@@ -15,12 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from service.bootstrap import Services, bootstrap
 from service.ledger.durability import UnsafeRedis, ensure_durable
 from service.runtime.config import Config
-from service.runtime.connection import UNAVAILABLE, Client, StoreError, connect
+from service.runtime.connection import UNAVAILABLE, Client, StoreError, connect, described
 from service.runtime.reconnect import Backoff
 from service.runtime.redis_server import URL_FILE, recorded_url
 
@@ -81,16 +80,8 @@ def cli_config(args: argparse.Namespace, **overrides: Any) -> Config:
         raise CliError(f"an RT_* setting has an invalid value: {error}") from None
 
 
-def shown(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@", 1)
-    return url
-
-
 def resolve_redis(config: Config) -> Config:
-    if config.redis_url:
+    if config.has_redis:
         return config
     found = recorded_url(Path(config.data_dir))
     if not found:
@@ -106,20 +97,23 @@ def checked_client(
 ) -> Client:
     """A connection to a reachable Redis that will not lose acknowledged events; waits
     up to ``wait`` seconds for one that is unreachable."""
-    client = connect(config.redis_url, decode=decode)
+    try:
+        client = connect(config, decode=decode)
+    except ValueError as error:  # RT_REDIS_SENTINELS / RT_REDIS_SERVICE malformed
+        raise CliError(str(error)) from None
     deadline = time.monotonic() + wait
     backoff = Backoff()
     while True:
         try:
             client.ping()
-            problems = ensure_durable(client, config.allow_unsafe_redis)
+            problems = ensure_durable(client, config.allow_unsafe_redis, config.min_replicas_ack)
             break
         except UNAVAILABLE as error:
             delay = backoff.next_delay()
             if time.monotonic() + delay > deadline:
                 client.close()
                 raise _unreachable(config, error, hint) from None
-            log.warning("waiting for Redis at %s: %s", shown(config.redis_url), error)
+            log.warning("waiting for Redis at %s: %s", described(config), error)
             time.sleep(delay)
         except StoreError as error:
             client.close()
@@ -134,13 +128,13 @@ def checked_client(
 
 
 def _unreachable(config: Config, error: Exception, hint: str) -> CliError:
-    return CliError(f"cannot reach Redis at {shown(config.redis_url)}: {error}{hint}")
+    return CliError(f"cannot reach Redis at {described(config)}: {error}{hint}")
 
 
 def connected(args: argparse.Namespace, *, decode: bool = True) -> tuple[Config, Client]:
     config = cli_config(args)
     hint = ""
-    if not config.redis_url:
+    if not config.has_redis:
         # A stale file: `up` was killed before it could remove it.
         hint = f" (address found in {Path(config.data_dir) / URL_FILE}; is `up` running?)"
     config = resolve_redis(config)

@@ -29,8 +29,9 @@ from types import FrameType
 
 from service.bootstrap import bootstrap
 from service.cli import keys
-from service.cli.base import CliError, add_connection_options, checked_client, cli_config, shown
+from service.cli.base import CliError, add_connection_options, checked_client, cli_config
 from service.runtime.config import Config
+from service.runtime.connection import described
 from service.runtime.metrics import MULTIPROCESS_DIR
 from service.runtime.processes import Supervisor
 from service.runtime.reconnect import Backoff
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     config = cli_config(args, **overrides)
     _require_free_port(config.host, config.port)
     keys.ensure(config)  # checkpoints are signed from the first start on
-    embedded = None if config.redis_url else EmbeddedRedis(Path(config.data_dir))
+    embedded = None if config.has_redis else EmbeddedRedis(Path(config.data_dir))
     try:
         if embedded:
             try:
@@ -221,8 +222,8 @@ def _announce(config: Config, url: str, pids: dict[str, int], embedded: bool) ->
         default_dir = data_dir == Path(Config.data_dir).resolve()
         target = "" if default_dir else f" --data-dir {data_dir}"
     else:
-        store = f"Redis {shown(config.redis_url)}"
-        target = "  (with the same RT_REDIS_URL)"
+        store = f"Redis {described(config)}"
+        target = "  (with the same RT_REDIS_* settings)"
     print(
         f"Reform Tracker is up at {url}  (API docs: {url}/docs)\n"
         f"Store: {store}\n"

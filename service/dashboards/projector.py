@@ -25,6 +25,7 @@ from service.ledger.domain.chain import RecordedEvent
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.signing import checkpoint_if_due
 from service.runtime.clock import isoformat
+from service.runtime.connection import owner
 from service.runtime.lease import lease
 from service.runtime.metrics import BATCH_CONFLICTS, EVENTS_PROJECTED
 
@@ -44,7 +45,7 @@ def fold_batch(
 ) -> int:
     """Project the next batch into the layout ``target`` returns; the number of events
     folded, 0 when the families are caught up with the log."""
-    with services.redis.pipeline(transaction=True) as pipe:
+    with owner(services.redis, services.keys.log).pipeline(transaction=True) as pipe:
         while True:
             try:
                 layout = target(pipe)

@@ -22,6 +22,7 @@ from service.dashboards.readmodels import Layout, generations_key, live_generati
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.keys import Keys
 from service.runtime.clock import isoformat
+from service.runtime.connection import owner
 
 Records = dict[str, dict[str, Any]]  # id -> record as stored (decoded JSON)
 
@@ -78,7 +79,7 @@ def _check_key(keys: Keys) -> str:
 def _live_records(client: redis.Redis, keys: Keys) -> tuple[dict[str, int], dict[str, Records]]:
     """Each family's checkpoint and records, read together: the projector commits both in
     one transaction, and a rebuild switching generations meanwhile restarts the read."""
-    with client.pipeline(transaction=True) as pipe:
+    with owner(client, generations_key(keys)).pipeline(transaction=True) as pipe:
         while True:
             try:
                 pipe.watch(generations_key(keys))

@@ -1,7 +1,7 @@
 """Read models in Redis: where each family lives, and reading them.
 
 Key layout (every key under the read-model hash tag, ``keys.read_model(name)`` =
-``{<prefix>:rm}:<name>``; ``<g>`` is a generation number, ``<family>`` one of milestones,
+``{<prefix>}:rm:<name>``; ``<g>`` is a generation number, ``<family>`` one of milestones,
 initiatives, programmes, agencies):
 
   generations                       hash family -> live generation (absent = 0)

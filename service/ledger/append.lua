@@ -20,6 +20,9 @@
 -- command whose reply was lost): the second send finds the stream already at the head
 -- this append makes and answers 'ok' with the first event's position, as the first send
 -- did (head_refusal in streams.lua, which is loaded in front of this script).
+-- Both answers that report events committed by an earlier send ('dup', and 'ok' on a
+-- resend) rewrite a value as it is: a write of this connection, so that a WAIT sent after
+-- the script counts the replicas that have the earlier send too.
 local expected, new, first, wanted, ttl, flags, wake_ms =
   string.match(ARGV[2], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
 local idempotent = string.find(flags, 'i', 1, true) ~= nil
@@ -31,6 +34,7 @@ local events_from = idempotent and 4 or 3
 if idempotent then
   local existing = redis.call('GET', idem_key)
   if existing then
+    redis.call('SET', idem_key, existing, 'KEEPTTL')
     return {'dup', existing}
   end
 end

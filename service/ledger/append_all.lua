@@ -30,7 +30,9 @@ while arg <= #ARGV do
   streams[#streams + 1] = s
 end
 for i, s in ipairs(streams) do
-  if s.idem_key and redis.call('EXISTS', s.idem_key) == 1 then
+  local existing = s.idem_key and redis.call('GET', s.idem_key)
+  if existing then
+    redis.call('SET', s.idem_key, existing, 'KEEPTTL')  -- for a WAIT, as in append.lua
     return {'dup', i}
   end
 end

@@ -5,7 +5,8 @@ batch writer."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,13 @@ class AppendOutcomeUnknown(redis.ConnectionError):
     """The append was sent but no reply came back (a lost connection, a timeout): it may
     have been committed or not. Resending it is safe with an Idempotency-Key, which
     answers with the first outcome; without one it may append the events again."""
+
+
+class AppendNotReplicated(AppendOutcomeUnknown):
+    """The primary took the append, but fewer replicas than required confirmed it within
+    the timeout (Redis WAIT): it is not acknowledged, since a failover now could drop it.
+    A retry with the same Idempotency-Key answers with this append once it has reached
+    the replicas, and never appends it twice."""
 
 
 class IdempotencyMismatch(Exception):
@@ -89,6 +97,18 @@ class AppendResult:
     @property
     def version(self) -> int:
         return self.events[-1].version if self.events else 0
+
+
+@contextmanager
+def refused_unwritten() -> Iterator[None]:
+    """A write refused by a primary with too few good replicas (min-replicas-to-write) or
+    by a replica (after a failover) is refused before Redis makes it: nothing written."""
+    try:
+        yield
+    except redis.ResponseError as error:
+        if any(code in str(error) for code in ("NOREPLICAS", "READONLY")):
+            raise AppendNotSent(f"Redis refused the write, nothing written: {error}") from error
+        raise
 
 
 def _parse_head(raw: str | None) -> tuple[int, str]:

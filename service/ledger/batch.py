@@ -4,8 +4,9 @@ With ``appendfsync always`` Redis fsyncs once per pass of its event loop, before
 replies, so appends sent one after another wait for one fsync each. ``append_each``
 sends them in one pipeline: each is the ordinary append script, compare-and-set on its
 own stream's head as usual (the script gives out the global positions, so they do not
-depend on each other). An append whose stream moved in between is decided again on its own with
-``EventStore.append``.
+depend on each other). An append whose stream moved in between is decided again on its
+own with ``EventStore.append``. When replicas must confirm appends, one WAIT closes the
+pipeline: it counts the replicas that have every append before it.
 
 ``append_all`` sends the appends as one script (append_all.lua), which checks every
 stream's expected head and Idempotency-Key before it writes anything, so either all the
@@ -32,7 +33,9 @@ from service.ledger.eventstore import (
     _parse_head,
     _replay,
     _text,
+    refused_unwritten,
 )
+from service.runtime.connection import owner
 
 Append = tuple[str, Sequence[DomainEvent], int]  # stream, events, expected version
 MAX_ALL_EVENTS = 10_000  # events one append_all may carry: its script blocks Redis meanwhile
@@ -53,7 +56,7 @@ def append_each(
     if not appends:
         return []
     stream_heads = _heads(store, appends)
-    pipe = store.redis.pipeline(transaction=False)
+    pipe = owner(store.redis, store.keys.log).pipeline(transaction=False)
     planned: list[Any] = []
     for (stream, events, expected), raw in zip(appends, stream_heads, strict=True):
         version, stream_prev = _parse_head(_text(raw))
@@ -65,9 +68,18 @@ def append_each(
             records, _text(raw) or "", idempotency=keys.get(stream), client=pipe
         )
         planned.append(records)
-    replies = iter(pipe.execute())
+    needed = store.ready_to_send(pipelined=True)
+    if needed:
+        pipe.execute_command("WAIT", needed, store.replica_timeout_ms)
+    with refused_unwritten():
+        replies = pipe.execute()
+    if needed:
+        reached = replies.pop()
+        if any(_text(reply[0]) == "ok" for reply in replies):
+            store.replicas_reached(reached, needed)
+    outcomes = iter(replies)
     return [
-        _settle(store, plan, next(replies), append, actor, correlation_id, keys.get(append[0]))
+        _settle(store, plan, next(outcomes), append, actor, correlation_id, keys.get(append[0]))
         if not isinstance(plan, VersionConflict)
         else _moved(store, plan, keys.get(append[0]))
         for plan, append in zip(planned, appends, strict=True)

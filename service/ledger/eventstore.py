@@ -18,6 +18,7 @@ from typing import Any
 import redis
 
 from service.ledger.appends import (
+    AppendNotReplicated,
     AppendNotSent,
     AppendOutcomeUnknown,
     AppendResult,
@@ -34,6 +35,7 @@ from service.ledger.appends import (
     _text,
     idempotency_record,
     position_head,
+    refused_unwritten,
 )
 from service.ledger.checkpoints import Checkpoints
 from service.ledger.domain.chain import (
@@ -51,11 +53,13 @@ from service.ledger.reads import Read
 from service.ledger.seal import Sealer
 from service.ledger.tree import MerkleTree
 from service.runtime.clock import Clock, isoformat
+from service.runtime.connection import owner
 from service.runtime.metrics import EVENTS_APPENDED
 
 # The append outcomes and errors are part of the store's interface; they live in appends.py
 # so that the sealer and the batch writer can share them.
 __all__ = [
+    "AppendNotReplicated",
     "AppendNotSent",
     "AppendOutcomeUnknown",
     "AppendResult",
@@ -87,12 +91,15 @@ class EventStore:
         clock: Clock,
         keys: Keys | None = None,
         idempotency_ttl: int = 7 * 24 * 3600,
-        guard: Callable[[], None] | None = None,
+        guard: Callable[[], int] | None = None,
+        replica_timeout_ms: int = 1000,
     ) -> None:
-        """``guard`` is asked before every append is sent and raises to refuse it (the
-        bootstrap passes a durability.DurabilityGuard)."""
+        """``guard`` is asked before every append is sent: it raises to refuse it, or
+        answers how many replicas must confirm it (the bootstrap passes a
+        durability.DurabilityGuard); they are given ``replica_timeout_ms`` to do so."""
         self.redis = client
         self.guard = guard
+        self.replica_timeout_ms = replica_timeout_ms
         self.clock = clock
         self.keys = keys or Keys()
         self.idempotency_ttl = idempotency_ttl
@@ -312,31 +319,87 @@ class EventStore:
         return self._send(self._append_all, script_keys, script_args, None)
 
     def _send(self, script: Any, keys: list[str], args: list[str], client: Any) -> Any:
-        self._ready_to_send(pipelined=client is not None)
+        needed = self.ready_to_send(pipelined=client is not None)
         if client is not None:  # a pipeline: sent, and its errors raised, by its caller
             return script(keys=keys, args=args, client=client)
-        try:
-            return script(keys=keys, args=args)
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            # Sent but never answered: committed or not. (Should the client be set to
-            # resend a command whose reply was lost, the script commits it once.)
-            raise AppendOutcomeUnknown(f"no reply to the append: {error}") from error
+        with refused_unwritten():
+            try:
+                if needed:
+                    return self._replicated(script, keys, args, needed)
+                return script(keys=keys, args=args)
+            except AppendNotReplicated:
+                raise
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                # Sent but never answered: committed or not. (Should the client be set to
+                # resend a command whose reply was lost, the script commits it once.)
+                raise AppendOutcomeUnknown(f"no reply to the append: {error}") from error
 
-    def _ready_to_send(self, *, pipelined: bool) -> None:
+    def _replicated(self, script: Any, keys: list[str], args: list[str], needed: int) -> Any:
+        """An append script, then WAIT on the same connection (WAIT counts the replicas
+        that have every write this connection made): one round trip. Every outcome that
+        answers with committed events wrote something (see streams.lua), so WAIT covers
+        them even when this send only found them committed by an earlier one."""
+        for _ in range(2):
+            pipe = owner(self.redis, keys[0]).pipeline(transaction=False)
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+            pipe.execute_command("WAIT", needed, self.replica_timeout_ms)
+            try:
+                reply, reached = pipe.execute()
+            except redis.exceptions.NoScriptError:
+                # A promoted replica has an empty script cache; nothing ran.
+                owner(self.redis, keys[0]).script_load(script.script)
+                continue
+            if _text(reply[0]) in {"ok", "dup"}:
+                self.replicas_reached(reached, needed)
+            return reply
+        raise AppendNotSent("the append script could not be loaded")
+
+    def replicas_reached(self, reached: Any, needed: int) -> None:
+        """Raise AppendNotReplicated unless WAIT answered ``needed`` replicas or more."""
+        if int(reached) < needed:
+            raise AppendNotReplicated(
+                f"the primary has the append but only {reached} of {needed} replicas "
+                f"confirmed it within {self.replica_timeout_ms} ms"
+            )
+
+    def _confirm_replay(self, key: str, raw: str) -> None:
+        """A retry answered from its Idempotency-Key found its first attempt committed,
+        but perhaps never replicated (that attempt timed out in WAIT): write the record
+        again as it is, so that a WAIT on this connection covers everything before it,
+        the first attempt included."""
+        needed = self.ready_to_send(pipelined=False)
+        if not needed:
+            return
+        with refused_unwritten():
+            pipe = owner(self.redis, key).pipeline(transaction=False)
+            pipe.set(key, raw, keepttl=True, xx=True)
+            pipe.execute_command("WAIT", needed, self.replica_timeout_ms)
+            self.replicas_reached(pipe.execute()[1], needed)
+
+    def ready_to_send(self, *, pipelined: bool) -> int:
         """Ask the guard, and make sure a connection is up, before sending: a failure
-        here is known to have written nothing, unlike one once the append is sent."""
+        here is known to have written nothing, unlike one once the append is sent.
+        Answers how many replicas must confirm the append."""
         try:
-            if self.guard is not None:
-                self.guard()
-            if not pipelined and self.redis.connection is None:
+            needed = self.guard() if self.guard is not None else 0
+            # (A cluster client connects per node, as it routes each command.)
+            if not pipelined and getattr(self.redis, "connection", False) is None:
                 pool = self.redis.connection_pool
                 pool.release(pool.get_connection())
         except (redis.ConnectionError, redis.TimeoutError) as error:
             raise AppendNotSent(f"Redis unreachable, nothing sent: {error}") from error
+        return needed
 
     def idempotent_replay(self, idempotency: Idempotency) -> Replay | None:
-        raw = self.redis.get(self.keys.idempotency(idempotency.scope, idempotency.key))
-        return _replay(idempotency, _text(raw) or "") if raw else None
+        """What this Idempotency-Key's first request appended, if it was used; like an
+        append, answered only once the replicas have it (AppendNotReplicated if not)."""
+        key = self.keys.idempotency(idempotency.scope, idempotency.key)
+        raw = _text(self.redis.get(key))
+        if not raw:
+            return None
+        replay = _replay(idempotency, raw)
+        self._confirm_replay(key, raw)
+        return replay
 
     def idempotent_replays(self, idempotencies: Sequence[Idempotency]) -> list[Replay | None]:
         """``idempotent_replay`` of each, in one round trip."""

@@ -1,9 +1,17 @@
 """The one Redis key scheme.
 
-Every key of the event log carries the same hash tag ``{<prefix>}`` so that the append
-script, which writes an aggregate stream, the global log, the heads and the idempotency
-record in one step, touches a single Redis Cluster slot. Read models use a second tag
-(``{<prefix>:rm}``) so they can live on another shard; tokens and subscriptions a third.
+Every key of a deployment carries the same hash tag ``{<prefix>}``, so on Redis Cluster
+the whole deployment lives in one slot: the append script (an aggregate stream, the
+global log, the heads, the idempotency record, the wake flag), the projector's
+transaction (read models and their checkpoints), the tokens' and the deliveries'
+transactions may touch any of its keys together, now and in any later change, and a
+deployment fails over as one. Several deployments (``RT_KEY_PREFIX``) spread over the
+cluster's slots. Why this beats sharding one deployment: docs/operations.md.
+
+Read models are under ``{<prefix>}:rm:``, administration (tokens, subscriptions,
+deliveries) under ``{<prefix>}:admin:``. Before this scheme they had tags of their own
+(``{<prefix>:rm}``, ``{<prefix>:admin}``); ``LEGACY_TAGS`` names them for the one-time
+move (service/ledger/rekey.py).
 """
 
 from __future__ import annotations
@@ -24,11 +32,30 @@ class Keys:
 
     @property
     def _rm_tag(self) -> str:
-        return "{" + self.prefix + ":rm}"
+        return self._log_tag + ":rm"
 
     @property
     def _admin_tag(self) -> str:
-        return "{" + self.prefix + ":admin}"
+        return self._log_tag + ":admin"
+
+    @property
+    def legacy_tags(self) -> dict[str, str]:
+        """Where read models and administration lived before they joined the log's tag:
+        old key prefix -> new key prefix."""
+        return {
+            "{" + self.prefix + ":rm}": self._rm_tag,
+            "{" + self.prefix + ":admin}": self._admin_tag,
+        }
+
+    @property
+    def scheme_marker(self) -> str:
+        """Set once the deployment's keys follow this scheme (see rekey.py)."""
+        return f"{self._log_tag}:key-scheme"
+
+    @property
+    def ratelimit(self) -> str:
+        """The prefix of the API's rate-limit counters (flask-limiter's own keys)."""
+        return f"{self._log_tag}:ratelimit"
 
     # --- event log (one slot) ---
     @property

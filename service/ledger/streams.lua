@@ -5,13 +5,16 @@
 -- Nil if the stream is at the head an append expects ('' = empty stream); otherwise
 -- the reply for it: {'ok', first position, 0} when the stream is already at the head
 -- the append makes (the same append sent twice: its hash covers the events' ids, so
--- no other append can make it), else {'conflict', actual stream head}.
+-- no other append can make it), else {'conflict', actual stream head}. The 'ok' rewrites
+-- the head as it is: a write of this connection, so that a WAIT sent after the script
+-- counts the replicas that have the earlier send too.
 local function head_refusal(heads_key, stream_key, name, expected, new, first)
   local stream_head = redis.call('HGET', heads_key, name) or ''
   if stream_head == expected then
     return nil
   end
   if stream_head == new then
+    redis.call('HSET', heads_key, name, new)
     local entry = redis.call('XRANGE', stream_key, first .. '-0', first .. '-0')[1]
     return {'ok', entry[2][4], 0}
   end

@@ -15,6 +15,19 @@ def _flag(value: str) -> bool:
 class Config:
     # Where the event log lives. Empty means "start an embedded Redis" (CLI `up` only).
     redis_url: str = ""
+    # Redis Sentinels to ask for the primary ("host:port,host:port"), and the name they
+    # monitor it under; when set they replace RT_REDIS_URL's host and port (its password
+    # and database still apply). See docs/operations.md.
+    redis_sentinels: str = ""
+    redis_service: str = ""
+    # RT_REDIS_URL names a node of a Redis Cluster: talk to the cluster through it. Every
+    # key of a deployment shares one hash tag, so a deployment lives in one slot.
+    redis_cluster: bool = False
+    # Replicas that must confirm an append (Redis WAIT) before it is acknowledged; -1: one
+    # when the primary has or expects replicas, none on a lone server. And how long to wait
+    # for them (milliseconds) before answering 503.
+    min_replicas_ack: int = -1
+    replica_ack_timeout_ms: int = 1000
     # Prefix inside the Redis hash tag; lets several deployments (or tests) share a server.
     key_prefix: str = "rt"
     # Only for tests/dev: serve even if Redis could lose acknowledged writes.
@@ -111,6 +124,11 @@ class Config:
                 values[f.name] = raw
         values.update(overrides)
         return cls(**values)
+
+    @property
+    def has_redis(self) -> bool:
+        """Whether a Redis is named (a URL or Sentinels), rather than left to `up` to start."""
+        return bool(self.redis_url or self.redis_sentinels)
 
     def with_(self, **changes: Any) -> Config:
         return replace(self, **changes)

@@ -19,6 +19,8 @@ from typing import Any
 import redis
 from rq import Queue
 
+from service.runtime.connection import raw_twin
+
 # Alert work: overdue scans, notifier runs, deliveries, digests.
 QUEUE = "reform-tracker"
 # Sealing the global chain and projecting the read models (workers.jobs.project).
@@ -27,20 +29,11 @@ PROJECTION_QUEUE = "reform-tracker-projection"
 QUEUES = (PROJECTION_QUEUE, QUEUE)
 
 
-def raw_connection(client: redis.Redis) -> redis.Redis:
-    """The same Redis as ``client``, without reply decoding."""
-    pool = client.connection_pool
-    kwargs = {**pool.connection_kwargs, "decode_responses": False}
-    return redis.Redis(
-        connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
-    )
-
-
 class JobQueue:
     """Enqueue jobs by name on the service's queues; one per process, made by bootstrap."""
 
     def __init__(self, client: redis.Redis, name: str = QUEUE) -> None:
-        self.connection = raw_connection(client)
+        self.connection = raw_twin(client)
         self.name = name
 
     @property

@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import fcntl
 import shutil
+import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, cast
 
 import redis
 
@@ -138,15 +140,31 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait()
 
+    def client(self) -> redis.Redis:
+        """A plain client for looking at this server (tests, launchers)."""
+        return redis.Redis(port=self.port, socket_connect_timeout=0.5, decode_responses=True)
+
+    def pause(self) -> None:
+        """SIGSTOP: the server hangs as if cut off by a partition, until ``resume``."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def _answers(self, client: redis.Redis) -> None:
+        client.ping()
+        client.dbsize()  # answers LOADING until the AOF is replayed
+
     def _wait_until_ready(self) -> bool:
         assert self.process is not None
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        client = self.client()
         deadline = time.monotonic() + START_TIMEOUT
         try:
             while self.process.poll() is None and time.monotonic() < deadline:
                 try:
-                    client.ping()
-                    client.dbsize()  # answers LOADING until the AOF is replayed
+                    self._answers(client)
                     return True
                 except (redis.ConnectionError, redis.BusyLoadingError):
                     time.sleep(0.02)
@@ -220,3 +238,250 @@ def recorded_url(data_dir: Path) -> str | None:
     """The URL a running `up` left in ``data_dir``, if any."""
     path = data_dir / URL_FILE
     return path.read_text().strip() if path.is_file() else None
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = START_TIMEOUT) -> None:
+    """Poll ``check`` until it is true; RedisServerError naming ``what`` if it never is."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except redis.RedisError:
+            pass  # not up yet, or between roles
+        time.sleep(0.05)
+    raise RedisServerError(f"timed out waiting for {what}")
+
+
+class SentinelServer(RedisServer):
+    """``redis-server --sentinel`` watching one primary under ``service``. Sentinel
+    rewrites its configuration file as it learns the deployment, so it gets one of its
+    own in its data folder."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        service: str,
+        primary_port: int,
+        *,
+        quorum: int = 2,
+        down_after_ms: int = 1000,
+        failover_timeout_ms: int = 3000,
+    ) -> None:
+        super().__init__(data_dir)
+        self.service = service
+        self.monitor = (
+            f"sentinel monitor {service} 127.0.0.1 {primary_port} {quorum}",
+            f"sentinel down-after-milliseconds {service} {down_after_ms}",
+            f"sentinel failover-timeout {service} {failover_timeout_ms}",
+            f"sentinel parallel-syncs {service} 1",
+        )
+
+    def argv(self) -> list[str]:
+        conf = self.data_dir / "sentinel.conf"
+        lines = [
+            f"port {self.port}",
+            "bind 127.0.0.1",
+            f"dir {self.data_dir}",
+            f"logfile {self.log_file}",
+            *self.monitor,
+        ]
+        conf.write_text("\n".join(lines) + "\n")
+        return [redis_server_binary(), str(conf), "--sentinel"]
+
+    def _answers(self, client: redis.Redis) -> None:
+        client.ping()
+
+
+class ReplicatedRedis:
+    """A primary, its replicas and the Sentinels watching them, on loopback: the
+    deployment docs/operations.md describes, for the failover tests and benchmark.
+
+    Every server is durable as `RedisServer` makes it; the primary and the replicas also
+    refuse writes with fewer than ``min_replicas`` good replicas (any of them may become
+    the primary), with a replica counting as good while it acknowledged within
+    ``max_lag`` seconds."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        replicas: int = 2,
+        sentinels: int = 3,
+        service: str = "reform-tracker",
+        min_replicas: int = 1,
+        max_lag: int = 2,
+        down_after_ms: int = 1000,
+        failover_timeout_ms: int = 3000,
+    ) -> None:
+        self.root = root
+        self.service = service
+        guard = (
+            "--min-replicas-to-write",
+            str(min_replicas),
+            "--min-replicas-max-lag",
+            str(max_lag),
+            # A replica (re)joining gets its copy at once, not after the default 5 s.
+            "--repl-diskless-sync-delay",
+            "0",
+        )
+        self.primary = RedisServer(root / "primary", None, *guard)
+        self.replicas = [
+            RedisServer(
+                root / f"replica-{n}",
+                None,
+                "--replicaof",
+                "127.0.0.1",
+                str(self.primary.port),
+                *guard,
+            )
+            for n in range(1, replicas + 1)
+        ]
+        self.sentinels = [
+            SentinelServer(
+                root / f"sentinel-{n}",
+                service,
+                self.primary.port,
+                quorum=sentinels // 2 + 1,
+                down_after_ms=down_after_ms,
+                failover_timeout_ms=failover_timeout_ms,
+            )
+            for n in range(1, sentinels + 1)
+        ]
+
+    @property
+    def servers(self) -> list[RedisServer]:
+        return [self.primary, *self.replicas]
+
+    @property
+    def sentinel_addresses(self) -> str:
+        """RT_REDIS_SENTINELS for this deployment."""
+        return ",".join(f"127.0.0.1:{sentinel.port}" for sentinel in self.sentinels)
+
+    def start(self) -> ReplicatedRedis:
+        try:
+            for server in (*self.servers, *self.sentinels):
+                server.start()
+            self.wait_until_settled()
+        except RedisServerError:
+            self.stop()
+            raise
+        return self
+
+    def wait_until_settled(self, timeout: float = START_TIMEOUT) -> None:
+        """Until one primary has every other live server as an in-sync replica, and every
+        live Sentinel names it and knows the other Sentinels: only then can they fail
+        over again."""
+        primary = self.primary_server()
+        live = [s for s in self.servers if s.process and s.process.poll() is None]
+        sentinels = [s for s in self.sentinels if s.process and s.process.poll() is None]
+
+        def settled() -> bool:
+            with primary.client() as client:
+                info = client.info("replication")
+            online = sum(
+                1 for k, v in info.items() if k.startswith("slave") and v["state"] == "online"
+            )
+            if info["role"] != "master" or online < len(live) - 1:
+                return False
+            for sentinel in sentinels:
+                with sentinel.client() as client:
+                    state = cast(dict[str, Any], client.sentinel_master(self.service))
+                if (
+                    int(state["port"]) != primary.port
+                    or state["num-slaves"] < len(live) - 1
+                    or state["num-other-sentinels"] < len(sentinels) - 1
+                ):
+                    return False
+            return True
+
+        wait_until(settled, f"the replicated Redis in {self.root} to settle", timeout)
+
+    def primary_server(self) -> RedisServer:
+        """The server the Sentinels name as primary now (without Sentinels: the first)."""
+        if not self.sentinels:
+            return self.primary
+        for sentinel in self.sentinels:
+            if sentinel.process and sentinel.process.poll() is None:
+                with sentinel.client() as client:
+                    address = client.execute_command(
+                        "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.service
+                    )
+                port = address[1]
+                for server in self.servers:
+                    if server.port == int(port):
+                        return server
+        raise RedisServerError("no Sentinel names a primary")
+
+    def stop(self) -> None:
+        for server in (*self.sentinels, *self.servers):
+            if server.process and server.process.poll() is None:
+                server.resume()  # a paused server cannot stop
+            server.stop()
+
+
+class ClusterRedis:
+    """A Redis Cluster of ``primaries`` durable primaries on loopback, its slots spread
+    over them by `redis-cli --cluster create`: the cluster tests' server."""
+
+    def __init__(self, root: Path, primaries: int = 3) -> None:
+        self.root = root
+        self.nodes = [
+            RedisServer(
+                root / f"node-{n}",
+                None,
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "2000",
+            )
+            for n in range(1, primaries + 1)
+        ]
+
+    @property
+    def url(self) -> str:
+        """Any node will do: the cluster client learns the others from it."""
+        return self.nodes[0].url
+
+    def start(self) -> ClusterRedis:
+        try:
+            for node in self.nodes:
+                node.start()
+            created = subprocess.run(
+                [
+                    shutil.which("redis-cli") or "redis-cli",
+                    "--cluster",
+                    "create",
+                    *(f"127.0.0.1:{node.port}" for node in self.nodes),
+                    "--cluster-yes",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=START_TIMEOUT,
+            )
+            if created.returncode != 0:
+                raise RedisServerError(f"redis-cli --cluster create failed:\n{created.stdout}")
+
+            def formed() -> bool:
+                for node in self.nodes:
+                    with node.client() as client:
+                        if client.execute_command("CLUSTER INFO")["cluster_state"] != "ok":
+                            return False
+                return True
+
+            wait_until(formed, f"the cluster in {self.root} to form")
+        except (RedisServerError, subprocess.TimeoutExpired):
+            self.stop()
+            raise
+        return self
+
+    def flush(self) -> None:
+        for node in self.nodes:
+            with node.client() as client:
+                client.flushall()
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()

@@ -1,5 +1,7 @@
-"""The store's contract: every test here runs once on fakeredis ("fake") and once on a
-real redis-server ("real").
+"""The store's contract: every test here runs on fakeredis ("fake"), on a real
+redis-server ("real"), and on a real three-primary Redis Cluster through redis-py's
+cluster client ("cluster"), with the deployment's keys in one slot as keys.py lays
+them out.
 
 The fast tier trusts fakeredis only as far as this suite holds it to the real server:
 the same tests, the same Lua scripts, the same assertions. A behaviour fakeredis gets
@@ -15,7 +17,11 @@ import fakeredis
 import pytest
 import redis
 
-BACKENDS = ["fake", "real"]
+from service.runtime.config import Config
+from service.runtime.connection import connect
+from service.runtime.redis_server import ClusterRedis
+
+BACKENDS = ["fake", "real", "cluster"]
 
 
 @dataclass
@@ -42,6 +48,11 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     if request.param == "fake":
         server = fakeredis.FakeServer()
         chosen = Backend("fake", lambda: fakeredis.FakeRedis(server=server, decode_responses=True))
+    elif request.param == "cluster":
+        cluster: ClusterRedis = request.getfixturevalue("redis_cluster")
+        cluster.flush()
+        config = Config(redis_url=cluster.url, redis_cluster=True)
+        chosen = Backend("cluster", lambda: connect(config))
     else:
         # Requested only here, so that the fake runs never start a redis-server.
         url: str = request.getfixturevalue("redis_url")

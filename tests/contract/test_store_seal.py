@@ -87,12 +87,12 @@ def test_the_sealer_never_seals_across_a_gap(store: EventStore, redis_client: re
 
 
 def test_a_sealer_that_lost_the_race_writes_nothing(
-    store: EventStore, redis_client: redis.Redis, monkeypatch
+    store: EventStore, redis_client: redis.Redis, backend: Backend, monkeypatch
 ) -> None:
     """Between reading the sealed head and writing, another sealer sealed the same run:
     the late one's compare-and-set fails and it changes nothing."""
     store.append("milestone-a", [ev.CommentAdded("x")], expected_version=0, actor=ACTOR)
-    other = fresh_store_like(store)
+    other = EventStore(backend.connect(), store.clock, store.keys)
     read_log = store.redis.xrange
 
     def xrange_then_race(*args, **kwargs):
@@ -105,12 +105,6 @@ def test_a_sealer_that_lost_the_race_writes_nothing(
     digest = other.read_log()[0].hash
     assert redis_client.hgetall(store.keys.seals) == {"1": chain_hash(GENESIS, digest)}
     assert redis_client.hget(store.keys.heads, "$sealed") == f"1:{chain_hash(GENESIS, digest)}"
-
-
-def fresh_store_like(store: EventStore) -> EventStore:
-    return EventStore(
-        redis.Redis(connection_pool=store.redis.connection_pool), store.clock, store.keys
-    )
 
 
 def test_verify_while_appends_and_sealing_go_on_finds_nothing_wrong(

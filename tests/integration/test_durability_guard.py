@@ -100,13 +100,13 @@ def test_the_guard_costs_one_round_trip_per_interval_not_per_append(
             )
 
     append_some()
-    assert configuration_reads() == 3  # the three settings, in one pipeline
+    assert configuration_reads() == 4  # the four settings (and INFO), in one pipeline
     now[0] = MAX_AGE * 0.9
     append_some()
-    assert configuration_reads() == 3
+    assert configuration_reads() == 4
     now[0] = MAX_AGE * 1.1
     append_some()
-    assert configuration_reads() == 6
+    assert configuration_reads() == 8
     assert store.head_position() == 15
     client.close()
 

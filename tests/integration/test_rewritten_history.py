@@ -53,8 +53,13 @@ def rewrite_store(services: Services, client: redis.Redis, k: int, payload: dict
     events = rewritten(list(services.store.iter_log()), k, payload)
     keys = services.keys
     kept = {keys.checkpoints, keys.checkpoint_sizes, keys.checkpoint_vkey}
-    pattern = keys.log.rsplit(":", 1)[0] + ":*"  # every key under the log's hash tag
-    doomed = [key for key in client.scan_iter(match=pattern) if key not in kept]
+    pattern = keys.log.rsplit(":", 1)[0] + ":*"  # every key under the log's hash tag...
+    others = (keys.read_model(""), keys.admin(""))  # ...but read models and tokens
+    doomed = [
+        key
+        for key in client.scan_iter(match=pattern)
+        if key not in kept and not key.startswith(others)
+    ]
     assert keys.tree in doomed and keys.seals in doomed
     client.delete(*doomed)
     import_log(services.store, events)

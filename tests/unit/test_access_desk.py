@@ -33,7 +33,9 @@ def test_an_issued_token_authenticates_until_it_is_revoked(
     assert services.tokens.authenticate(plaintext) == record
     assert set(services.access.list_tokens(admin)) == {admin, record}
     # Only the hash is stored: the plaintext appears nowhere in Redis.
-    stored = [v for key in services.redis.scan_iter() for v in services.redis.hvals(key)]
+    stored = [
+        v for key in services.redis.scan_iter(_type="hash") for v in services.redis.hvals(key)
+    ]
     assert stored and not any(plaintext in value for value in stored)
 
     services.access.revoke_token(admin, record.id)

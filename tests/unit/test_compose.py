@@ -18,6 +18,8 @@ from service.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("api", "worker", "scheduler")
+# What the service requires of every Redis server that may hold its events.
+DURABLE = {"appendonly": "yes", "appendfsync": "always", "maxmemory-policy": "noeviction"}
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +46,9 @@ def test_redis_fsyncs_every_write_and_never_evicts(compose: dict[str, Any]) -> N
     command = [str(part) for part in redis["command"]]
     assert command[0] == "redis-server"
     assert options(command) == {
-        "appendonly": "yes",
-        "appendfsync": "always",
-        "maxmemory-policy": "noeviction",
+        **DURABLE,
+        # 0 alone, 1 with the ha profile's ha.env.
+        "min-replicas-to-write": "${RT_MIN_REPLICAS_TO_WRITE:-0}",
     }
     volume, _, mount = redis["volumes"][0].partition(":")
     assert mount == "/data", "the redis image keeps its AOF in /data"
@@ -140,3 +142,64 @@ def test_the_key_sealing_webhook_secrets_reaches_the_containers_as_a_file(
     folder, _, secret = service["environment"]["RT_SECRETS_KEY_FILE"].rpartition("/")
     assert folder == "/run/secrets" and secret in service["secrets"]
     assert "file" in compose["secrets"][secret], "kept outside Redis and the image"
+
+
+# --- the ha profile: replicas and Sentinels around `redis` (docs/operations.md) ---
+
+REPLICAS = ("redis-replica-1", "redis-replica-2")
+SENTINELS = ("sentinel-1", "sentinel-2", "sentinel-3")
+
+
+def ha_env() -> dict[str, str]:
+    lines = (ROOT / "ha.env").read_text().splitlines()
+    pairs = [line.split("=", 1) for line in lines if line and not line.startswith("#")]
+    return {name: value for name, value in pairs}
+
+
+def test_the_ha_profile_adds_two_replicas_and_three_sentinels(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in (*REPLICAS, *SENTINELS):
+        assert services[name]["profiles"] == ["ha"], name
+    for name in ("redis", *APP_SERVICES):
+        assert "profiles" not in services[name], "the single-Redis deployment is the default"
+
+
+@pytest.mark.parametrize("name", REPLICAS)
+def test_every_replica_is_as_durable_as_the_primary_and_guards_its_writes(
+    compose: dict[str, Any], name: str
+) -> None:
+    """Any replica may be promoted: the durability check holds it to the same rules."""
+    replica = compose["services"][name]
+    command = [str(part) for part in replica["command"]]
+    assert command[0] == "redis-server"
+    assert options(command) == {
+        **DURABLE,
+        "min-replicas-to-write": "1",
+        "replicaof": "redis",
+    }
+    assert command[command.index("--replicaof") + 2] == "6379"
+    volume = replica["volumes"][0].partition(":")[0]
+    assert volume in compose["volumes"] and volume != "redis-data", "an AOF of its own"
+
+
+@pytest.mark.parametrize("name", SENTINELS)
+def test_sentinels_watch_the_primary_with_a_majority_quorum(
+    compose: dict[str, Any], name: str
+) -> None:
+    script = compose["services"][name]["command"][-1]
+    assert "redis-server /data/sentinel.conf --sentinel" in script
+    service = ha_env()["RT_REDIS_SERVICE"]
+    quorum = len(SENTINELS) // 2 + 1
+    assert f"sentinel monitor {service} redis 6379 {quorum}" in script
+    assert f"sentinel down-after-milliseconds {service}" in script
+
+
+def test_ha_env_points_every_process_at_the_sentinels(compose: dict[str, Any]) -> None:
+    env = ha_env()
+    assert env["RT_MIN_REPLICAS_TO_WRITE"] == "1"
+    named = {f"{name}:26379" for name in SENTINELS}
+    assert set(env["RT_REDIS_SENTINELS"].split(",")) == named
+    for name in APP_SERVICES:
+        environment = compose["services"][name]["environment"]
+        assert environment["RT_REDIS_SENTINELS"] == "${RT_REDIS_SENTINELS:-}"
+        assert environment["RT_REDIS_SERVICE"] == "${RT_REDIS_SERVICE:-}"
