@@ -9,6 +9,11 @@ the whole file (.xlsx, and .csv for the cost of parsing), timed from the first b
 sent to the answer, so it includes reading the file, deciding every row and appending.
 For scale, single POSTs are also measured from 16 connections at once (the HTTP append
 load), which one upload, a single request, does not use.
+
+A report is appended by one atomic script (``append_all``), which blocks Redis while it
+runs. Its cost is measured at the size bound of a report: 10,000 events on 1,000
+streams, as Redis's SLOWLOG times the script, against the same events appended by
+``append_each`` (one script per stream, pipelined, not atomic), in the same run.
 """
 
 from __future__ import annotations
@@ -28,17 +33,24 @@ from bench.http_load import post_load
 from bench.http_server import gunicorn, identities, started_milestones
 from bench.results import Row, Section, compared
 from bench.settings import Settings
+from service.bootstrap import Services
+from service.ledger.batch import Append, append_all, append_each
+from service.ledger.domain.chain import Actor
+from service.tracking.domain import events as ev
 from service.tracking.domain.imports import INPUT_COLUMNS
 from service.tracking.spreadsheets import CSV, XLSX
 
 NAME = "Bulk report"
 REPORTS_PER_MILESTONE = 10
 TARGET_RATIO = 5.0
+ATOMIC_EVENTS = 10_000  # the default RT_IMPORT_MAX_ROWS
+EVENTS_PER_STREAM = 10
 
 
 def run(settings: Settings) -> Section:
     services, overseer, secret, reporter = identities(settings)
     rows = 200 if settings.quick else 5_000
+    atomic = 500 if settings.quick else ATOMIC_EVENTS
     milestones = rows // REPORTS_PER_MILESTONE
     section = Section(
         NAME,
@@ -49,6 +61,7 @@ def run(settings: Settings) -> Section:
         ],
     )
     samples: dict[str, list[float]] = {"single": [], "xlsx": [], "csv": [], "concurrent": []}
+    scripts: dict[str, list[float]] = {"all": [], "each": [], "all wall": [], "each wall": []}
     with (
         tempfile.TemporaryDirectory(prefix="rt-bulk-") as folder,
         gunicorn(settings, Path(folder) / "gunicorn.log") as url,
@@ -67,9 +80,48 @@ def run(settings: Settings) -> Section:
                 reports = [(ids[n % milestones], n % 101) for n in range(rows)]
                 seconds = (single_posts if kind == "single" else upload)(url, secret, reports, kind)
                 samples[kind].append(rows / seconds)
-    section.rows = _rows(samples, rows)
+            for way in ("all", "each") if repetition % 2 else ("each", "all"):
+                busy, wall = blocking(services, way, repetition, atomic)
+                scripts[way].append(busy)
+                scripts[f"{way} wall"].append(wall)
+    section.rows = _rows(samples, rows) + _script_rows(scripts, atomic)
     services.redis.close()
     return section
+
+
+def blocking(services: Services, way: str, repetition: int, events: int) -> tuple[float, float]:
+    """Milliseconds Redis spent in the longest append script while ``events`` events
+    were appended ``way`` ("all": one append_all; "each": append_each) on a tenth as many
+    streams, and the call's wall time."""
+    client, store = services.redis, services.store
+    appends: list[Append] = [
+        (f"bench-atomic-{way}-{repetition}-{n}", [ev.CommentAdded("monthly")] * per, 0)
+        for n, per in enumerate([EVENTS_PER_STREAM] * (events // EVENTS_PER_STREAM))
+    ]
+    actor = Actor("bench", "reporter", "bench")
+    before = client.config_get("slowlog-*")
+    client.config_set("slowlog-log-slower-than", 0)
+    client.config_set("slowlog-max-len", events)
+    client.slowlog_reset()
+    started = time.perf_counter()
+    (append_all if way == "all" else append_each)(store, appends, actor=actor)
+    wall = time.perf_counter() - started
+    entries = client.slowlog_get(events)
+    for name, value in before.items():
+        client.config_set(str(name), str(value))
+    ours = [e["duration"] for e in entries if f"bench-atomic-{way}-" in str(e["command"])]
+    return max(ours) / 1000, wall * 1000
+
+
+def _script_rows(scripts: dict[str, list[float]], events: int) -> list[Row]:
+    case = f"append_all, {events:,} events on {events // EVENTS_PER_STREAM:,} streams"
+    baseline = "append_each, the same events (one script per stream)"
+    return [
+        compared(
+            case, "longest script (Redis blocked)", "ms", scripts["all"], scripts["each"], baseline
+        ),
+        compared(case, "wall time", "ms", scripts["all wall"], scripts["each wall"], baseline),
+    ]
 
 
 def single_posts(url: str, secret: str, reports: list[tuple[str, int]], _kind: str) -> float:

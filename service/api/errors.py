@@ -164,9 +164,7 @@ def register_error_handlers(app: Flask) -> None:
         elif error.conflict:
             status, title, code = 409, "Conflict", "report-conflict"
             detail = (
-                f"Milestones changed while the report was appended; rows {listed} no longer "
-                "hold. Milestones appended before stay appended: a retry with the same "
-                "Idempotency-Key appends only the rest"
+                f"Milestones changed while the report was appended; rows {listed} no longer hold"
             )
         else:
             status, title, code = 422, "Invalid report", "invalid-report"
@@ -174,7 +172,7 @@ def register_error_handlers(app: Flask) -> None:
         return problem(
             status,
             title,
-            detail + ("." if error.conflict else "; nothing was appended."),
+            detail + "; nothing was appended.",
             code,
             errors=[e.as_dict() for e in error.errors],
         )

@@ -38,7 +38,7 @@ blp = Blueprint(
     "imports",
     __name__,
     description="Bulk reports: a spreadsheet of milestone commands checked as a whole "
-    "and appended in batches, and the report template of each agency. See docs/imports.md.",
+    "and appended all or nothing, and the report template of each agency. See docs/imports.md.",
 )
 
 WORKBOOK = {"type": "string", "contentMediaType": XLSX}
@@ -82,8 +82,8 @@ class Imports(MethodView):
         409,
         **refusal(
             "A milestone changed while the report was being "
-            "appended and its rows no longer hold; retry with the "
-            "same Idempotency-Key to append the rest."
+            "appended and its rows no longer hold; `errors` names "
+            "them. Nothing was appended."
         ),
     )
     @blp.alt_response(
@@ -111,9 +111,11 @@ class Imports(MethodView):
         `evidence_sha256`, `evidence_media_type`, `evidence_captured_at`) and a `note`
         (the reason of a reschedule or block, the text of a comment). Every row is
         decided first, on the milestone as the earlier rows leave it; if any is refused,
-        nothing is appended. Otherwise each milestone's rows are appended at the version
-        they were decided on, in batches. One Idempotency-Key covers the whole file: a
-        retry appends nothing twice and answers as the first request did."""
+        nothing is appended. Otherwise every row is appended in one atomic step, each
+        milestone's at the version it was decided on: the whole report or nothing of it.
+        A milestone changed meanwhile gets its rows decided again (409 if they no longer
+        hold). One Idempotency-Key covers the whole file: a retry appends nothing twice
+        and answers as the first request did."""
         token = current_token()
         data, media_type = uploaded()
         table = spreadsheets.read(data, media_type, services().config.import_max_rows)

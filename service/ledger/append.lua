@@ -18,8 +18,8 @@
 -- {'conflict', actual stream head} | {'moved', last position}.
 -- Sending the same append twice commits it once (a client may be set to resend a
 -- command whose reply was lost): the second send finds the stream already at the head
--- this append makes (its hash covers the events' ids, so no other append can make it)
--- and answers 'ok' with the first event's position, as the first send did.
+-- this append makes and answers 'ok' with the first event's position, as the first send
+-- did (head_refusal in streams.lua, which is loaded in front of this script).
 -- Both answers that report events committed by an earlier send ('dup', and 'ok' on a
 -- resend) rewrite a value as it is: a write of this connection, so that a WAIT sent after
 -- the script counts the replicas that have the earlier send too.
@@ -38,28 +38,15 @@ if idempotent then
     return {'dup', existing}
   end
 end
-local stream_head = redis.call('HGET', KEYS[3], ARGV[1]) or ''
-if stream_head ~= expected then
-  if stream_head == new then
-    redis.call('HSET', KEYS[3], ARGV[1], new)
-    local entry = redis.call('XRANGE', KEYS[1], first .. '-0', first .. '-0')[1]
-    return {'ok', entry[2][4], 0}
-  end
-  return {'conflict', stream_head}
+local refusal = head_refusal(KEYS[3], KEYS[1], ARGV[1], expected, new, first)
+if refusal then
+  return refusal
 end
-local last = tonumber(redis.call('HGET', KEYS[3], '$position') or '0')
+local last = last_position(KEYS[3])
 if wanted ~= '' and tonumber(wanted) ~= last + 1 then
   return {'moved', string.format('%d', last)}
 end
-local version = tonumber(first)
-local n = #ARGV - events_from + 1
-for i = 1, n do
-  local encoded = ARGV[events_from + i - 1]
-  local position = string.format('%d', last + i)
-  redis.call('XADD', KEYS[1], string.format('%d-0', version + i - 1), 'e', encoded, 'p', position)
-  redis.call('XADD', KEYS[2], position .. '-0', 'e', encoded)
-end
-redis.call('HSET', KEYS[3], ARGV[1], new, '$position', string.format('%d', last + n))
+add_events(KEYS[1], KEYS[2], KEYS[3], ARGV[1], new, first, last, events_from, #ARGV - events_from + 1)
 if idempotent then
   redis.call('SET', idem_key, ARGV[3], 'EX', tonumber(ttl))
 end

@@ -70,7 +70,16 @@ __all__ = [
     "VersionConflict",
 ]
 
-APPEND_SCRIPT = resources.files("service.ledger").joinpath("append.lua").read_text()
+
+def script(name: str) -> str:
+    """A Lua script of this package with streams.lua, the steps the append scripts
+    share, in front of it: Redis takes one text per script, so they are joined here."""
+    package = resources.files("service.ledger")
+    return package.joinpath("streams.lua").read_text() + package.joinpath(name).read_text()
+
+
+APPEND_SCRIPT = script("append.lua")
+APPEND_ALL_SCRIPT = script("append_all.lua")
 MAX_ATTEMPTS = 10_000
 HEADS_REMEMBERED = 10_000
 
@@ -95,6 +104,7 @@ class EventStore:
         self.keys = keys or Keys()
         self.idempotency_ttl = idempotency_ttl
         self._append = client.register_script(APPEND_SCRIPT)
+        self._append_all = client.register_script(APPEND_ALL_SCRIPT)
         # The last head this store saw per stream. Only a guess: the script compares it
         # and answers a wrong guess with the real head.
         self._heads: dict[str, str] = {}
@@ -153,7 +163,7 @@ class EventStore:
             outcome = _text(reply[0])
             if outcome == "ok":
                 woke = bool(int(reply[2])) if wake_key else None
-                return AppendResult(events=self.committed(records, reply), woke=woke)
+                return AppendResult(events=self.committed(records, reply[1]), woke=woke)
             if outcome == "dup":
                 assert idempotency is not None
                 return AppendResult(replay=_replay(idempotency, _text(reply[1]) or ""))
@@ -162,9 +172,9 @@ class EventStore:
             self._remember(stream, raw_stream)
         raise RuntimeError("append did not win the stream head after many attempts")
 
-    def committed(self, drafts: list[Draft], reply: Any) -> list[RecordedEvent]:
+    def committed(self, drafts: list[Draft], position: Any) -> list[RecordedEvent]:
         """The drafts as committed: numbered from the position the script gave out."""
-        first = int(_text(reply[1]) or 0)
+        first = int(_text(position) or 0)
         records = [draft.committed(first + offset) for offset, draft in enumerate(drafts)]
         self.remember_head(records[-1])
         # Every acknowledged new event passes here, from append() and from batch.py.
@@ -280,14 +290,43 @@ class EventStore:
             optional_keys.append(wake[0])
         script_keys = [keys.stream(first.stream), keys.log, keys.heads, *optional_keys]
         script_args = [first.stream, header, *optional_args, *[r.stored for r in records]]
+        return self._send(self._append, script_keys, script_args, client)
+
+    def call_append_all_script(
+        self, appends: Sequence[tuple[Sequence[Draft], str, Idempotency | None]]
+    ) -> Any:
+        """Send append_all.lua: each item's ``records`` (one stream each, chained on the
+        given head, with its Idempotency-Key if any) appended all or nothing."""
+        keys = self.keys
+        script_keys, script_args = [keys.log, keys.heads], [str(self.idempotency_ttl)]
+        for records, raw_stream, idempotency in appends:
+            first, last = records[0], records[-1]
+            header = "|".join(
+                [
+                    raw_stream,
+                    _encode_head(last.version, last.hash),
+                    str(first.version),
+                    str(len(records)),
+                    "i" if idempotency else "",
+                ]
+            )
+            script_keys.append(keys.stream(first.stream))
+            script_args += [first.stream, header]
+            if idempotency:
+                script_keys.append(keys.idempotency(idempotency.scope, idempotency.key))
+                script_args.append(idempotency_record(idempotency, records))
+            script_args += [r.stored for r in records]
+        return self._send(self._append_all, script_keys, script_args, None)
+
+    def _send(self, script: Any, keys: list[str], args: list[str], client: Any) -> Any:
         needed = self.ready_to_send(pipelined=client is not None)
         if client is not None:  # a pipeline: sent, and its errors raised, by its caller
-            return self._append(keys=script_keys, args=script_args, client=client)
+            return script(keys=keys, args=args, client=client)
         with refused_unwritten():
             try:
                 if needed:
-                    return self._append_replicated(script_keys, script_args, needed)
-                return self._append(keys=script_keys, args=script_args)
+                    return self._replicated(script, keys, args, needed)
+                return script(keys=keys, args=args)
             except AppendNotReplicated:
                 raise
             except (redis.ConnectionError, redis.TimeoutError) as error:
@@ -295,20 +334,20 @@ class EventStore:
                 # resend a command whose reply was lost, the script commits it once.)
                 raise AppendOutcomeUnknown(f"no reply to the append: {error}") from error
 
-    def _append_replicated(self, keys: list[str], args: list[str], needed: int) -> Any:
-        """The append script, then WAIT on the same connection (WAIT counts the replicas
+    def _replicated(self, script: Any, keys: list[str], args: list[str], needed: int) -> Any:
+        """An append script, then WAIT on the same connection (WAIT counts the replicas
         that have every write this connection made): one round trip. Every outcome that
-        answers with committed events wrote something (see append.lua), so WAIT covers
+        answers with committed events wrote something (see streams.lua), so WAIT covers
         them even when this send only found them committed by an earlier one."""
         for _ in range(2):
             pipe = owner(self.redis, keys[0]).pipeline(transaction=False)
-            pipe.evalsha(self._append.sha, len(keys), *keys, *args)
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
             pipe.execute_command("WAIT", needed, self.replica_timeout_ms)
             try:
                 reply, reached = pipe.execute()
             except redis.exceptions.NoScriptError:
                 # A promoted replica has an empty script cache; nothing ran.
-                owner(self.redis, keys[0]).script_load(self._append.script)
+                owner(self.redis, keys[0]).script_load(script.script)
                 continue
             if _text(reply[0]) in {"ok", "dup"}:
                 self.replicas_reached(reached, needed)

@@ -3,21 +3,16 @@
 ``check`` resolves every row's milestone, authorizes it, and decides the rows in file
 order with the single-command decisions (``domain.imports``); any problem refuses the
 whole report (``ReportRefused``) and nothing is appended. ``apply`` checks the same way,
-then appends each milestone's events as one append at the version it was checked at,
-many milestones per pipelined batch (``ledger.batch``), so a report costs a few round
-trips and fsyncs instead of one per row.
+then appends every milestone's events, each at the version it was checked at, in one
+atomic script (``ledger.batch.append_all``): the whole report is appended, or nothing of
+it. Should another writer move a milestone on between the check and the append, nothing
+is written, the rows are decided again on the new state, and the report is appended
+then, or refused as a conflict naming the rows that no longer hold.
 
 One Idempotency-Key covers a report. The first milestone's append carries the key itself
 (so a single command that reuses it, or another report, is told the key is taken) and
 every other milestone's append carries the key plus its milestone id. A retry looks them
-all up first: milestones already appended are not decided again and their first outcome
-is returned, so a report retried after a lost reply, even one cut off half way through
-its batches, appends every row exactly once.
-
-A milestone that another writer moves on between the check and the append is decided
-again on its new state, like any command; should its rows no longer hold, the answer is
-a conflict naming them (milestones already appended stay appended, and a retry with the
-same key appends only the rest).
+all up first and answers with the first outcome, appending nothing twice.
 """
 
 from __future__ import annotations
@@ -31,7 +26,7 @@ from typing import Any
 
 from service.access import policy
 from service.access.policy import Forbidden, TokenRecord
-from service.ledger.batch import append_each
+from service.ledger.batch import MAX_ALL_EVENTS, append_all
 from service.ledger.domain.errors import NotFound
 from service.ledger.eventstore import AppendResult, Idempotency, Replay, VersionConflict
 from service.ledger.reads import replies
@@ -44,7 +39,6 @@ from service.tracking.tracker import MILESTONE_COMMANDS, RETRIES, Loaded, Tracke
 DECISIONS = {verb: decide for verb, (decide, _) in MILESTONE_COMMANDS.items()}
 HELD_SECONDS = 30 * 60  # how long an upload waits for its confirmation
 READ_CHUNK = 500  # milestones read per round trip
-APPEND_CHUNK_EVENTS = 2000  # events per pipelined batch of appends
 
 
 class ReportRefused(Exception):
@@ -219,22 +213,34 @@ class Importer:
     ) -> ReportOutcome:
         groups, errors = self._prepare(table)
         keys = _keys(idempotency, groups)
-        done = dict(zip(keys, self.store.idempotent_replays(list(keys.values())), strict=True))
-        earlier = {milestone_id: replay for milestone_id, replay in done.items() if replay}
-        outcomes: dict[str, Appended] = {
-            milestone_id: _appended(milestone_id, groups[milestone_id], replay)
-            for milestone_id, replay in earlier.items()
-        }
-        waiting = {m: rows for m, rows in groups.items() if m not in earlier}
-        if waiting or errors:
-            parts = self._decide(token, waiting, errors)
-            for part in parts:
-                # A part whose rows change nothing (none can, today) would have no append.
-                assert part.decided.events, "every report row appends an event"
-            for chunk in _chunks(parts):
-                outcomes.update(self._append(token, chunk, keys, correlation_id))
-        return ReportOutcome(
-            [outcomes[milestone_id] for milestone_id in groups], replayed=not waiting
+        moved = ""
+        for attempt in range(RETRIES):
+            done = dict(zip(keys, self.store.idempotent_replays(list(keys.values())), strict=True))
+            earlier = {milestone_id: replay for milestone_id, replay in done.items() if replay}
+            outcomes: dict[str, Appended] = {
+                milestone_id: _appended(milestone_id, groups[milestone_id], replay)
+                for milestone_id, replay in earlier.items()
+            }
+            waiting = {m: rows for m, rows in groups.items() if m not in earlier}
+            if waiting or errors:
+                try:
+                    parts = self._decide(token, waiting, errors)
+                except ReportRefused as refused:
+                    # After a conflict, rows that held before fail on the new state.
+                    refused.conflict = attempt > 0
+                    raise
+                try:
+                    outcomes.update(self._append(token, parts, keys, correlation_id))
+                except VersionConflict as conflict:
+                    moved = conflict.stream.split("-", 1)[1]
+                    continue  # nothing was written: look again
+            return ReportOutcome(
+                [outcomes[milestone_id] for milestone_id in groups], replayed=not waiting
+            )
+        problem = "the milestone kept changing while the report was appended; send it again"
+        raise ReportRefused(
+            [RowError(row.number, imports.MILESTONE_ID, problem) for row in groups[moved]],
+            conflict=True,
         )
 
     def _append(
@@ -243,46 +249,30 @@ class Importer:
         parts: list[Part],
         keys: dict[str, Idempotency],
         correlation_id: str | None,
-    ) -> Iterator[tuple[str, Appended]]:
-        results = append_each(
+    ) -> dict[str, Appended]:
+        """All the parts appended in one atomic script, or VersionConflict and nothing."""
+        events = sum(len(part.decided.events) for part in parts)
+        if events > MAX_ALL_EVENTS:
+            problem = (
+                f"the report makes {events} events; at most {MAX_ALL_EVENTS} are appended at once"
+            )
+            raise ReportRefused([RowError(0, "", problem)])
+        for part in parts:
+            # A part whose rows change nothing (none can, today) would have no append.
+            assert part.decided.events, "every report row appends an event"
+        results = append_all(
             self.store,
             [(p.loaded.stream, p.decided.events, p.loaded.version) for p in parts],
             actor=_actor(token),
             correlation_id=correlation_id,
             idempotency={p.loaded.stream: keys[p.loaded.state.milestone_id] for p in parts if keys},
         )
-        for part, result in zip(parts, results, strict=True):
-            milestone_id = part.loaded.state.milestone_id
-            if isinstance(result, VersionConflict):
-                result = self._again(token, milestone_id, part.rows, keys, correlation_id)
-            yield milestone_id, _appended(milestone_id, part.rows, result)
-
-    def _again(
-        self,
-        token: TokenRecord,
-        milestone_id: str,
-        rows: list[ReportRow],
-        keys: dict[str, Idempotency],
-        correlation_id: str | None,
-    ) -> AppendResult:
-        """Decide a milestone's rows again on its new state and append them."""
-        for _attempt in range(RETRIES):
-            try:
-                (part,) = self._decide(token, {milestone_id: rows}, [])
-            except ReportRefused as refused:
-                raise ReportRefused(refused.errors, conflict=True) from None
-            try:
-                return self.store.append(
-                    part.loaded.stream,
-                    part.decided.events,
-                    expected_version=part.loaded.version,
-                    actor=_actor(token),
-                    correlation_id=correlation_id,
-                    idempotency=keys.get(milestone_id),
-                )
-            except VersionConflict:
-                continue
-        raise VersionConflict(f"milestone-{milestone_id}", -1, -1)
+        return {
+            part.loaded.state.milestone_id: _appended(
+                part.loaded.state.milestone_id, part.rows, result
+            )
+            for part, result in zip(parts, results, strict=True)
+        }
 
     # --- uploads waiting for confirmation --------------------------------------------
 
@@ -371,19 +361,6 @@ def _keys(idempotency: Idempotency | None, groups: Groups) -> dict[str, Idempote
         key = idempotency.key if index == 0 else f"{idempotency.key}/{milestone_id}"
         keys[milestone_id] = Idempotency(idempotency.scope, key, idempotency.fingerprint)
     return keys
-
-
-def _chunks(parts: list[Part]) -> Iterator[list[Part]]:
-    chunk: list[Part] = []
-    size = 0
-    for part in parts:
-        if chunk and size + len(part.decided.events) > APPEND_CHUNK_EVENTS:
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(part)
-        size += len(part.decided.events)
-    if chunk:
-        yield chunk
 
 
 def _appended(milestone_id: str, rows: list[ReportRow], outcome: AppendResult | Replay) -> Appended:

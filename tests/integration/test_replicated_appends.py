@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 
 from service.api.app import create_app
 from service.bootstrap import Services, bootstrap
+from service.ledger.batch import Append, append_all
 from service.ledger.domain.chain import Actor
 from service.ledger.durability import MAX_AGE, UnsafeRedis
 from service.ledger.eventstore import AppendNotReplicated, AppendResult, Idempotency
@@ -72,6 +73,21 @@ def test_an_append_is_acknowledged_after_a_replica_confirmed_it(
     # WAIT answered only once the replica had it: it is there now, whatever happens next.
     log = services.keys.log
     assert replica.xlen(log) == primary.xlen(log) == 2
+
+
+def test_a_report_of_many_streams_waits_once_for_a_replica_to_have_it_all(
+    replicated: ReplicatedRedis, clock: FrozenClock, system_actor: Actor
+) -> None:
+    services, _, _ = serve(replicated.primary.url, clock)
+    primary, replica = replicated.primary.client(), replicated.replicas[0].client()
+    report: list[Append] = [(f"milestone-{n}", [ev.CommentAdded("r")] * 2, 0) for n in range(3)]
+    append_all(services.store, report[:1], actor=system_actor)  # loads the script
+    calls = wait_calls(primary)
+    outcomes = append_all(services.store, report[1:], actor=system_actor)
+    assert [o.version for o in outcomes] == [2, 2]
+    assert wait_calls(primary) == calls + 1, "one WAIT for the whole report"
+    log = services.keys.log
+    assert replica.xlen(log) == primary.xlen(log) == 6
 
 
 def test_a_lone_server_acknowledges_without_waiting(redis_url: str, clock: FrozenClock) -> None:
