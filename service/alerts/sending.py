@@ -122,10 +122,13 @@ def attempt(services: Infrastructure, subscription: Subscription, delivery: Deli
         message = system_message(services, to, system)
     elif delivery.kind == "digest":
         notices = [notice(services, ref) for ref in delivery.events]
-        message = mailer.digest_message(config, to, notices, services.clock.now())
+        message = mailer.digest_message(
+            config, to, notices, services.clock.now(), subscription.language
+        )
     else:
+        first = notice(services, delivery.events[0])
         message = mailer.alert_message(
-            config, to, notice(services, delivery.events[0]), services.clock.now()
+            config, to, first, services.clock.now(), subscription.language
         )
     return mailer.send(mailer.Smtp.of(config), message)
 

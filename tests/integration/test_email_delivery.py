@@ -139,3 +139,37 @@ def test_a_new_email_subscription_hears_at_once_of_open_alerts_marked_already_op
         assert f"Already open:  since {today}, before this subscription was created" in body
         assert message["Date"] is not None
     assert single.get_content().startswith("Already open: Body cameras")
+
+
+def test_email_to_a_russian_subscription_is_written_in_russian(
+    mailing: Services, inbox: tuple[Inbox, int]
+) -> None:
+    subscription = (
+        subscription_store(mailing).create("email", address=TO, language="ru").subscription
+    )
+    tracked = Tracked(mailing)
+    tracked.milestone(
+        mailing.clock.today() - timedelta(days=4), title="Video surveillance in units"
+    )
+    project_read_models(mailing)
+    OverdueScanner(mailing).scan()
+    notify()
+    work_until(mailing, lambda: finished(mailing, subscription.id))
+
+    [message] = inbox[0].messages
+    body = message.get_content()
+    # The clock reads 2026-11-25: due on the 21st, four days ago. Titles stay as written.
+    assert message["Subject"] == (
+        "[Reform Tracker] Video surveillance in units: просрочено на 4 дня"
+    )
+    assert body.startswith("Новое оповещение: Video surveillance in units\n\n")
+    for expected in (
+        "Веха:                     Video surveillance in units",
+        "Срок:                     21 нояб. 2026\u202fг.",
+        "Дней просрочки:           4",
+        "Важность:                 ",
+        "Эскалировано до:          ответственное ведомство",
+        "Чтобы остановить эскалацию, подтвердите оповещение с пояснением:",
+    ):
+        assert expected in body, expected
+    assert "Milestone" not in body and "overdue" not in body
