@@ -24,7 +24,6 @@ from flask_babel import gettext as _
 
 from service.access.disclosure import public_event
 from service.access.policy import TokenRecord
-from service.api import vocabulary
 from service.api.auth import PUBLIC, services
 from service.dashboards import charts
 from service.dashboards.domain.dashboards import milestone_row
@@ -260,10 +259,6 @@ def require_csrf() -> None:
             "This form has expired or came from another site; reload the page and send it again."
         )
         abort(Response(*error_page(message, 403)))
-
-
-blp.add_app_template_filter(vocabulary.humanize, "humanize")
-blp.add_app_template_filter(vocabulary.term, "term")
 
 
 @blp.app_template_filter("web_link")

@@ -1,35 +1,25 @@
 """The page language: chosen by the switcher in every page's header, remembered in a
 cookie, else taken from Accept-Language, else the default (English).
 
-Flask-Babel does the rest: ``_()`` in templates and views, and the date and number
-filters below. Its catalogues come compiled from service.api.dashboard_pages import error_page
-from service.runtime.languages, which says
-why they are compiled in memory. API JSON and problem+json stay in English: they are
-read by programs.
+Flask-Babel does the rest: ``_()`` in templates and views, and the filters of
+service/api/vocabulary.py for words, dates and numbers. Its catalogues come compiled from
+service.runtime.languages, which says why they are compiled in memory. API JSON and
+problem+json stay in English: they are read by programs.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from babel import Locale, dates, support
+from babel import support
 from flask import Blueprint, Flask, redirect, request, url_for
-from flask_babel import (
-    Babel,
-    Domain,
-    format_date,
-    format_decimal,
-    format_percent,
-    get_locale,
-)
-from flask_babel import (
-    gettext as _,
-)
+from flask_babel import Babel, Domain, get_locale
+from flask_babel import gettext as _
 
+from service.api import vocabulary
 from service.api.dashboard_pages import error_page
-from service.runtime.languages import DATE_FORMATS, DEFAULT, LANGUAGES, NAMES, translations
+from service.runtime.languages import DEFAULT, LANGUAGES, NAMES, translations
 
 blp = Blueprint("languages", __name__, url_prefix="/ui")
 COOKIE = "rt_language"
@@ -60,37 +50,8 @@ def install(app: Flask) -> None:
     babel = Babel(app, locale_selector=language)
     babel.domain_instance = CompiledCatalogues()
     app.register_blueprint(blp)
-    app.jinja_env.filters.update(day=day, day_month=day_month, number=number, percent=percent)
+    app.jinja_env.filters.update(vocabulary.FILTERS)
     app.context_processor(lambda: {"languages": NAMES, "language": str(get_locale())})
-
-
-def day(value: date | str | None) -> str:
-    """A calendar day (a date or an ISO date/timestamp string) in the page's language."""
-    if value in (None, ""):
-        return "–"
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    return str(format_date(value, DATE_FORMATS[str(get_locale())]))
-
-
-def day_month(value: date) -> str:
-    """A short day and month, for a chart's axis."""
-    chosen = str(get_locale())
-    if chosen == "en":
-        return value.strftime("%m-%d")
-    return str(dates.format_skeleton("MMMd", value, locale=chosen))
-
-
-def number(value: float | None) -> str:
-    return "–" if value is None else str(format_decimal(value))
-
-
-def percent(value: float | None) -> str:
-    """A percentage given as 0..100, with at most one decimal, in the page's way."""
-    if value is None:
-        return "–"
-    pattern = Locale.parse(str(get_locale())).percent_formats[None].pattern
-    return str(format_percent(value / 100, pattern.replace("#,##0", "#,##0.#", 1)))
 
 
 @blp.get("/language/<string:chosen>")

@@ -155,3 +155,18 @@ def test_subscription_language_is_validated_defaulted_and_shown(
     found = client.get("/subscriptions", headers=admin).get_json()
     listed = {s["id"]: s["language"] for s in found}
     assert listed == {default["id"]: "en", russian.get_json()["id"]: "ru"}
+
+
+def test_dashboard_sentences_follow_the_language(client: FlaskClient, pages: list[str]) -> None:
+    """RAG reasons and chart descriptions are written by the dashboards in English and
+    said on the page in the reader's language."""
+    initiative = next(p for p in pages if p.startswith("/ui/initiatives/"))
+    client.get("/ui/language/ru?next=/ui/")
+    russian = client.get(initiative).get_data(as_text=True)
+    assert "<li>просрочено на 9 дн.</li>" in russian and "<li>9 days overdue</li>" not in russian
+    assert "1 веха с " in russian
+    client.get("/ui/language/kk?next=/ui/")
+    assert "<li>9 күн кешікті</li>" in client.get(initiative).get_data(as_text=True)
+    client.get("/ui/language/en?next=/ui/")
+    english = client.get(initiative).get_data(as_text=True)
+    assert "<li>9 days overdue</li>" in english and "1 milestone from " in english

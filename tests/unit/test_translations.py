@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po
 from service.runtime.languages import CATALOGUES, LANGUAGES, catalogue_path, translations
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "Phrase": None}
 
 
 def extracted() -> set[str]:

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any, Protocol
 
+from service.dashboards.domain.phrases import Phrase
 from service.dashboards.domain.rag import GREEN, SEVERITY, Thresholds, timing, worst
 from service.dashboards.domain.readmodel import (
     INITIATIVES,
@@ -77,13 +78,13 @@ def rollup(records: list[MilestoneRecord], today: date, rules: Thresholds) -> di
     colour = worst([row["rag"]["colour"] for row in rows])
     reasons = (
         [
-            f"{row['title']}: {reason}"
+            Phrase("%(title)s: %(reason)s", title=row["title"], reason=reason)
             for row in rows
             if row["rag"]["colour"] == colour
             for reason in row["rag"]["reasons"]
         ]
         if colour != GREEN
-        else ["no milestone is disputed, overdue, or due soon without recent progress"]
+        else [Phrase("no milestone is disputed, overdue, or due soon without recent progress")]
     )
     return {
         "milestone_count": len(rows),
