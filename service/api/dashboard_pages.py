@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
 
 from service.access.disclosure import public_event
 from service.access.policy import TokenRecord
@@ -203,11 +204,16 @@ def login() -> Any:
     token = request.form.get("token", "").strip()
     if not token or services().tokens.authenticate(token) is None:
         return render_template("login.html", next=target, error=_("Unknown token.")), 401
-    response = redirect(target)
+    return remember(redirect(target), COOKIE, token, COOKIE_SECONDS)
+
+
+def remember(response: BaseResponse, cookie: str, value: str, seconds: int) -> BaseResponse:
+    """``response`` setting a cookie of the pages: for /ui only, never read by scripts,
+    not sent by other sites' posts, over HTTPS only when the page came over HTTPS."""
     response.set_cookie(
-        COOKIE,
-        token,
-        max_age=COOKIE_SECONDS,
+        cookie,
+        value,
+        max_age=seconds,
         httponly=True,
         samesite="Lax",
         secure=request.is_secure,

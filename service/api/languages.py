@@ -18,7 +18,7 @@ from flask_babel import Babel, Domain, get_locale
 from flask_babel import gettext as _
 
 from service.api import vocabulary
-from service.api.dashboard_pages import error_page
+from service.api.dashboard_pages import error_page, remember
 from service.runtime.languages import DEFAULT, LANGUAGES, NAMES, translations
 
 blp = Blueprint("languages", __name__, url_prefix="/ui")
@@ -63,14 +63,4 @@ def choose(chosen: str) -> Any:
         target = url_for("pages.overview")
     if chosen not in LANGUAGES:
         return error_page(_("There is no page in this language."), 404)
-    response = redirect(target, code=303)
-    response.set_cookie(
-        COOKIE,
-        chosen,
-        max_age=COOKIE_SECONDS,
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure,
-        path="/ui",
-    )
-    return response
+    return remember(redirect(target, code=303), COOKIE, chosen, COOKIE_SECONDS)
