@@ -170,3 +170,9 @@ def test_dashboard_sentences_follow_the_language(client: FlaskClient, pages: lis
     client.get("/ui/language/en?next=/ui/")
     english = client.get(initiative).get_data(as_text=True)
     assert "<li>9 days overdue</li>" in english and "1 milestone from " in english
+
+
+def test_the_sign_in_form_is_translated_before_signing_in(client: FlaskClient) -> None:
+    assert client.get("/ui/language/ru?next=/ui/login").status_code == 303
+    html = client.get("/ui/login").get_data(as_text=True)
+    assert html_lang(html) == "ru" and "<h1>Войти</h1>" in html
