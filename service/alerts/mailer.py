@@ -99,12 +99,13 @@ class AlertNotice:
             (_("Escalated to"), term(alert.level, language)),
             (_("Link"), self.link(config)),
         ]
-        width = max(len(label) for label, _value in facts) + 3
-        return [
-            f"{headline or self.event_type}: {alert.milestone_title}",
-            "",
-            *(f"{label}:".ljust(width) + value for label, value in facts),
-        ]
+        return [f"{headline or self.event_type}: {alert.milestone_title}", "", *aligned(facts)]
+
+
+def aligned(facts: list[tuple[str, str]]) -> list[str]:
+    """ "label: value" lines, the values in one column whatever the language's labels."""
+    width = max(len(label) for label, _value in facts) + 3
+    return [f"{label}:".ljust(width) + value for label, value in facts]
 
 
 def plain_message(sender: str, to: str, subject: str, body: str, at: datetime) -> EmailMessage:

@@ -89,10 +89,12 @@ def system_body(alert: SystemAlert) -> str:
     ).decode()
 
 
-def system_message(services: Infrastructure, to: str, alert: SystemAlert) -> EmailMessage:
+def system_message(
+    services: Infrastructure, to: str, alert: SystemAlert, language: str
+) -> EmailMessage:
     config = services.config
-    subject = f"[Reform Tracker] {alert.summary.split(':')[0]}"
-    body = "\n".join(alert.lines(config.base_url)) + "\n"
+    subject = f"[Reform Tracker] {alert.said(language).split(':')[0]}"
+    body = "\n".join(alert.lines(config.base_url, language)) + "\n"
     return mailer.plain_message(config.smtp_from, to, subject, body, services.clock.now())
 
 
@@ -119,7 +121,7 @@ def attempt(services: Infrastructure, subscription: Subscription, delivery: Deli
         )
     to = subscription.address or ""
     if system:
-        message = system_message(services, to, system)
+        message = system_message(services, to, system, subscription.language)
     elif delivery.kind == "digest":
         notices = [notice(services, ref) for ref in delivery.events]
         message = mailer.digest_message(
