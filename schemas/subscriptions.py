@@ -9,6 +9,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from schemas.common import AGENCY_NAME, PageLimit, StrictBoolean, Text
 from service.alerts.domain.alerts import LEVELS, SEVERITIES
 from service.alerts.subscriptions import EMAIL, WEBHOOK
+from service.runtime.languages import DEFAULT as DEFAULT_LANGUAGE
+from service.runtime.languages import LANGUAGES
 
 
 def _when(channel: str, then: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +61,14 @@ class SubscriptionIn(Schema):
         metadata={"description": "Told once an alert has escalated to this level"},
     )
     description = Text(multiline=True, load_default="", validate=validate.Length(max=500))
+    language = Text(
+        load_default=DEFAULT_LANGUAGE,
+        validate=validate.OneOf(LANGUAGES),
+        metadata={
+            "description": "The language of the subscription's e-mails: kk (Kazakh), "
+            "ru (Russian) or en (English). Webhook bodies are JSON and not translated."
+        },
+    )
 
     @validates_schema
     def channel_target(self, data: dict[str, Any], **_kwargs: object) -> None:
@@ -86,6 +96,7 @@ class SubscriptionOut(Schema):
     severities = fields.List(fields.String())
     audience = fields.String()
     description = fields.String()
+    language = fields.String()
     created_at = fields.String()
     disabled = fields.Boolean()
     disabled_reason = fields.String(allow_none=True)

@@ -1,5 +1,9 @@
 """Alert e-mail: plain text a person can act on, sent over SMTP with smtplib.
 
+Each is written in its subscription's language (Kazakh, Russian or English: the same
+catalogues as the pages, service.runtime.languages); the subject keeps its
+"[Reform Tracker]" prefix in every language, for mail filters.
+
 ``Smtp`` is where to send and as whom: the service takes it from its settings (RT_SMTP_*),
 a witness from its own command line, so both send through this one module.
 """
@@ -17,11 +21,12 @@ from email.utils import format_datetime, make_msgid
 from service.alerts.deliveries import Outcome
 from service.alerts.domain import alerts as al
 from service.runtime.config import Config
+from service.runtime.languages import DEFAULT, N_, format_day, format_number, term, translations
 
 HEADLINES = {
-    "AlertRaised": "New alert",
-    "AlertEscalated": "Escalated, not acknowledged",
-    "AlertRenotified": "Still not acknowledged",
+    "AlertRaised": N_("New alert"),
+    "AlertEscalated": N_("Escalated, not acknowledged"),
+    "AlertRenotified": N_("Still not acknowledged"),
 }
 
 
@@ -61,31 +66,46 @@ class AlertNotice:
     def link(self, config: Config) -> str:
         return f"{config.base_url.rstrip('/')}/ui/milestones/{self.alert.milestone_id}"
 
-    def summary(self) -> str:
+    def summary(self, language: str = DEFAULT) -> str:
+        t = translations(language)
         if self.alert.condition == al.OVERDUE:
-            return f"overdue by {self.alert.days_overdue(self.on)} days"
-        return f"due {self.alert.due_date.isoformat()} ({self.alert.condition.replace('_', ' ')})"
+            days = self.alert.days_overdue(self.on)
+            return t.ngettext("overdue by %(num)d day", "overdue by %(num)d days", days) % {
+                "num": days
+            }
+        due, condition = format_day(self.alert.due_date, language), self.alert.condition
+        return t.gettext("due %(day)s (%(condition)s)") % {
+            "day": due,
+            "condition": term(condition, language),
+        }
 
-    def lines(self, config: Config) -> list[str]:
+    def lines(self, config: Config, language: str = DEFAULT) -> list[str]:
+        """The headline, a blank line, then the facts as aligned "label: value" lines."""
+        _ = translations(language).gettext
         alert = self.alert
-        headline = "Already open" if self.already_open else HEADLINES.get(self.event_type)
-        opened = [
-            f"Already open:  since {alert.raised_at.date().isoformat()}, "
-            "before this subscription was created"
+        known = HEADLINES.get(self.event_type)
+        headline = _("Already open") if self.already_open else _(known) if known else None
+        opened = _("since %(day)s, before this subscription was created") % {
+            "day": format_day(alert.raised_at.date(), language)
+        }
+        facts = [
+            *([(_("Already open"), opened)] if self.already_open else []),
+            (_("Milestone"), alert.milestone_title),
+            (_("Initiative"), self.initiative_title),
+            (_("Owner agency"), alert.owner_agency),
+            (_("Due date"), format_day(alert.due_date, language)),
+            (_("Days overdue"), format_number(alert.days_overdue(self.on), language)),
+            (_("Severity"), term(alert.severity, language)),
+            (_("Escalated to"), term(alert.level, language)),
+            (_("Link"), self.link(config)),
         ]
-        return [
-            f"{headline or self.event_type}: {alert.milestone_title}",
-            "",
-            *(opened if self.already_open else []),
-            f"Milestone:     {alert.milestone_title}",
-            f"Initiative:    {self.initiative_title}",
-            f"Owner agency:  {alert.owner_agency}",
-            f"Due date:      {alert.due_date.isoformat()}",
-            f"Days overdue:  {alert.days_overdue(self.on)}",
-            f"Severity:      {alert.severity}",
-            f"Escalated to:  {alert.level.replace('_', ' ')}",
-            f"Link:          {self.link(config)}",
-        ]
+        return [f"{headline or self.event_type}: {alert.milestone_title}", "", *aligned(facts)]
+
+
+def aligned(facts: list[tuple[str, str]]) -> list[str]:
+    """ "label: value" lines, the values in one column whatever the language's labels."""
+    width = max(len(label) for label, _value in facts) + 3
+    return [f"{label}:".ljust(width) + value for label, value in facts]
 
 
 def plain_message(sender: str, to: str, subject: str, body: str, at: datetime) -> EmailMessage:
@@ -99,26 +119,31 @@ def plain_message(sender: str, to: str, subject: str, body: str, at: datetime) -
     return message
 
 
-def alert_message(config: Config, to: str, notice: AlertNotice, at: datetime) -> EmailMessage:
-    subject = f"[Reform Tracker] {notice.alert.milestone_title}: {notice.summary()}"
+def alert_message(
+    config: Config, to: str, notice: AlertNotice, at: datetime, language: str = DEFAULT
+) -> EmailMessage:
+    subject = f"[Reform Tracker] {notice.alert.milestone_title}: {notice.summary(language)}"
     footer = [
         "",
-        "Acknowledge the alert, with a note, to stop its escalation:",
+        translations(language).gettext(
+            "Acknowledge the alert, with a note, to stop its escalation:"
+        ),
         f"POST /alerts/{notice.alert.alert_id}/acknowledge",
     ]
-    body = "\n".join(notice.lines(config) + footer) + "\n"
+    body = "\n".join(notice.lines(config, language) + footer) + "\n"
     return plain_message(config.smtp_from, to, subject, body, at)
 
 
 def digest_message(
-    config: Config, to: str, notices: list[AlertNotice], at: datetime
+    config: Config, to: str, notices: list[AlertNotice], at: datetime, language: str = DEFAULT
 ) -> EmailMessage:
-    subject = (
-        f"[Reform Tracker] Daily alert digest {at.date().isoformat()}: {len(notices)} alert(s)"
-    )
-    parts = [f"{len(notices)} alert event(s) since the last digest.", ""]
+    _ = translations(language).gettext
+    count = {"num": len(notices), "day": format_day(at.date(), language)}
+    subject = "[Reform Tracker] " + _("Daily alert digest %(day)s: %(num)d alert(s)") % count
+    parts = [_("%(num)d alert event(s) since the last digest.") % count, ""]
     for number, notice in enumerate(notices, start=1):
-        parts += [f"{number}. " + notice.lines(config)[0], *notice.lines(config)[2:], ""]
+        lines = notice.lines(config, language)
+        parts += [f"{number}. " + lines[0], *lines[2:], ""]
     return plain_message(config.smtp_from, to, subject, "\n".join(parts), at)
 
 

@@ -90,10 +90,12 @@ def system_body(alert: SystemAlert) -> str:
     ).decode()
 
 
-def system_message(services: Infrastructure, to: str, alert: SystemAlert) -> EmailMessage:
+def system_message(
+    services: Infrastructure, to: str, alert: SystemAlert, language: str
+) -> EmailMessage:
     config = services.config
-    subject = f"[Reform Tracker] {alert.summary.split(':')[0]}"
-    body = "\n".join(alert.lines(config.base_url)) + "\n"
+    subject = f"[Reform Tracker] {alert.said(language).split(':')[0]}"
+    body = "\n".join(alert.lines(config.base_url, language)) + "\n"
     return mailer.plain_message(config.smtp_from, to, subject, body, services.clock.now())
 
 
@@ -120,13 +122,16 @@ def attempt(services: Infrastructure, subscription: Subscription, delivery: Deli
         )
     to = subscription.address or ""
     if system:
-        message = system_message(services, to, system)
+        message = system_message(services, to, system, subscription.language)
     elif delivery.kind == "digest":
         notices = [notice(services, ref) for ref in delivery.events]
-        message = mailer.digest_message(config, to, notices, services.clock.now())
+        message = mailer.digest_message(
+            config, to, notices, services.clock.now(), subscription.language
+        )
     else:
+        first = notice(services, delivery.events[0])
         message = mailer.alert_message(
-            config, to, notice(services, delivery.events[0]), services.clock.now()
+            config, to, first, services.clock.now(), subscription.language
         )
     return mailer.send(mailer.Smtp.of(config), message)
 

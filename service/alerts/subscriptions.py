@@ -29,6 +29,8 @@ from service.ledger.domain.errors import DomainError, InvalidValue
 from service.ledger.keys import Keys
 from service.runtime.clock import Clock, isoformat
 from service.runtime.connection import owner
+from service.runtime.languages import DEFAULT as DEFAULT_LANGUAGE
+from service.runtime.languages import LANGUAGES
 from service.runtime.secretbox import SecretBox
 
 WEBHOOK, EMAIL = "webhook", "email"
@@ -48,6 +50,7 @@ class Subscription:
     severities: tuple[str, ...] = ()  # empty: every severity
     audience: str = al.LEVELS[0]  # told once an alert reaches this escalation level
     description: str = ""
+    language: str = DEFAULT_LANGUAGE  # e-mail only: the language its messages are written in
     disabled: bool = False
     disabled_reason: str | None = None
     sealed_secret: str | None = None  # webhook only: the signing secret, sealed
@@ -126,6 +129,8 @@ class SubscriptionStore:
             fields["sealed_secret"] = self.box().seal(secret)
         elif not fields.get("address"):
             raise InvalidValue("address", "an e-mail subscription needs an address")
+        if fields.get("language", DEFAULT_LANGUAGE) not in LANGUAGES:
+            raise InvalidValue("language", f"language must be one of {', '.join(LANGUAGES)}")
         if fields.get("audience", al.LEVELS[0]) not in al.LEVELS:
             raise InvalidValue("audience", f"audience must be one of {', '.join(al.LEVELS)}")
         fields["severities"] = tuple(fields.get("severities") or ())

@@ -20,11 +20,17 @@ from typing import Any
 
 from service.alerts.deliveries import Delivery
 from service.alerts.domain import alerts as al
+from service.alerts.mailer import aligned
 from service.alerts.notifier import delivery_log, subscription_store
 from service.ledger.infrastructure import Infrastructure
+from service.runtime.languages import DEFAULT, N_, translations
 
 CHECKPOINT_REFUSED = "CheckpointRefused"
 SYSTEM = "system"  # the kind of a delivery of a system alert
+REFUSED = N_(
+    "The log refused to sign a checkpoint: its stored history is not consistent with the "
+    "checkpoint of %(size)s events it signed before."
+)
 
 
 @dataclass(frozen=True)
@@ -38,19 +44,34 @@ class SystemAlert:
     def webhook_type(self) -> str:
         return "log.checkpoint_refused" if self.type == CHECKPOINT_REFUSED else self.type
 
-    def lines(self, base_url: str) -> list[str]:
+    def said(self, language: str = DEFAULT) -> str:
+        """The summary in ``language`` (the stored one is English)."""
+        if self.type != CHECKPOINT_REFUSED:
+            return self.summary
+        return translations(language).gettext(REFUSED) % {"size": self.details["checkpoint_size"]}
+
+    def lines(self, base_url: str, language: str = DEFAULT) -> list[str]:
+        """For people, in ``language``; the reason is the ledger's own, in English."""
+        _ = translations(language).gettext
         d = self.details
+        size, tree = d["checkpoint_size"], d["tree_size"]
+        facts = [
+            (_("Reason"), d["reason"]),
+            (
+                _("Last checkpoint signed"),
+                _("%(size)s events, root %(root)s") % {"size": size, "root": d["checkpoint_root"]},
+            ),
+            (_("Tree size now"), _("%(size)s events") % {"size": tree}),
+            (_("Refused at"), d["refused_at"]),
+            (_("Checkpoints"), f"{base_url.rstrip('/')}/checkpoints"),
+        ]
         return [
-            self.summary,
+            self.said(language),
             "",
-            f"Reason:                  {d['reason']}",
-            f"Last checkpoint signed:  {d['checkpoint_size']} events, root {d['checkpoint_root']}",
-            f"Tree size now:           {d['tree_size']} events",
-            f"Refused at:              {d['refused_at']}",
-            f"Checkpoints:             {base_url.rstrip('/')}/checkpoints",
+            *aligned(facts),
             "",
-            "Nothing was signed. Compare the log with a copy or an export checked against",
-            "an earlier checkpoint, and ask the witnesses for the checkpoints they cosigned",
+            _("Nothing was signed. Compare the log with a copy or an export checked against"),
+            _("an earlier checkpoint, and ask the witnesses for the checkpoints they cosigned"),
             "(reform-tracker verify --file <export> --checkpoint <file> --key <verifier key>).",
         ]
 
@@ -70,10 +91,7 @@ def checkpoint_refused(raw: str) -> SystemAlert:
         id=str(uuid.uuid5(al.NAMESPACE, f"checkpoint-refused:{size}:{root}")),
         type=CHECKPOINT_REFUSED,
         raised_at=details["refused_at"],
-        summary=(
-            "The log refused to sign a checkpoint: its stored history is not consistent "
-            f"with the checkpoint of {size} events it signed before."
-        ),
+        summary=REFUSED % {"size": size},
         details=details,
     )
 

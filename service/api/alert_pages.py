@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from service.access.policy import Forbidden
 from service.alerts.domain.alerts import LEVELS, MAX_NOTE, RESOLVED, STATES
@@ -47,9 +48,12 @@ def _filters() -> dict[str, str]:
         "programme_id": request.args.get("programme", ""),
     }
     if chosen["state"] not in ("", *ACTIVE_STATES):
-        raise DomainError("invalid", f"state must be one of {', '.join(ACTIVE_STATES)}", "state")
+        message = _("state must be one of %(values)s", values=", ".join(ACTIVE_STATES))
+        raise DomainError("invalid", message, "state")
     if chosen["level"] not in ("", *LEVELS):
-        raise DomainError("invalid", f"level must be one of {', '.join(LEVELS)}", "level")
+        raise DomainError(
+            "invalid", _("level must be one of %(values)s", values=", ".join(LEVELS)), "level"
+        )
     return {field: value for field, value in chosen.items() if value}
 
 
@@ -60,7 +64,8 @@ def alerts() -> Any:
     try:
         filters = _filters()
         if sort not in SORTS:
-            raise DomainError("invalid", f"sort must be one of {', '.join(SORTS)}", "sort")
+            message = _("sort must be one of %(values)s", values=", ".join(SORTS))
+            raise DomainError("invalid", message, "sort")
     except DomainError as error:
         return error_page(error.message, 422)
     key, newest_first = SORTS[sort]
@@ -102,7 +107,7 @@ def acknowledge(alert_id: Any) -> Any:
     except DomainError as error:
         return _alert_page(str(alert_id), error.message, note, 422 if error.field else 409)
     except VersionConflict:
-        message = "The alert changed while the acknowledgement was being decided; try again."
+        message = _("The alert changed while the acknowledgement was being decided; try again.")
         return _alert_page(str(alert_id), message, note, 409)
     return redirect(url_for(".alert", alert_id=alert_id), code=303)
 
@@ -112,7 +117,7 @@ def _alert_page(alert_id: str, error: str | None = None, note: str = "", status:
     try:
         found = desk.alert(alert_id)
     except NotFound:
-        return error_page("No such alert.", 404)
+        return error_page(_("No such alert."), 404)
     public = is_public()
     return (
         render_template(

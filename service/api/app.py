@@ -25,6 +25,7 @@ from service.api import (
     health,
     imports,
     initiatives,
+    languages,
     log,
     milestones,
     programmes,
@@ -130,6 +131,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     app.register_blueprint(dashboard_pages.blp)
     app.register_blueprint(alert_pages.blp)
     app.register_blueprint(report_pages.blp)
+    languages.install(app)
     _document_schema_rules(api)
     register_error_handlers(app)
     # Request ids and content-type checks come first, so even a 429 carries its request id.

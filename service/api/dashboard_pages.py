@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
 
 from service.access.disclosure import public_event
 from service.access.policy import TokenRecord
@@ -74,7 +76,7 @@ def _as_of() -> date | None:
     try:
         return date.fromisoformat(raw) if raw else None
     except ValueError:
-        abort(Response(*error_page("as_of must be a date like 2026-11-25", 422)))
+        abort(Response(*error_page(_("as_of must be a date like 2026-11-25"), 422)))
 
 
 def _render(
@@ -167,7 +169,7 @@ def milestone(milestone_id: Any) -> Any:
     s, stream = services(), f"milestone-{milestone_id}"
     events = s.store.read_stream(stream)
     if not events:
-        return error_page("No such milestone.", 404)
+        return error_page(_("No such milestone."), 404)
     public = is_public()
     queries = DashboardQueries(s, public=public)
     record = queries.milestone_record(str(milestone_id))
@@ -201,12 +203,17 @@ def login() -> Any:
     _same_origin()
     token = request.form.get("token", "").strip()
     if not token or services().tokens.authenticate(token) is None:
-        return render_template("login.html", next=target, error="Unknown token."), 401
-    response = redirect(target)
+        return render_template("login.html", next=target, error=_("Unknown token.")), 401
+    return remember(redirect(target), COOKIE, token, COOKIE_SECONDS)
+
+
+def remember(response: BaseResponse, cookie: str, value: str, seconds: int) -> BaseResponse:
+    """``response`` setting a cookie of the pages: for /ui only, never read by scripts,
+    not sent by other sites' posts, over HTTPS only when the page came over HTTPS."""
     response.set_cookie(
-        COOKIE,
-        token,
-        max_age=COOKIE_SECONDS,
+        cookie,
+        value,
+        max_age=seconds,
         httponly=True,
         samesite="Lax",
         secure=request.is_secure,
@@ -226,7 +233,7 @@ def logout() -> Any:
 @blp.get("/<path:unknown>")
 def not_found(unknown: str) -> Any:
     """Unknown /ui/ addresses get a page a person can read, not problem+json."""
-    return error_page("There is no page at this address.", 404)
+    return error_page(_("There is no page at this address."), 404)
 
 
 def _same_origin() -> None:
@@ -254,17 +261,10 @@ def require_csrf() -> None:
     _same_origin()
     sent = request.form.get("csrf_token", "")
     if not request.cookies.get(COOKIE) or not hmac.compare_digest(sent, csrf_token()):
-        message = (
+        message = _(
             "This form has expired or came from another site; reload the page and send it again."
         )
         abort(Response(*error_page(message, 403)))
-
-
-@blp.app_template_filter("humanize")
-def humanize(event_type: str) -> str:
-    """ "MilestoneReportedComplete" -> "Milestone reported complete"."""
-    words = re.findall(r"[A-Z][a-z]*", event_type)
-    return " ".join([words[0], *(w.lower() for w in words[1:])]) if words else event_type
 
 
 @blp.app_template_filter("web_link")

@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from service.access.policy import TokenRecord
 from service.api.auth import services
@@ -64,18 +65,18 @@ def preview(token: TokenRecord) -> Any:
     """Check the uploaded report and show each row as it would be appended."""
     sent = request.files.get("file")
     if sent is None or not sent.filename:
-        return _page(token, 422, problem="Choose a report file to upload.")
+        return _page(token, 422, problem=_("Choose a report file to upload."))
     media_type = EXTENSIONS.get("." + sent.filename.rsplit(".", 1)[-1].lower())
     if media_type is None:
-        return _page(token, 415, problem="The report must be an .xlsx, .csv or .json file.")
+        return _page(token, 415, problem=_("The report must be an .xlsx, .csv or .json file."))
     data = sent.read()
     try:
         table = spreadsheets.read(data, media_type, services().config.import_max_rows)
         result = checked(services().imports.check(token, table))
     except spreadsheets.TooManyRows as error:
-        return _page(token, 413, problem=f"The report was not checked: {error}.")
+        return _page(token, 413, problem=_("The report was not checked: %(error)s.", error=error))
     except spreadsheets.Unreadable as error:
-        return _page(token, 422, problem=f"The report cannot be read: {error}.")
+        return _page(token, 422, problem=_("The report cannot be read: %(error)s.", error=error))
     except ReportRefused as refused:
         status = 403 if refused.forbidden else 422
         return _page(token, status, filename=sent.filename, errors=refused.errors)
@@ -90,7 +91,7 @@ def confirm(token: TokenRecord) -> Any:
     digest = request.form.get("digest", "")
     held = services().imports.held(token, digest) if DIGEST.match(digest) else None
     if held is None:
-        return _page(token, 410, problem="This upload is no longer kept; upload it again.")
+        return _page(token, 410, problem=_("This upload is no longer kept; upload it again."))
     data, media_type = held
     try:
         table = spreadsheets.read(data, media_type, services().config.import_max_rows)
@@ -114,5 +115,5 @@ def template(token: TokenRecord) -> Response | Any:
     """The signed-in reporter's agency template (``?agency=`` for other roles)."""
     agency = token.agency or request.args.get("agency", "").strip()
     if not agency:
-        return _page(token, 422, problem="Name the agency whose template you want.")
+        return _page(token, 422, problem=_("Name the agency whose template you want."))
     return template_file(agency)

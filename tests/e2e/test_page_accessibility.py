@@ -189,3 +189,19 @@ def test_the_public_portal_passes_too(
         finally:
             browser.close()
     assert len(list(tmp_path.glob("public-*.png"))) == 2 * len(pages)
+
+
+def test_pages_in_russian_and_kazakh_pass_too(
+    browser_page: Page, served: str, pages: dict[str, str], tmp_path: Path
+) -> None:
+    """The switcher is used like any link; the translated pages keep every rule (longer
+    words must not push them sideways at 360 px)."""
+    for language, heading in (("ru", "Программы"), ("kk", "Бағдарламалар")):
+        browser_page.goto(f"{served}/ui/")
+        with browser_page.expect_navigation():
+            browser_page.click(f"nav.languages a[lang={language}]")
+        assert browser_page.locator("h1").inner_text() == heading
+        for name in ("programmes", "initiative", "scorecard", "alerts", "alert"):
+            browser_page.goto(f"{served}{pages[name]}")
+            assert browser_page.evaluate("document.documentElement.lang") == language
+            check_page(browser_page, f"{language} {name}", tmp_path)

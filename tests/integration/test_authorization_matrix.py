@@ -214,12 +214,15 @@ PAGES = [
 # (tests/integration/test_alert_pages.py); without a session nothing gets through.
 PAGE_FORMS = ["/ui/alerts/{alert}/acknowledge"]
 # The sign-in form, the bulk report forms (refused without the sign-in cookie's CSRF
-# field; see their own tests), and the HTML 404 page for every unknown /ui/ address.
+# field; see their own tests), the HTML 404 page for every unknown /ui/ address, and the
+# language switch, open to anyone because it only remembers a language
+# (tests/integration/test_languages.py).
 NOT_API = {
     "/static/<path:filename>",
     "/docs/assets/<path:name>",
     "/ui/login",
     "/ui/logout",
+    "/ui/language/<string:chosen>",
     "/ui/<path:unknown>",
     "/ui/reports/check",
     "/ui/reports/confirm",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from email.message import EmailMessage
 
 import pytest
 
@@ -42,10 +43,12 @@ def finished(services: Services, subscription_id: str) -> bool:
     return bool(found) and all(d.status in ("delivered", "failed") for d in found)
 
 
-def test_overdue_alert_email_names_milestone_initiative_due_date_and_link(
-    mailing: Services, inbox: tuple[Inbox, int]
-) -> None:
-    subscription = subscription_store(mailing).create("email", address=TO).subscription
+def overdue_email(
+    mailing: Services, inbox: tuple[Inbox, int], **subscription: object
+) -> tuple[EmailMessage, str]:
+    """The one e-mail a new subscription gets about a milestone four days overdue, and
+    the milestone's id."""
+    subscribed = subscription_store(mailing).create("email", address=TO, **subscription)
     tracked = Tracked(mailing)
     milestone = tracked.milestone(
         mailing.clock.today() - timedelta(days=4), title="Video surveillance in units"
@@ -53,9 +56,15 @@ def test_overdue_alert_email_names_milestone_initiative_due_date_and_link(
     project_read_models(mailing)
     OverdueScanner(mailing).scan()
     notify()
-    work_until(mailing, lambda: finished(mailing, subscription.id))
-
+    work_until(mailing, lambda: finished(mailing, subscribed.subscription.id))
     [message] = inbox[0].messages
+    return message, milestone
+
+
+def test_overdue_alert_email_names_milestone_initiative_due_date_and_link(
+    mailing: Services, inbox: tuple[Inbox, int]
+) -> None:
+    message, milestone = overdue_email(mailing, inbox)
     body = message.get_content()
     assert message["To"] == TO and "overdue by 4 days" in message["Subject"]
     # RFC 5322 requires Date:, written when the message is sent (the frozen clock here).
@@ -139,3 +148,25 @@ def test_a_new_email_subscription_hears_at_once_of_open_alerts_marked_already_op
         assert f"Already open:  since {today}, before this subscription was created" in body
         assert message["Date"] is not None
     assert single.get_content().startswith("Already open: Body cameras")
+
+
+def test_email_to_a_russian_subscription_is_written_in_russian(
+    mailing: Services, inbox: tuple[Inbox, int]
+) -> None:
+    message, _milestone = overdue_email(mailing, inbox, language="ru")
+    body = message.get_content()
+    # The clock reads 2026-11-25: due on the 21st, four days ago. Titles stay as written.
+    assert message["Subject"] == (
+        "[Reform Tracker] Video surveillance in units: просрочено на 4 дня"
+    )
+    assert body.startswith("Новое оповещение: Video surveillance in units\n\n")
+    for expected in (
+        "Веха:                     Video surveillance in units",
+        "Срок:                     21 нояб. 2026\u202fг.",
+        "Дней просрочки:           4",
+        "Важность:                 ",
+        "Эскалировано до:          ответственное ведомство",
+        "Чтобы остановить эскалацию, подтвердите оповещение с пояснением:",
+    ):
+        assert expected in body, expected
+    assert "Milestone" not in body and "overdue" not in body

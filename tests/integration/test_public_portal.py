@@ -96,7 +96,14 @@ PUBLIC_GET |= {
 }
 QUERIES = {"/proofs/inclusion": "?position=1", "/proofs/consistency": "?from=1"}
 UNUSED = "00000000-0000-4000-8000-000000000000"
-NOT_READ = {"/static/<path:filename>", "/docs/assets/<path:name>", "/ui/<path:unknown>"}
+# Not reads: files, the catch-all, and the language switch (it sets a preference and
+# goes back to the page; tests/integration/test_languages.py covers it).
+NOT_READ = {
+    "/static/<path:filename>",
+    "/docs/assets/<path:name>",
+    "/ui/<path:unknown>",
+    "/ui/language/<string:chosen>",
+}
 
 
 @dataclass(frozen=True)
@@ -207,7 +214,7 @@ def test_anonymous_pages_show_the_record_and_withhold_the_rest(
             continue
         for link in re.findall(r'href="([^"]+)"', body):
             link = html.unescape(link).split("#")[0]
-            if link.startswith("/") and not link.startswith("/static/"):
+            if link.startswith("/") and not link.startswith(("/static/", "/ui/language/")):
                 queue.append(link)
 
     pages = "\n".join(seen)

@@ -29,3 +29,14 @@ def test_the_build_packages_the_service_and_not_the_benchmarks() -> None:
 def test_the_installed_distribution_has_no_benchmarks() -> None:
     top_level = set((distribution("reform-tracker").read_text("top_level.txt") or "").split())
     assert top_level == INSTALLED, "installed from an older pyproject.toml? run pip install -e ."
+
+
+def test_the_build_ships_every_language_catalogue() -> None:
+    """The .po catalogues are package data (compiled at first use, docs/languages.md)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        config = read_configuration(ROOT / "pyproject.toml", expand=True)
+    patterns = config["tool"]["setuptools"]["package-data"]["service"]
+    shipped = {p for pattern in patterns for p in (ROOT / "service").glob(pattern)}
+    for language in ("kk", "ru", "en"):
+        assert ROOT / f"service/translations/{language}/LC_MESSAGES/messages.po" in shipped

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from service.dashboards.domain.phrases import Phrase
 from service.dashboards.domain.rag import AMBER, GREEN, RED
 
 WIDTH = 760.0  # every chart is this wide (viewBox units); the page scales it
@@ -88,12 +89,19 @@ class GanttBar:
     @property
     def summary(self) -> str:
         """What the bar shows, in words (its tooltip and the row's last cell)."""
-        parts = [self.status.replace("_", " "), f"{self.progress}%", f"RAG {self.colour}"]
+        said = Phrase(
+            "%(status)s, %(progress)s%%, RAG %(colour)s",
+            status=Phrase(self.status.replace("_", " ")),
+            progress=self.progress,
+            colour=Phrase(self.colour),
+        )
         if self.slip_days:
-            parts.append(f"slipped {self.slip_days:+d} days")
+            slip = f"{self.slip_days:+d}"
+            said = Phrase("%(summary)s, slipped %(days)s days", summary=said, days=slip)
         if self.days_overdue:
-            parts.append(f"{self.days_overdue} days overdue")
-        return ", ".join(parts)
+            days = self.days_overdue
+            said = Phrase("%(summary)s, %(days)s days overdue", summary=said, days=days)
+        return said
 
 
 @dataclass(frozen=True)
@@ -144,12 +152,25 @@ def gantt(rows: Sequence[dict[str, Any]], today: date) -> Gantt:
         )
     slipped = sum(1 for bar in bars if bar.slip_days > 0)
     overdue = sum(1 for bar in bars if bar.days_overdue)
+    counts = {"first": scale.first, "last": scale.last, "slipped": slipped, "overdue": overdue}
     description = (
-        f"{len(bars)} milestone{'' if len(bars) == 1 else 's'} from {scale.first} to "
-        f"{scale.last}: {slipped} slipped past the planned due date, {overdue} overdue on "
-        f"{today}. The table below gives every date."
+        Phrase(
+            "1 milestone from %(first)s to %(last)s: %(slipped)s slipped past the planned due "
+            "date, %(overdue)s overdue on %(today)s. The table below gives every date.",
+            today=today,
+            **counts,
+        )
+        if len(bars) == 1
+        else Phrase(
+            "%(count)s milestones from %(first)s to %(last)s: %(slipped)s slipped past the "
+            "planned due date, %(overdue)s overdue on %(today)s. The table below gives every "
+            "date.",
+            count=len(bars),
+            today=today,
+            **counts,
+        )
         if bars
-        else "No milestones."
+        else Phrase("No milestones.")
     )
     return Gantt(
         tuple(bars),
@@ -261,7 +282,10 @@ def trend(points: Sequence[WeekPoint]) -> Trend:
         tuple(columns),
         round(min(slot * 0.6, 28.0), 1),
         line,
-        tuple(Tick(round(base - height(p, 100), 1), f"{p}%") for p in (0, 25, 50, 75, 100)),
+        tuple(
+            Tick(round(base - height(p, 100), 1), Phrase("%(value)s%%", value=p))
+            for p in (0, 25, 50, 75, 100)
+        ),
         tuple(
             Tick(round(base - height(n, ceiling), 1), str(n)) for n in range(0, ceiling + 1, step)
         ),
@@ -273,30 +297,37 @@ def trend(points: Sequence[WeekPoint]) -> Trend:
 
 
 def _weeks(count: int) -> str:
-    return "1 week" if count == 1 else f"each of {count} weeks"
+    return Phrase("1 week") if count == 1 else Phrase("each of %(count)s weeks", count=count)
 
 
 def _percent(value: float | None) -> str:
-    return "no milestones" if value is None else f"{value}%"
+    return Phrase("no milestones") if value is None else Phrase("%(value)s%%", value=value)
 
 
 def _percent_words(first: WeekPoint | None, last: WeekPoint | None, weeks: int) -> str:
     if first is None or last is None:
-        return "No weeks to show."
-    return (
-        f"Percent complete at the end of {_weeks(weeks)}: "
-        f"{_percent(first.percent_complete)} on {first.day}, "
-        f"{_percent(last.percent_complete)} on {last.day}. The table below gives every week."
+        return Phrase("No weeks to show.")
+    return Phrase(
+        "Percent complete at the end of %(weeks)s: %(first)s on %(first_day)s, %(last)s on "
+        "%(last_day)s. The table below gives every week.",
+        weeks=_weeks(weeks),
+        first=_percent(first.percent_complete),
+        first_day=first.day,
+        last=_percent(last.percent_complete),
+        last_day=last.day,
     )
 
 
 def _rag_words(last: WeekPoint | None, weeks: int) -> str:
     if last is None:
-        return "No weeks to show."
-    counts = ", ".join(f"{last.counts_by_rag.get(c, 0)} {c}" for c in COLOURS)
-    return (
-        f"Milestones by RAG colour at the end of {_weeks(weeks)}, stacked red, amber, "
-        f"green from the bottom; on {last.day}: {counts}. The table below gives every week."
+        return Phrase("No weeks to show.")
+    return Phrase(
+        "Milestones by RAG colour at the end of %(weeks)s, stacked red, amber, green from the "
+        "bottom; on %(day)s: %(red)s red, %(amber)s amber, %(green)s green. The table below "
+        "gives every week.",
+        weeks=_weeks(weeks),
+        day=last.day,
+        **{colour: last.counts_by_rag.get(colour, 0) for colour in COLOURS},
     )
 
 
@@ -319,10 +350,10 @@ class DeliveryBar:
     @property
     def summary(self) -> str:
         if self.days_late > 0:
-            return f"{self.days_late} days late"
+            return Phrase("%(days)s days late", days=self.days_late)
         if self.days_late < 0:
-            return f"{-self.days_late} days early"
-        return "on the baseline due date"
+            return Phrase("%(days)s days early", days=-self.days_late)
+        return Phrase("on the baseline due date")
 
 
 @dataclass(frozen=True)
@@ -368,13 +399,18 @@ def on_time(deliveries: Sequence[dict[str, Any]]) -> OnTime:
     )
     punctual = sum(1 for bar in bars if bar.on_time)
     description = (
-        f"{punctual} of {len(bars)} completed milestones were claimed complete on or before "
-        "their baseline due date. Each bar runs from the baseline due date to the day "
-        "completion was claimed: to the left when early, to the right when late."
+        Phrase(
+            "%(punctual)s of %(count)s completed milestones were claimed complete on or before "
+            "their baseline due date. Each bar runs from the baseline due date to the day "
+            "completion was claimed: to the left when early, to the right when late.",
+            punctual=punctual,
+            count=len(bars),
+        )
         if bars
-        else "No milestone has been completed yet."
+        else Phrase("No milestone has been completed yet.")
     )
     ticks = tuple(
-        Tick(x(days), f"{days:+d} d" if days else "due") for days in range(-reach, reach + 1, step)
+        Tick(x(days), Phrase("%(days)s d", days=format(days, "+d")) if days else Phrase("due"))
+        for days in range(-reach, reach + 1, step)
     )
     return OnTime(bars, x(0), ticks, TOP + len(bars) * ROW + 8, description)

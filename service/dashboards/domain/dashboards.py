@@ -17,6 +17,7 @@ from service.dashboards.domain.aggregates import (
     programme_scope,
     totals_of,
 )
+from service.dashboards.domain.phrases import Phrase
 from service.dashboards.domain.rag import GREEN, SEVERITY, Thresholds, timing, worst
 from service.dashboards.domain.readmodel import (
     INITIATIVES,
@@ -98,13 +99,13 @@ def summary(totals: Totals, rows: list[dict[str, Any]]) -> dict[str, Any]:
     colour = worst([row["rag"]["colour"] for row in rows])
     reasons = (
         [
-            f"{row['title']}: {reason}"
+            Phrase("%(title)s: %(reason)s", title=row["title"], reason=reason)
             for row in rows
             if row["rag"]["colour"] == colour
             for reason in row["rag"]["reasons"]
         ]
         if colour != GREEN
-        else ["no milestone is disputed, overdue, or due soon without recent progress"]
+        else [Phrase("no milestone is disputed, overdue, or due soon without recent progress")]
     )
     due_soon = [brief(row) for row in rows if row["due_soon"]]
     return {

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from service.dashboards.domain.phrases import Phrase
 from service.dashboards.domain.readmodel import MilestoneRecord
 from service.tracking.domain import milestone as ms
 
@@ -55,22 +56,35 @@ def timing(record: MilestoneRecord, today: date, rules: Thresholds) -> Milestone
     claimed = record.status == ms.REPORTED_COMPLETE
     due_soon = open_ and not claimed and 0 <= days_until_due <= rules.amber_due_within_days
     stale = since is None or since > rules.amber_stale_days
-    colour, reasons = GREEN, []
+    colour, reasons = GREEN, list[str]()
     if record.status == ms.DISPUTED:
         colour = RED
         # No reason: the public portal withholds it (service/access/disclosure.py).
-        why = f": {record.dispute_reason}" if record.dispute_reason else ""
-        reasons.append(f"completion disputed{why}")
+        reasons.append(
+            Phrase("completion disputed: %(reason)s", reason=record.dispute_reason)
+            if record.dispute_reason
+            else Phrase("completion disputed")
+        )
     if overdue and days_overdue > rules.red_overdue_days:
         colour = RED
-        reasons.append(f"{days_overdue} days overdue (more than {rules.red_overdue_days})")
+        limit = rules.red_overdue_days
+        reasons.append(
+            Phrase("%(days)s days overdue (more than %(limit)s)", days=days_overdue, limit=limit)
+        )
     elif overdue:
         colour = max(colour, AMBER, key=SEVERITY.__getitem__)
-        reasons.append(f"{days_overdue} days overdue")
+        reasons.append(Phrase("%(days)s days overdue", days=days_overdue))
     elif due_soon and stale:
         colour = max(colour, AMBER, key=SEVERITY.__getitem__)
-        progress = "never any progress" if since is None else f"last progress {since} days ago"
-        reasons.append(f"due in {days_until_due} days, {progress}")
+        reasons.append(
+            Phrase("due in %(days)s days, never any progress", days=days_until_due)
+            if since is None
+            else Phrase(
+                "due in %(days)s days, last progress %(since)s days ago",
+                days=days_until_due,
+                since=since,
+            )
+        )
     if not reasons:
         reasons.append(_green_reason(record))
     return MilestoneTiming(
@@ -78,12 +92,12 @@ def timing(record: MilestoneRecord, today: date, rules: Thresholds) -> Milestone
     )
 
 
-def _green_reason(record: MilestoneRecord) -> str:
+def _green_reason(record: MilestoneRecord) -> Phrase:
     if record.status == ms.VERIFIED:
-        return "verified"
+        return Phrase("verified")
     if record.status == ms.CANCELLED:
-        return "cancelled"
-    return "on track"
+        return Phrase("cancelled")
+    return Phrase("on track")
 
 
 def worst(colours: list[str]) -> str:

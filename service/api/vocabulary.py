@@ -1,0 +1,95 @@
+"""The page filters that put words, dates and numbers in the page's language:
+
+- ``term`` and ``humanize``: the service's own values (statuses, RAG colours, alert
+  states, event types; service.runtime.languages lists them). The values themselves stay
+  in English in the data and the API;
+- ``say``: the dashboards' sentences (service/dashboards/domain/phrases.py);
+- ``day``, ``day_month``, ``number``, ``percent``: with Flask-Babel's formatters.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from babel import Locale, dates
+from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
+
+from service.dashboards.domain.phrases import Phrase
+from service.runtime.languages import DATE_FORMATS, EVENTS, TERMS
+
+
+def term(value: str | None) -> str:
+    """A value's name in the page's language; an unknown value with its underscores
+    turned into spaces."""
+    if value is None:
+        return ""
+    known = TERMS.get(value)
+    return gettext(known) if known else value.replace("_", " ")
+
+
+def humanize(event_type: str) -> str:
+    """ "MilestoneReportedComplete" -> "Milestone reported complete", translated."""
+    known = EVENTS.get(event_type)
+    if known:
+        return gettext(known)
+    words = re.findall(r"[A-Z][a-z]*", event_type)
+    return " ".join([words[0], *(w.lower() for w in words[1:])]) if words else event_type
+
+
+def say(text: Any) -> Any:
+    """A dashboard sentence in the page's language; its dates and numbers too."""
+    if not isinstance(text, Phrase):
+        return text
+    return gettext(text.template, **{name: _said(v) for name, v in text.values.items()})
+
+
+def _said(value: Any) -> Any:
+    if isinstance(value, Phrase):
+        return say(value)
+    if isinstance(value, date):
+        return day(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number(value)
+    return value
+
+
+def day(value: date | str | None) -> str:
+    """A calendar day (a date or an ISO date/timestamp string) in the page's language."""
+    if value in (None, ""):
+        return "–"
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return str(format_date(value, DATE_FORMATS[str(get_locale())]))
+
+
+def day_month(value: date) -> str:
+    """A short day and month, for a chart's axis."""
+    chosen = str(get_locale())
+    if chosen == "en":
+        return value.strftime("%m-%d")
+    return str(dates.format_skeleton("MMMd", value, locale=chosen))
+
+
+def number(value: float | None) -> str:
+    return "–" if value is None else str(format_decimal(value))
+
+
+def percent(value: float | None) -> str:
+    """A percentage given as 0..100, with at most one decimal, in the page's way."""
+    if value is None:
+        return "–"
+    pattern = Locale.parse(str(get_locale())).percent_formats[None].pattern
+    return str(format_percent(value / 100, pattern.replace("#,##0", "#,##0.#", 1)))
+
+
+FILTERS = {
+    "term": term,
+    "humanize": humanize,
+    "say": say,
+    "day": day,
+    "day_month": day_month,
+    "number": number,
+    "percent": percent,
+}
