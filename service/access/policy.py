@@ -56,7 +56,12 @@ AGENCY_SCOPED_ROLES = frozenset({"reporter"})
 
 
 class Forbidden(Exception):
-    pass
+    """A refused permission; ``params`` are the values of its English message (for the
+    pages): ``role`` and ``permission``, or ``agency`` and ``owner``."""
+
+    def __init__(self, message: str, **params: str) -> None:
+        super().__init__(message)
+        self.params = params
 
 
 class LastAdminToken(DomainError):
@@ -72,10 +77,13 @@ class LastAdminToken(DomainError):
 def authorize(actor: TokenRecord, permission: str, agency: str | None = None) -> None:
     """Raise Forbidden unless ``actor`` holds ``permission`` (for ``agency``'s record)."""
     if actor.role not in ALLOWED[permission]:
-        raise Forbidden(f"role {actor.role!r} may not {permission.replace('.', ' ')}")
+        message = f"role {actor.role!r} may not {permission.replace('.', ' ')}"
+        raise Forbidden(message, role=actor.role, permission=permission)
     if actor.role in AGENCY_SCOPED_ROLES and agency is not None and actor.agency != agency:
         raise Forbidden(
-            f"this token acts for agency {actor.agency!r}; the record belongs to {agency!r}"
+            f"this token acts for agency {actor.agency!r}; the record belongs to {agency!r}",
+            agency=str(actor.agency),
+            owner=agency,
         )
 
 

@@ -55,7 +55,7 @@ class AlertDesk:
     def alert(self, alert_id: str) -> dict[str, Any]:
         doc = self.feed.get(alert_id)
         if doc is None:
-            raise NotFound(f"alert {alert_id}")
+            raise NotFound(f"alert {alert_id}", "alert", alert_id)
         return with_days_overdue(doc, self.infrastructure.clock.today())
 
     def open_alerts(self, **scope: str) -> list[dict[str, Any]]:
@@ -71,7 +71,7 @@ class AlertDesk:
         """The alert's own events: raised, escalated, re-notified, acknowledged, resolved."""
         records = self.store.read_stream(al.stream_of(alert_id))
         if not records:
-            raise NotFound(f"alert {alert_id}")
+            raise NotFound(f"alert {alert_id}", "alert", alert_id)
         return records
 
     def alert_deliveries(self, alert_id: str) -> list[Delivery]:
@@ -95,7 +95,7 @@ class AlertDesk:
             records = self.store.read_stream(stream)
             alert = al.fold(ev.from_payload(r.type, r.payload) for r in records)
             if alert is None:
-                raise NotFound(f"alert {alert_id}")
+                raise NotFound(f"alert {alert_id}", "alert", alert_id)
             policy.authorize(token, policy.ALERT_ACKNOWLEDGE, alert.owner_agency)
             if idempotency and self.store.idempotent_replay(idempotency):
                 break

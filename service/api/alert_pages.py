@@ -26,6 +26,7 @@ from service.api.dashboard_pages import (
     signed_in,
     viewer,
 )
+from service.api.page_messages import forbidden, refusal
 from service.dashboards.queries import DashboardQueries
 from service.ledger.domain.errors import DomainError, NotFound
 from service.ledger.eventstore import VersionConflict
@@ -101,11 +102,11 @@ def acknowledge(alert_id: Any) -> Any:
     try:
         services().alerts.acknowledge(token, str(alert_id), note)
     except NotFound as error:
-        return error_page(error.message, 404)
+        return error_page(refusal(error), 404)
     except Forbidden as error:
-        return _alert_page(str(alert_id), str(error), note, 403)
+        return _alert_page(str(alert_id), forbidden(error), note, 403)
     except DomainError as error:
-        return _alert_page(str(alert_id), error.message, note, 422 if error.field else 409)
+        return _alert_page(str(alert_id), refusal(error), note, 422 if error.field else 409)
     except VersionConflict:
         message = _("The alert changed while the acknowledgement was being decided; try again.")
         return _alert_page(str(alert_id), message, note, 409)

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from service.access.disclosure import public_event
 from service.access.policy import TokenRecord
 from service.api.auth import PUBLIC, services
+from service.api.page_messages import refusal
 from service.dashboards import charts
 from service.dashboards.domain.dashboards import milestone_row
 from service.dashboards.queries import DashboardQueries
@@ -93,7 +94,7 @@ def _render(
         found = compute(queries, as_of)
         extra = more(queries, found) if more else {}
     except DomainError as error:
-        return error_page(error.message, 404 if error.code == "not_found" else 422)
+        return error_page(refusal(error), 404 if error.code == "not_found" else 422)
     # Alerts are shown for now only: an as-of page shows the record as it was.
     alerts = services().alerts.open_alerts(**alert_scope) if alert_scope and as_of is None else []
     return render_template(

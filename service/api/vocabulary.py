@@ -4,7 +4,7 @@
   states, event types; service.runtime.languages lists them). The values themselves stay
   in English in the data and the API;
 - ``say``: the dashboards' sentences (service/dashboards/domain/phrases.py);
-- ``day``, ``day_month``, ``number``, ``percent``: with Flask-Babel's formatters.
+- ``day``, ``day_month``, ``month``, ``number``, ``percent``: with Flask-Babel's formatters.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from babel import Locale, dates
 from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
 
-from service.dashboards.domain.phrases import Phrase
+from service.dashboards.domain.phrases import Month, Phrase
 from service.runtime.languages import DATE_FORMATS, EVENTS, TERMS
 
 
@@ -39,7 +39,10 @@ def humanize(event_type: str) -> str:
 
 
 def say(text: Any) -> Any:
-    """A dashboard sentence in the page's language; its dates and numbers too."""
+    """A dashboard sentence (or a chart's month) in the page's language; its dates and
+    numbers too."""
+    if isinstance(text, Month):
+        return month(text.first)
     if not isinstance(text, Phrase):
         return text
     return gettext(text.template, **{name: _said(v) for name, v in text.values.items()})
@@ -72,6 +75,15 @@ def day_month(value: date) -> str:
     return str(dates.format_skeleton("MMMd", value, locale=chosen))
 
 
+def month(value: date) -> str:
+    """A month and year, for a chart's axis; ISO 8601 ("2026-11") in English, as its
+    dates."""
+    chosen = str(get_locale())
+    if chosen == "en":
+        return value.strftime("%Y-%m")
+    return str(dates.format_skeleton("yMMM", value, locale=chosen))
+
+
 def number(value: float | None) -> str:
     return "–" if value is None else str(format_decimal(value))
 
@@ -90,6 +102,7 @@ FILTERS = {
     "say": say,
     "day": day,
     "day_month": day_month,
+    "month": month,
     "number": number,
     "percent": percent,
 }

@@ -94,7 +94,7 @@ def _programme_on(queries: DashboardQueries, programme_id: str, day: date) -> di
         reading.source, programme_id, reading.today, queries.rules
     )
     if found is None:
-        raise NotFound(f"programme {programme_id}")
+        raise NotFound(f"programme {programme_id}", "programme", programme_id)
     return found
 
 

@@ -144,9 +144,11 @@ class DashboardQueries:
         found = ReadModels(self.services.redis, self.services.keys).milestone(milestone_id)
         return public_record(found) if found and self.public else found
 
-    def _answer(self, reading: Reading, found: dict[str, Any] | None, what: str) -> dict:
+    def _answer(
+        self, reading: Reading, found: dict[str, Any] | None, what: str, kind: str, key: str
+    ) -> dict:
         if found is None:
-            raise NotFound(what)
+            raise NotFound(what, kind, key)
         return {**found, **reading.envelope()}
 
     def overview(self, as_of: date | None = None) -> dict[str, Any]:
@@ -169,12 +171,12 @@ class DashboardQueries:
     ) -> dict[str, Any]:
         reading = self.reading(as_of, f"{kind}-{record_id}")
         found = build(reading.source, record_id, reading.today, self.rules)
-        return self._answer(reading, found, f"{kind} {record_id}")
+        return self._answer(reading, found, f"{kind} {record_id}", kind, record_id)
 
     def scorecard(self, agency: str, as_of: date | None = None) -> dict[str, Any]:
         reading = self.reading(as_of)
         found = scorecards.scorecard(reading.source, agency, reading.today, self.rules)
-        return self._answer(reading, found, f"agency {agency!r} with milestones")
+        return self._answer(reading, found, f"agency {agency!r} with milestones", "agency", agency)
 
     def agency_names(self) -> list[str]:
         return ReadModels(self.services.redis, self.services.keys).agencies()

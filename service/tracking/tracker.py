@@ -90,7 +90,7 @@ def _folded(kind: str, aggregate_id: str, stream: str, records: list[RecordedEve
     """A whole stream folded into its aggregate; NotFound when it holds none."""
     state = FOLDS[kind]([ev.from_payload(r.type, r.payload) for r in records])
     if state is None:
-        raise NotFound(f"{kind} {aggregate_id}")
+        raise NotFound(f"{kind} {aggregate_id}", kind, aggregate_id)
     return Loaded(stream, state, records[-1].version, records)
 
 

@@ -176,3 +176,68 @@ def test_the_sign_in_form_is_translated_before_signing_in(client: FlaskClient) -
     assert client.get("/ui/language/ru?next=/ui/login").status_code == 303
     html = client.get("/ui/login").get_data(as_text=True)
     assert html_lang(html) == "ru" and "<h1>Войти</h1>" in html
+
+
+def test_refusals_on_pages_follow_the_language_and_the_api_stays_english(
+    client: FlaskClient, pages: list[str], tokens: dict[str, str]
+) -> None:
+    """A page names an unknown record and a refused acknowledgement in its reader's
+    language, from the error's code and values; the API keeps the English message."""
+    missing = "00000000-0000-4000-8000-000000000000"
+    client.get("/ui/language/ru?next=/ui/")
+    for path, said in (
+        (f"/ui/programmes/{missing}", f"Программы {missing} нет."),
+        (f"/ui/initiatives/{missing}", f"Инициативы {missing} нет."),
+        ("/ui/agencies/Nobody", "У ведомства Nobody нет вех."),
+    ):
+        response = client.get(path)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 404 and said in html and "does not exist" not in html
+    client.get("/ui/language/kk?next=/ui/")
+    kazakh = client.get(f"/ui/programmes/{missing}").get_data(as_text=True)
+    assert f"{missing} бағдарламасы жоқ." in kazakh
+    api = client.get(f"/programmes/{missing}/dashboard", headers=bearer(tokens["viewer"]))
+    assert (
+        api.status_code == 404 and api.get_json()["detail"] == f"programme {missing} does not exist"
+    )
+
+    alert = next(p for p in pages if re.fullmatch(r"/ui/alerts/[0-9a-f-]{36}", p))
+    post = f"{alert}/acknowledge"
+
+    def acknowledge(note: str) -> tuple[int, str]:
+        csrf = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', client.get(alert).text)
+        assert csrf, "no acknowledgement form"
+        answer = client.post(post, data={"csrf_token": csrf.group(1), "note": note})
+        return answer.status_code, answer.text
+
+    client.get("/ui/language/ru?next=/ui/")
+    status, html = acknowledge(" ")
+    assert status == 422 and "напишите примечание" in html and "note is required" not in html
+    status, html = acknowledge("x" * 2001)
+    assert status == 422 and "Примечание длиннее 2\xa0000 символов." in html
+    sign_in(client, tokens["viewer"])
+    status, html = acknowledge("смотрю")
+    assert status == 403 and "не позволяет это сделать" in html and "may not" not in html
+    sign_in(client, tokens["overseer"])
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', client.get(alert).text)
+    assert csrf
+    assert (
+        client.post(post, data={"csrf_token": csrf.group(1), "note": "в работе"}).status_code == 303
+    )
+    again = client.post(post, data={"csrf_token": csrf.group(1), "note": "ещё раз"})
+    assert again.status_code == 409
+    assert "нельзя подтвердить: его состояние — подтверждено" in again.text
+    assert "cannot acknowledge" not in again.text
+
+
+def test_timeline_months_follow_the_language(client: FlaskClient, pages: list[str]) -> None:
+    """The initiative's timeline labels its months the language's way; English keeps ISO."""
+    initiative = next(p for p in pages if p.startswith("/ui/initiatives/"))
+    client.get("/ui/language/ru?next=/ui/")
+    russian = client.get(initiative).text
+    assert '"middle">окт. 2026' in russian and '"middle">2026-10</text>' not in russian
+    client.get("/ui/language/kk?next=/ui/")
+    kazakh = client.get(initiative).text
+    assert '"middle">2026\u202fж. қаз.</text>' in kazakh
+    client.get("/ui/language/en?next=/ui/")
+    assert '"middle">2026-10</text>' in client.get(initiative).text

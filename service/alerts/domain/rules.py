@@ -114,11 +114,14 @@ def escalate(alert: al.Alert, now: datetime, after: timedelta) -> list[ev.Domain
 def acknowledge(alert: al.Alert, note: str, now: datetime) -> list[ev.DomainEvent]:
     note = note.strip()
     if not note:
-        raise InvalidValue("note", "note is required")
+        raise InvalidValue("note", "note is required", rule="required")
     if len(note) > al.MAX_NOTE:
-        raise InvalidValue("note", f"note is longer than {al.MAX_NOTE} characters")
+        message = f"note is longer than {al.MAX_NOTE} characters"
+        raise InvalidValue("note", message, rule="too_long", limit=al.MAX_NOTE)
     if alert.state != al.OPEN:
         raise DomainError(
-            "illegal_transition", f"cannot acknowledge an alert that is {alert.state}"
+            "illegal_transition",
+            f"cannot acknowledge an alert that is {alert.state}",
+            params={"action": "acknowledge", "state": alert.state},
         )
     return [al.AlertAcknowledged(note=note, acknowledged_at=now.isoformat())]

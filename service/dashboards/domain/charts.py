@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from service.dashboards.domain.phrases import Phrase
+from service.dashboards.domain.phrases import Month, Phrase
 from service.dashboards.domain.rag import AMBER, GREEN, RED
 
 WIDTH = 760.0  # every chart is this wide (viewBox units); the page scales it
@@ -60,7 +60,7 @@ class TimeScale:
                 firsts.append(month)
             month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
         step = max(1, math.ceil(len(firsts) / 8))
-        return [Tick(self.x(day), day.strftime("%Y-%m")) for day in firsts[::step]]
+        return [Tick(self.x(day), Month(day)) for day in firsts[::step]]
 
 
 # --- Gantt: one bar per milestone ---------------------------------------------------

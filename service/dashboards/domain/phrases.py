@@ -11,6 +11,7 @@ which the pages then show as it is.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 
@@ -22,4 +23,17 @@ class Phrase(str):
         made = super().__new__(cls, template % values if values else template)
         made.template = template
         made.values = values
+        return made
+
+
+class Month(str):
+    """A month on a chart's axis: *is* its ISO text ("2026-11") for JSON and every
+    comparison, and keeps its first day so that a page can name the month in its
+    reader's language."""
+
+    first: date
+
+    def __new__(cls, day: date) -> Month:
+        made = super().__new__(cls, day.strftime("%Y-%m"))
+        made.first = date(day.year, day.month, 1)
         return made
