@@ -1,4 +1,5 @@
-"""Refusals said in the page's language.
+"""Refusals said in the page's language: refused commands, unknown records, refused
+permissions and the problems of a refused bulk report's rows.
 
 The API answers with the domain's English messages (programs read them); a page names
 the same refusal in its reader's language from the error's code and the values its
@@ -13,6 +14,7 @@ from flask_babel import gettext as _
 from service.access.policy import Forbidden
 from service.api.vocabulary import number, term
 from service.ledger.domain.errors import DomainError
+from service.tracking.domain.imports import RowError
 
 
 def _missing(kind: object, key: str) -> str | None:
@@ -59,3 +61,34 @@ def forbidden(error: Forbidden) -> str:
     if "role" in params:
         return _("Your role (%(role)s) may not do this.", role=term(params["role"]))
     return str(error)
+
+
+def row_problem(error: RowError) -> str:
+    """The page's sentence for one problem of a refused report (the cell and decision
+    problems this does not know keep their English)."""
+    values = error.params
+    said = {
+        "unknown_column": lambda: _("unknown column; see the report template"),
+        "repeated_column": lambda: _("the column appears more than once"),
+        "no_command_column": lambda: _("the header has no command column"),
+        "command_required": lambda: _("command is required"),
+        "unknown_command": lambda: _(
+            "unknown command %(command)s; use %(known)s",
+            command=values["command"],
+            known=values["known"],
+        ),
+        "unnamed_milestone": lambda: _(
+            "name the milestone by milestone_id, or by initiative and milestone title"
+        ),
+        "required_for": lambda: _(
+            "%(column)s is required for %(command)s",
+            column=values["column"],
+            command=values["command"],
+        ),
+        "does_not_apply": lambda: _(
+            "%(column)s does not apply to %(command)s",
+            column=values["column"],
+            command=values["command"],
+        ),
+    }.get(error.kind)
+    return said() if said else error.problem

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from typing import Any
 
@@ -22,6 +23,7 @@ from service.api.auth import services
 from service.api.dashboard_pages import COOKIE, require_csrf
 from service.api.http import correlation_id
 from service.api.imports import EXTENSIONS, appended, checked, template_file
+from service.api.page_messages import row_problem
 from service.ledger.eventstore import Idempotency
 from service.tracking import spreadsheets
 from service.tracking.imports import ReportRefused
@@ -49,7 +51,8 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _page(token: TokenRecord, status: int = 200, **context: Any) -> tuple[str, int]:
-    context.setdefault("errors", [])
+    # Each refused row's problem in the page's language (the API keeps the English).
+    context["errors"] = [replace(e, problem=row_problem(e)) for e in context.get("errors", [])]
     return render_template("report.html", viewer=token, **context), status
 
 

@@ -4,6 +4,7 @@ language's way. Subscriptions carry the language of their e-mails."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -14,7 +15,9 @@ from service.alerts.scan import OverdueScanner
 from service.bootstrap import Services
 from tests.alerting import Tracked, project_read_models
 from tests.conftest import bearer
+from tests.integration.test_api_imports import build_world
 from tests.integration.test_dashboards_html import sign_in
+from tests.report_files import csv_file, row
 
 # A known string of each page kind, and the overdue milestone's due date, per language.
 EXPECTED = {
@@ -241,3 +244,49 @@ def test_timeline_months_follow_the_language(client: FlaskClient, pages: list[st
     assert '"middle">2026\u202fж. қаз.</text>' in kazakh
     client.get("/ui/language/en?next=/ui/")
     assert '"middle">2026-10</text>' in client.get(initiative).text
+
+
+def test_refused_report_rows_follow_the_language(
+    client: FlaskClient, services: Services, tokens: dict[str, str]
+) -> None:
+    """The problems of a refused report's rows are said in the page's language where
+    their kind is known; the API's check answers in English."""
+    world = build_world(services, tokens)
+    sign_in(client, world.tokens["reporter_a"])
+    report = csv_file(
+        [
+            row(world.cameras, "start", percent=10),
+            row(world.cameras, "progress"),
+            row(world.cameras, "launch"),
+        ]
+    )
+
+    def refused(language: str) -> str:
+        client.get(f"/ui/language/{language}?next=/ui/reports/")
+        page = client.get("/ui/reports/").text
+        csrf = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page)
+        assert csrf
+        form = {"file": (io.BytesIO(report), "report.csv"), "csrf_token": csrf.group(1)}
+        answer = client.post("/ui/reports/check", data=form, content_type="multipart/form-data")
+        assert answer.status_code == 422
+        return answer.text
+
+    russian = refused("ru")
+    for said in (
+        "столбец percent не относится к команде start",
+        "для команды progress нужен столбец percent",
+        "неизвестная команда launch; используйте:",
+    ):
+        assert said in russian
+    assert "does not apply" not in russian and "unknown command" not in russian
+    assert "percent бағаны start командасына қолданылмайды" in refused("kk")
+    assert "percent does not apply to start" in refused("en")
+    # The API's answer to the same report, asked by a Russian reader, stays English.
+    api = client.post(
+        "/imports?dry_run=true",
+        data=report,
+        content_type="text/csv",
+        headers={**bearer(world.tokens["reporter_a"]), "Accept-Language": "ru"},
+    )
+    problems = [error["problem"] for error in api.get_json()["errors"]]
+    assert "percent does not apply to start" in problems, problems

@@ -106,9 +106,14 @@ MAX_TEXT_CELL = ms.MAX_TEXT
 
 @dataclass(frozen=True)
 class RowError:
+    """``problem`` is the API's English sentence; ``kind`` and ``params``, when set, are
+    what it was made from, so that a page can say it in its reader's language."""
+
     row: int
     column: str
     problem: str
+    kind: str = field(default="", compare=False)
+    params: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "column": self.column, "problem": self.problem}
@@ -247,13 +252,13 @@ READERS: dict[str, Callable[[Cell], Any]] = {
 def header_errors(header: Sequence[str]) -> list[RowError]:
     """Problems with the header row (row 1): unknown or repeated columns, no command."""
     errors = [
-        RowError(1, name, "unknown column; see the report template")
+        RowError(1, name, "unknown column; see the report template", "unknown_column")
         for name in unknown_columns(header)
     ]
     for name in sorted({n for n in header if n and header.count(n) > 1}):
-        errors.append(RowError(1, name, "the column appears more than once"))
+        errors.append(RowError(1, name, "the column appears more than once", "repeated_column"))
     if COMMAND not in header:
-        errors.append(RowError(1, COMMAND, "the header has no command column"))
+        errors.append(RowError(1, COMMAND, "the header has no command column", "no_command_column"))
     return errors
 
 
@@ -303,12 +308,16 @@ def _row(number: int, record: Mapping[str, Cell]) -> ReportRow | None:
     name = cells[COMMAND].lower()
     if not name:
         if any(cells[column] for column in (*VALUE_COLUMNS, NOTE)):
-            raise _RowProblems([RowError(number, COMMAND, "command is required")])
+            raise _RowProblems(
+                [RowError(number, COMMAND, "command is required", "command_required")]
+            )
         return None  # an empty row, or a template row left as it was
     command = COMMANDS.get(name)
     if command is None:
         known = ", ".join(COMMANDS)
-        raise _RowProblems([RowError(number, COMMAND, f"unknown command {name!r}; use {known}")])
+        message = f"unknown command {name!r}; use {known}"
+        params = {"command": name, "known": known}
+        raise _RowProblems([RowError(number, COMMAND, message, "unknown_command", params)])
     milestone_id, initiative, title = (cells[MILESTONE_ID], cells[INITIATIVE], cells[MILESTONE])
     if not milestone_id and not (initiative and title):
         errors.append(
@@ -316,6 +325,7 @@ def _row(number: int, record: Mapping[str, Cell]) -> ReportRow | None:
                 number,
                 MILESTONE_ID,
                 "name the milestone by milestone_id, or by initiative and milestone title",
+                "unnamed_milestone",
             )
         )
     arguments: dict[str, Any] = {}
@@ -323,10 +333,14 @@ def _row(number: int, record: Mapping[str, Cell]) -> ReportRow | None:
         cell = record.get(column)
         if not cells[column]:
             if column in command.required:
-                errors.append(RowError(number, column, f"{column} is required for {name}"))
+                message = f"{column} is required for {name}"
+                params = {"column": column, "command": name}
+                errors.append(RowError(number, column, message, "required_for", params))
             continue
         if column not in command.required + command.optional:
-            errors.append(RowError(number, column, f"{column} does not apply to {name}"))
+            message = f"{column} does not apply to {name}"
+            params = {"column": column, "command": name}
+            errors.append(RowError(number, column, message, "does_not_apply", params))
             continue
         try:
             arguments[ARGUMENTS[column]] = READERS.get(column, text)(cell)
