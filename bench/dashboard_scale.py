@@ -15,10 +15,8 @@ latencies include that. Run `python -m bench.dashboard_scale` (full) or `--quick
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import http.client
-import json
 import multiprocessing as mp
 import tempfile
 import time
@@ -32,7 +30,7 @@ from urllib.request import Request, urlopen
 
 from bench.http_load import get_load
 from bench.http_server import gunicorn
-from bench.own_redis import redis_url_or_own
+from bench.own_redis import redis_url_or_own, run_section_from_command_line
 from bench.projector_log import ACTOR
 from bench.results import percentile
 from bench.scale_log import append_history
@@ -368,8 +366,6 @@ def run(quick: bool = True, redis_url: str | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m bench.dashboard_scale")
-    parser.add_argument("--quick", action="store_true", help="1,000 milestones, short runs")
-    parser.add_argument("--redis-url", help="use this Redis instead of starting one")
-    options = parser.parse_args()
-    print(json.dumps(run(options.quick, options.redis_url), indent=2, default=str))
+    run_section_from_command_line(
+        "python -m bench.dashboard_scale", run, "1,000 milestones, short runs"
+    )

@@ -36,4 +36,5 @@ def run_section_from_command_line(
     parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--redis-url", help="use this Redis instead of starting one")
     options = parser.parse_args()
-    print(json.dumps(run(options.quick, options.redis_url), indent=2))
+    # default=str: dates and other plain values some sections report.
+    print(json.dumps(run(options.quick, options.redis_url), indent=2, default=str))
