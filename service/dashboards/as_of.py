@@ -10,7 +10,7 @@ wrote for that day or the latest before it, and fold only the rest of that day's
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from service.dashboards.day_fold import DayFold
 from service.dashboards.domain.dashboards import ReadSource
@@ -21,10 +21,13 @@ from service.dashboards.snapshot_checks import snapshot_for
 from service.ledger.domain.chain import RecordedEvent
 from service.ledger.eventstore import EventStore
 from service.ledger.infrastructure import Infrastructure
+from service.runtime.clock import isoformat
 
 # recorded_at comes from each API host's clock; hosts a little out of step can write an
-# event of day D just after one of day D+1. Walking one more day of log covers that.
-CLOCK_SKEW_MARGIN = timedelta(days=1)
+# event of day D just after one of day D+1. Walking the log on until an event recorded an
+# hour into the next day covers clocks up to an hour apart (hosts kept in step by NTP
+# differ by milliseconds), and costs an hour of events, not a day of them.
+CLOCK_SKEW_MARGIN = timedelta(hours=1)
 
 
 def recorded_by(event: RecordedEvent, day: date) -> bool:
@@ -74,10 +77,10 @@ def _day_events(
 ) -> Iterator[RecordedEvent]:
     """The events after ``after`` that belong to ``day``'s history, stopping a margin after
     it (the caller's state at ``after`` must hold no event later than ``day``)."""
-    stop = (day + CLOCK_SKEW_MARGIN).isoformat()
+    stop = isoformat(datetime.combine(day + timedelta(days=1), time.min, UTC) + CLOCK_SKEW_MARGIN)
     cutoff = _Cutoff(day)
     for event in store.iter_log(after, batch, sealed=False):
-        if event.recorded_at[:10] > stop:
+        if event.recorded_at > stop:
             break
         if cutoff.keeps(event):
             yield event

@@ -91,7 +91,7 @@ def _programme_on(queries: DashboardQueries, programme_id: str, day: date) -> di
     ``queries.programme`` does for one day; see docs/benchmarks.md)."""
     reading = queries.reading(day)
     found = dashboards.programme_dashboard(
-        reading.source, programme_id, reading.today, queries.rules
+        reading.source, programme_id, reading.today, queries.rules, reading.memo
     )
     if found is None:
         raise NotFound(f"programme {programme_id}", "programme", programme_id)

@@ -83,6 +83,12 @@ class DayFold:
             self.base.milestones(i for i in ids if i not in mine)
         )
 
+    def totals(self, scopes: list[str]) -> dict[str, Totals]:
+        return {
+            scope: self.scopes.totals.get(scope, totals)
+            for scope, totals in self.base.totals(scopes).items()
+        }
+
     def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
         last = until.toordinal()
         found = {}

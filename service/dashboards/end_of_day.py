@@ -12,8 +12,9 @@ batch's changes. Keys, all under the read-model hash tag:
 
 A snapshot is stamped with the log position it reflects and the id and chain hash of the
 event there, and after the copy with a digest of its contents. Before one is used, the
-stamp is compared with the log and the digest with its contents (once per process, as
-that reads every key); see snapshot_checks.py for passing over and repairing those that
+stamp is compared with the log and the copy's checkpoints with the stamp; the contents
+are compared with the digest by the worker (hourly) and ``verify --read-models``, since
+that reads every key. See snapshot_checks.py for passing over and repairing those that
 do not check out.
 """
 

@@ -14,7 +14,7 @@ from service.access.disclosure import public_record
 from service.dashboards import as_of as history
 from service.dashboards.domain import dashboards, scorecards
 from service.dashboards.domain.aggregates import Totals
-from service.dashboards.domain.dashboards import ReadSource
+from service.dashboards.domain.dashboards import Memo, ReadSource
 from service.dashboards.domain.rag import Thresholds
 from service.dashboards.domain.readmodel import (
     InitiativeRecord,
@@ -23,6 +23,7 @@ from service.dashboards.domain.readmodel import (
 )
 from service.dashboards.readmodel_check import last_check
 from service.dashboards.readmodels import ReadModels, live_generations
+from service.dashboards.summary_memo import PROCESS_MEMO
 from service.ledger.domain.errors import NotFound
 from service.ledger.infrastructure import Infrastructure
 
@@ -37,6 +38,7 @@ class Reading:
     head: int
     origin: str  # "read_model" or "log"
     checked: dict[str, Any] | None = None  # the last check of the read models (None: never)
+    memo: Memo | None = None  # roll-ups remembered for this source of records
 
     def envelope(self) -> dict[str, Any]:
         return {
@@ -73,6 +75,9 @@ class Disclosed:
 
     def milestones(self, milestone_ids: Iterable[str]) -> list[MilestoneRecord]:
         return [public_record(record) for record in self.source.milestones(milestone_ids)]
+
+    def totals(self, scopes: list[str]) -> dict[str, Totals]:
+        return {scope: public_record(t) for scope, t in self.source.totals(scopes).items()}
 
     def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
         return {
@@ -116,25 +121,51 @@ class DashboardQueries:
 
     def reading(self, as_of: date | None, scope: str | None = None) -> Reading:
         """``scope``: the root stream to fold for a past day (None: the whole log)."""
-        store = self.services.store
+        s = self.services
+        store = s.store
         past = self._past_day(as_of)
-        checked = last_check(self.services.redis, self.services.keys)
+        checked = last_check(s.redis, s.keys)
         if past is None:
-            live = ReadModels(self.services.redis, self.services.keys)
+            live = ReadModels(s.redis, s.keys)
             position = live.checkpoint()
-            day = max(self.services.clock.today(), as_of or date.min)
+            day = max(s.clock.today(), as_of or date.min)
+            # A rebuild (a new generation) or a check may replace records in place.
+            generations = tuple(sorted(live_generations(s.redis, s.keys).items()))
+            source_id: tuple[Any, ...] = ("live", generations, repr(checked))
             return Reading(
-                self._disclosed(live), day, position, store.head_position(), "read_model", checked
+                self._disclosed(live),
+                day,
+                position,
+                store.head_position(),
+                "read_model",
+                checked,
+                self._memo(source_id),
             )
         source: ReadSource
         if scope:
             tree = history.fold_tree(store, scope, past)
             source, position = tree, tree.position
         else:
-            source, position = history.overview_as_of(self.services, past)
+            source, position = history.overview_as_of(s, past)
+        # The log up to a past day does not change, but for events of that day still
+        # arriving (each moves ``position``).
+        source_id = ("log", scope, past, position)
         return Reading(
-            self._disclosed(source), past, position, store.head_position(), "log", checked
+            self._disclosed(source),
+            past,
+            position,
+            store.head_position(),
+            "log",
+            checked,
+            self._memo(source_id),
         )
+
+    def _memo(self, source_id: tuple[Any, ...]) -> Memo:
+        # The log's first event names this log: a Redis emptied and filled again under
+        # the same prefix has other ids, however alike its positions and generations.
+        first = self.services.store.read_log(0, 1, sealed=False)
+        log = first[0].id if first else None
+        return PROCESS_MEMO.within((self.services.keys.prefix, log, self.public, *source_id))
 
     def _disclosed(self, source: ReadSource) -> ReadSource:
         return Disclosed(source) if self.public else source
@@ -153,7 +184,7 @@ class DashboardQueries:
 
     def overview(self, as_of: date | None = None) -> dict[str, Any]:
         reading = self.reading(as_of)
-        programmes = dashboards.overview(reading.source, reading.today, self.rules)
+        programmes = dashboards.overview(reading.source, reading.today, self.rules, reading.memo)
         return {"programmes": programmes, **reading.envelope()}
 
     def programme(self, programme_id: str, as_of: date | None = None) -> dict[str, Any]:
@@ -170,12 +201,14 @@ class DashboardQueries:
         as_of: date | None,
     ) -> dict[str, Any]:
         reading = self.reading(as_of, f"{kind}-{record_id}")
-        found = build(reading.source, record_id, reading.today, self.rules)
+        found = build(reading.source, record_id, reading.today, self.rules, reading.memo)
         return self._answer(reading, found, f"{kind} {record_id}", kind, record_id)
 
     def scorecard(self, agency: str, as_of: date | None = None) -> dict[str, Any]:
         reading = self.reading(as_of)
-        found = scorecards.scorecard(reading.source, agency, reading.today, self.rules)
+        found = scorecards.scorecard(
+            reading.source, agency, reading.today, self.rules, reading.memo
+        )
         return self._answer(reading, found, f"agency {agency!r} with milestones", "agency", agency)
 
     def agency_names(self) -> list[str]:
@@ -186,7 +219,9 @@ class DashboardQueries:
         reading = self.reading(None)
         found = []
         for agency in self.agency_names():
-            card = scorecards.scorecard(reading.source, agency, reading.today, self.rules)
+            card = scorecards.scorecard(
+                reading.source, agency, reading.today, self.rules, reading.memo
+            )
             if card:
                 card.pop("overdue")
                 found.append(card)

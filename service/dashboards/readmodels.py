@@ -246,6 +246,13 @@ class ReadModels:
     def agencies(self) -> list[str]:
         return sorted(str(a) for a in self.redis.hkeys(self.layout.records(AGENCIES)))
 
+    def totals(self, scopes: list[str]) -> dict[str, Totals]:
+        raw = self.redis.hmget(self.layout.aggregates, scopes) if scopes else []
+        return {
+            scope: Totals.from_dict(orjson.loads(value)) if value else Totals()
+            for scope, value in zip(scopes, raw, strict=True)
+        }
+
     def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
         """One pipeline: the scopes' totals and their open milestones due by ``until``."""
         with self.redis.pipeline(transaction=False) as pipe:

@@ -7,7 +7,7 @@ answers (which only read), then rebuilt or dropped by the repair the worker runs
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import redis
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from service.bootstrap import Services
 from service.dashboards import end_of_day
-from service.dashboards.as_of import fold_log, overview_as_of
+from service.dashboards.as_of import CLOCK_SKEW_MARGIN, fold_log, overview_as_of
 from service.dashboards.domain.dashboards import overview
 from service.dashboards.domain.rag import Thresholds
 from service.dashboards.domain.scorecards import scorecard
@@ -28,7 +28,12 @@ from service.dashboards.end_of_day import (
 )
 from service.dashboards.projector import Projector
 from service.dashboards.queries import DashboardQueries
-from service.dashboards.snapshot_checks import latest_before, repair_snapshots, snapshot_for
+from service.dashboards.snapshot_checks import (
+    check_snapshots,
+    latest_before,
+    repair_snapshots,
+    snapshot_for,
+)
 from service.runtime.clock import FrozenClock
 from tests.projection_support import AGENCIES, VERBS, WEIGHTS, Scenario
 from tests.redis_state import redis_state
@@ -130,7 +135,7 @@ def test_the_projector_snapshots_each_day_it_crosses(
         assert at.recorded_at[:10] == day < after.recorded_at[:10]
 
 
-def test_an_altered_snapshot_is_passed_over_and_then_rebuilt(
+def test_an_altered_snapshot_is_found_by_the_check_and_rebuilt(
     services: Services, redis_client: redis.Redis, clock: FrozenClock
 ) -> None:
     first = clock.today()
@@ -143,11 +148,7 @@ def test_an_altered_snapshot_is_passed_over_and_then_rebuilt(
     before = stamp_of(redis_client, services.keys, day.isoformat())
     assert before is not None
     assert digest(redis_client, services.keys, day.isoformat()) != before.digest
-    found = snapshot_for(services, day)
-    assert found is not None and found.day < day.isoformat()  # detected: not used
-    state = redis_state(redis_client)
-    assert_as_of_equals_full_fold(services, day)
-    assert redis_state(redis_client) == state  # an answer only reads
+    assert check_snapshots(services) == [(day.isoformat(), "its contents do not match its digest")]
     assert repair_snapshots(services) == [day.isoformat()]
     assert digest(redis_client, services.keys, day.isoformat()) == before.digest
     assert snapshot_for(services, day) == before
@@ -164,7 +165,11 @@ def test_a_missing_snapshot_copy_is_rebuilt(
     assert before is not None
     redis_client.delete(*snapshot_keys(redis_client, services.keys, day))
     end_of_day._checked.clear()
+    found = snapshot_for(services, date.fromisoformat(day))
+    assert found is not None and found.day < day  # not whole: passed over on a read
+    state = redis_state(redis_client)
     assert_as_of_equals_full_fold(services, date.fromisoformat(day))
+    assert redis_state(redis_client) == state  # an answer only reads
     assert repair_snapshots(services) == [day]
     assert snapshot_for(services, date.fromisoformat(day)) == before
     assert_as_of_equals_full_fold(services, date.fromisoformat(day))
@@ -231,3 +236,34 @@ def test_the_public_as_of_answer_withholds_dispute_reasons(
     assert "not seen" not in repr(shown) and "completion disputed" in repr(shown)
     counts = [a["counts_by_rag"] for a in answers(staff.source, day)[1:]]  # type: ignore[index]
     assert counts == [a["counts_by_rag"] for a in shown[1:]]  # type: ignore[index]
+
+
+def test_the_as_of_fold_takes_late_events_recorded_within_the_clock_skew_margin(
+    services: Services, clock: FrozenClock
+) -> None:
+    """A host whose clock is behind records an event of day D after others recorded day
+    D+1: the answer for D holds it while it comes within an hour of D+1 starting."""
+    start = clock.now()
+    day = clock.today()
+    midnight = datetime.combine(day + timedelta(days=1), time.min, UTC)
+    scenario = Scenario(services, day)
+    for n in range(3):
+        scenario.plan(n, 10)
+    Projector(services).catch_up()
+
+    def act_at(moment: datetime, which: int) -> int:
+        clock.set(moment)
+        assert scenario.act(which, VERBS.index("start"), 0, tries=len(VERBS)) is not None
+        return services.store.head_position()
+
+    try:
+        act_at(midnight + timedelta(minutes=20), 0)  # day D+1
+        late = act_at(midnight - timedelta(seconds=5), 1)  # a clock behind: day D, kept
+        act_at(midnight + CLOCK_SKEW_MARGIN + timedelta(minutes=1), 2)  # past the margin
+        too_late = act_at(midnight - timedelta(seconds=1), 1)  # day D, after the margin
+        clock.set(midnight + timedelta(days=1))
+        Projector(services, batch_size=2).catch_up()
+        assert fold_log(services.store, day).position == late < too_late
+        assert_as_of_equals_full_fold(services, day)
+    finally:
+        clock.set(start)

@@ -5,7 +5,7 @@ initiative and programme, agency scorecards. Pure; the records come from a ReadS
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import asdict, fields
 from datetime import date
 from typing import Any, Protocol
@@ -29,7 +29,18 @@ from service.dashboards.domain.readmodel import (
 from service.tracking.domain import milestone as ms
 
 
+class Memo(Protocol):
+    """Roll-ups remembered for one source of records (service/dashboards/summary_memo.py)."""
+
+    def get(self, key: Hashable) -> Any | None: ...
+    def put(self, key: Hashable, value: Any) -> None: ...
+
+
 class ReadSource(Protocol):
+    def totals(self, scopes: list[str]) -> dict[str, Totals]:
+        """Each scope's totals."""
+        ...
+
     def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
         """Each scope's totals and its open milestones due by ``until``."""
         ...
@@ -133,22 +144,49 @@ def _counts_by_rag(totals: Totals, rows: list[dict[str, Any]]) -> dict[str, int]
 
 
 def scope_summaries(
-    source: ReadSource, scopes: Iterable[str], today: date, rules: Thresholds
+    source: ReadSource,
+    scopes: Iterable[str],
+    today: date,
+    rules: Thresholds,
+    memo: Memo | None = None,
 ) -> dict[str, tuple[Totals, dict[str, Any]]]:
     """Each scope's totals and roll-up, from what is kept per scope: reads the totals and
-    the attention rows, not every milestone (a few round trips however many scopes)."""
-    kept = source.kept(list(scopes), attention_until(today, rules))
+    the attention rows, not every milestone (a few round trips however many scopes).
+    With a ``memo`` (for one source of records), a scope whose totals are those of a
+    roll-up already computed takes it from there: any change to one of its milestones
+    moves the totals' position, so only the scopes changed since read their records."""
+    scopes, until = list(scopes), attention_until(today, rules)
+    found: dict[str, tuple[Totals, dict[str, Any]]] = {}
+    if memo is not None:
+        for scope, totals in source.totals(scopes).items():
+            remembered = memo.get(_memo_key(scope, today, rules, totals))
+            if remembered is not None:
+                found[scope] = remembered
+    # Read afresh: the totals may have moved since, and the key must be the one the
+    # roll-up was computed from.
+    kept = source.kept([scope for scope in scopes if scope not in found], until)
     wanted = {i: None for totals, ids in kept.values() for i in [*ids, *totals.disputed]}
-    records = {r.milestone_id: r for r in source.milestones(wanted)}
-    found = {}
+    records = {r.milestone_id: r for r in source.milestones(wanted)} if wanted else {}
     for scope, (totals, ids) in kept.items():
         attention = [records[i] for i in dict.fromkeys([*ids, *totals.disputed]) if i in records]
         found[scope] = (totals, summary(totals, _rows(attention, today, rules)))
-    return found
+        if memo is not None:
+            memo.put(_memo_key(scope, today, rules, totals), found[scope])
+    return {scope: found[scope] for scope in scopes}
+
+
+def _memo_key(scope: str, today: date, rules: Thresholds, totals: Totals) -> Hashable:
+    """Within one source of records, a scope's totals change whenever its attention rows
+    may (their ``position`` moves): with the day and the rules, they name the roll-up."""
+    return (scope, today, rules, repr(totals))
 
 
 def initiative_dashboard(
-    source: ReadSource, initiative_id: str, today: date, rules: Thresholds
+    source: ReadSource,
+    initiative_id: str,
+    today: date,
+    rules: Thresholds,
+    memo: Memo | None = None,  # unused: the dashboard lists every row, so reads them all
 ) -> dict[str, Any] | None:
     initiative = source.initiative(initiative_id)
     if initiative is None:
@@ -161,19 +199,31 @@ def initiative_dashboard(
 
 
 def programme_dashboard(
-    source: ReadSource, programme_id: str, today: date, rules: Thresholds
+    source: ReadSource,
+    programme_id: str,
+    today: date,
+    rules: Thresholds,
+    memo: Memo | None = None,
 ) -> dict[str, Any] | None:
     programme = source.programme(programme_id)
-    return _programme_dashboards(source, [programme], today, rules)[0] if programme else None
+    if programme is None:
+        return None
+    return _programme_dashboards(source, [programme], today, rules, memo)[0]
 
 
-def overview(source: ReadSource, today: date, rules: Thresholds) -> list[dict[str, Any]]:
+def overview(
+    source: ReadSource, today: date, rules: Thresholds, memo: Memo | None = None
+) -> list[dict[str, Any]]:
     programmes = sorted(source.programmes(), key=lambda p: p.position)
-    return _programme_dashboards(source, programmes, today, rules)
+    return _programme_dashboards(source, programmes, today, rules, memo)
 
 
 def _programme_dashboards(
-    source: ReadSource, programmes: list[ProgrammeRecord], today: date, rules: Thresholds
+    source: ReadSource,
+    programmes: list[ProgrammeRecord],
+    today: date,
+    rules: Thresholds,
+    memo: Memo | None,
 ) -> list[dict[str, Any]]:
     members = {
         p.programme_id: source.member_ids(PROGRAMMES, "initiatives", p.programme_id)
@@ -182,7 +232,7 @@ def _programme_dashboards(
     initiatives = {i.initiative_id: i for i in source.initiatives(set().union(*members.values()))}
     scopes = [programme_scope(p.programme_id) for p in programmes]
     scopes += [initiative_scope(i) for i in initiatives]
-    summaries = scope_summaries(source, scopes, today, rules)
+    summaries = scope_summaries(source, scopes, today, rules, memo)
     dashboards = []
     for programme in programmes:
         rows = []
@@ -192,8 +242,16 @@ def _programme_dashboards(
         ):
             found = dict(summaries[initiative_scope(initiative.initiative_id)][1])
             position = max(found.pop("position"), initiative.position)
-            rows.append({**asdict(initiative), **found, "position": position})
+            rows.append({**_fields(initiative), **found, "position": position})
         found = dict(summaries[programme_scope(programme.programme_id)][1])
         position = max([found.pop("position"), programme.position] + [i["position"] for i in rows])
-        dashboards.append({**asdict(programme), **found, "position": position, "initiatives": rows})
+        dashboards.append(
+            {**_fields(programme), **found, "position": position, "initiatives": rows}
+        )
     return dashboards
+
+
+def _fields(record: ProgrammeRecord | InitiativeRecord) -> dict[str, Any]:
+    """A record's fields, shallow: asdict's deep copy cost more than the rest of a cached
+    overview."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from service.dashboards.domain.aggregates import COMPLETED, Totals, agency_scope, member_set
-from service.dashboards.domain.dashboards import ReadSource, scope_summaries
+from service.dashboards.domain.dashboards import Memo, ReadSource, scope_summaries
 from service.dashboards.domain.rag import Thresholds
 from service.dashboards.domain.readmodel import MilestoneRecord
 from service.tracking.domain import milestone as ms
@@ -40,13 +40,26 @@ def delivery(record: MilestoneRecord) -> dict[str, Any]:
     }
 
 
-def deliveries(source: ReadSource, agency: str, totals: Totals) -> list[dict[str, Any]]:
+def deliveries(
+    source: ReadSource, agency: str, totals: Totals, memo: Memo | None = None
+) -> list[dict[str, Any]]:
     """One per completed milestone, reading only the records that may be completed: the
     ones reported complete (kept in the totals) and the closed ones (verified or
-    cancelled: the agency's milestones outside its open index)."""
+    cancelled: the agency's milestones outside its open index). They do not depend on
+    the day, and change only with the totals (see ``scope_summaries``)."""
     if not any(totals.counts[status] for status in COMPLETED):
         return []
     scope = agency_scope(agency)
+    key = ("deliveries", scope, repr(totals))
+    remembered = memo.get(key) if memo is not None else None
+    if remembered is None:
+        remembered = _deliveries(source, scope, totals)
+        if memo is not None:
+            memo.put(key, remembered)
+    return list(remembered)
+
+
+def _deliveries(source: ReadSource, scope: str, totals: Totals) -> list[dict[str, Any]]:
     _, open_ids = source.kept([scope], date.max)[scope]
     closed = source.member_ids(*member_set(scope)) - set(open_ids)
     completed = (
@@ -56,11 +69,10 @@ def deliveries(source: ReadSource, agency: str, totals: Totals) -> list[dict[str
 
 
 def scorecard(
-    source: ReadSource, agency: str, today: date, rules: Thresholds
+    source: ReadSource, agency: str, today: date, rules: Thresholds, memo: Memo | None = None
 ) -> dict[str, Any] | None:
-    totals, found = scope_summaries(source, [agency_scope(agency)], today, rules)[
-        agency_scope(agency)
-    ]
+    scope = agency_scope(agency)
+    totals, found = scope_summaries(source, [scope], today, rules, memo)[scope]
     if not found["milestone_count"]:
         return None
     counts = found["counts_by_status"]
@@ -76,7 +88,7 @@ def scorecard(
         "completed_count": completed,
         "completed_on_time": totals.on_time,
         "on_time_rate": round(totals.on_time / completed, 3) if completed else None,
-        "deliveries": deliveries(source, agency, totals),
+        "deliveries": deliveries(source, agency, totals, memo),
         "overdue_count": found["overdue_count"],
         "overdue": found["overdue"],
         "reported_count": reported,

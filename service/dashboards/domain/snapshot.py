@@ -97,6 +97,9 @@ class Snapshot:
         found = (self.milestone(i) for i in self.member_ids(*member_set(scope)))
         return [facts for facts in found if facts]
 
+    def totals(self, scopes: list[str]) -> dict[str, Totals]:
+        return {scope: totals for scope, (totals, _) in self.kept(scopes, date.min).items()}
+
     def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
         """Counted afresh: the reference the kept totals and indexes are compared with."""
         return {scope: counted_afresh(self._scope_records(scope), until) for scope in scopes}
