@@ -103,5 +103,6 @@ def overview_as_of(services: Infrastructure, day: date) -> tuple[ReadSource, int
     layout = snapshot_layout(services.keys, stamp.day if stamp else "none")
     base = ReadModels(services.redis, services.keys, layout)
     position = stamp.position if stamp else 0
-    folded = DayFold(base, list(_day_events(services.store, day, position, batch=500)), position)
+    # Small batches: the fold usually ends within the first few events after the snapshot.
+    folded = DayFold(base, list(_day_events(services.store, day, position, batch=50)), position)
     return folded, folded.position

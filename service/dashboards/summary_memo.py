@@ -42,6 +42,10 @@ class SummaryMemo:
             while len(self._found) > self.entries:
                 self._found.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._found.clear()
+
     def within(self, source: Hashable) -> ScopedMemo:
         """The memo as one source of records sees it: ``source`` names it (which read
         model generation, or which past day, and whether it is the public view)."""
