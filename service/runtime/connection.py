@@ -2,12 +2,12 @@
 
 This is the one place a connection to the deployment's Redis is made, whichever way it
 is reached: a URL (RT_REDIS_URL), or Sentinels that name the current primary
-(RT_REDIS_SENTINELS and RT_REDIS_SERVICE); and to the Redis of RQ's queues, when they
-are kept apart from the log (RT_QUEUE_REDIS_URL). Through Sentinel, every new connection asks
-a Sentinel where the primary is, and a connection to a primary that was demoted fails
-with a ConnectionError (redis-py turns its READONLY answer into one), so after a failover
-the next command reconnects to the new primary by itself; so does one that finds the
-primary refusing writes for want of replicas (see PrimaryConnection).
+(RT_REDIS_SENTINELS and RT_REDIS_SERVICE); and to the Redis of RQ's queues when they are
+kept apart from the log (RT_QUEUE_REDIS_URL). Through Sentinel, every new connection
+asks a Sentinel where the primary is, and a connection to a primary that was demoted
+fails with a ConnectionError (redis-py turns its READONLY answer into one), so after a
+failover the next command reconnects to the new primary by itself; so does one that
+finds the primary refusing writes for want of replicas (see PrimaryConnection).
 
 Adapters (the API, the CLI) turn these errors into a 503 or a one-line message; they
 name them through this module instead of importing redis themselves.

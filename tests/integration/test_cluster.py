@@ -11,6 +11,11 @@ projects and delivers alerts from there, and refuses to start without it."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,7 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 from rq import Queue
+from rq.cron import CronScheduler
 
 from service.api.app import create_app
 from service.bootstrap import Services, bootstrap
@@ -229,6 +235,32 @@ def test_workers_seal_project_and_alert_with_the_queues_on_a_plain_redis(
     assert Queue(PROJECTION_QUEUE, connection=queues).count == 0
     assert Queue(QUEUE, connection=queues).count == 0
     assert rq_keys(cluster) == [], "RQ kept to the queue Redis"
+
+
+def test_the_scheduler_queues_the_periodic_jobs_on_the_queue_redis(
+    cluster: ClusterRedis, queue_url: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RT_")}
+    env |= {"RT_REDIS_URL": cluster.url, "RT_REDIS_CLUSTER": "1", "RT_QUEUE_REDIS_URL": queue_url}
+    queues = redis.Redis.from_url(queue_url)
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "scheduler"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (CronScheduler.all(queues) and Queue(PROJECTION_QUEUE, connection=queues).count):
+            assert scheduler.poll() is None, f"the scheduler exited with {scheduler.returncode}"
+            assert time.monotonic() < deadline, "the scheduler queued nothing"
+            time.sleep(0.05)
+        assert CronScheduler.all(queues)[0].pid == scheduler.pid
+        assert SCAN_JOB in {job.func_name for job in Queue(QUEUE, connection=queues).jobs}
+        assert rq_keys(cluster) == []
+    finally:
+        scheduler.send_signal(signal.SIGTERM)
+        assert scheduler.wait(timeout=60) == 0
 
 
 def test_the_api_says_at_start_that_a_cluster_without_a_queue_redis_queues_nothing(
