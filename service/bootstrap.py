@@ -18,7 +18,7 @@ from service.ledger.keys import Keys
 from service.ledger.rekey import move_legacy_keys
 from service.runtime.clock import Clock, SystemClock
 from service.runtime.config import Config
-from service.runtime.connection import connect
+from service.runtime.connection import connect, queue_connection
 from service.runtime.jobs import JobQueue
 from service.tracking.imports import Importer
 from service.tracking.tracker import Tracker
@@ -73,7 +73,12 @@ def bootstrap(
         replica_timeout_ms=config.replica_ack_timeout_ms,
     )
     infrastructure = Infrastructure(
-        config=config, redis=client, clock=clock, keys=keys, store=store, jobs=JobQueue(client)
+        config=config,
+        redis=client,
+        clock=clock,
+        keys=keys,
+        store=store,
+        jobs=JobQueue(queue_connection(config, client)),
     )
     tokens = TokenRegistry(client, keys, clock)
     tracker = Tracker(store)

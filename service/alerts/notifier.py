@@ -14,6 +14,7 @@ fan-out would give it, so a subscription racing the fan-out still gets each even
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from functools import partial
 from typing import Any
@@ -38,6 +39,7 @@ WAKE_FLAG_SECONDS = 60
 INTERRUPTED = "no outcome: the worker stopped during the attempt"
 DELIVER_JOB = "workers.delivery.deliver"
 NOTIFY_JOB = "workers.notify.notify"
+log = logging.getLogger("reform_tracker.alerts")
 
 
 def delivery_log(services: Infrastructure) -> DeliveryLog:
@@ -164,11 +166,13 @@ class Notifier:
         )
 
     def enqueue_due(self) -> int:
-        """Give every delivery nobody is working on to the workers."""
+        """Give every delivery nobody is working on to the workers. One that cannot be
+        queued (a queue Redis apart from the log's, down) stays claimed in the outbox
+        until its lease runs out, and a later run queues it."""
         intervals = list(self.services.config.delivery_retry_intervals)
         retry = Retry(max=len(intervals), interval=intervals) if intervals else None
         due = self.deliveries.due()
-        for delivery_id in due:
+        for queued, delivery_id in enumerate(due):
             found = self.deliveries.get(delivery_id)
             if found and found.status == SENDING:
                 # Its lease ran out: the worker died mid-attempt. Say so in the log.
@@ -179,16 +183,25 @@ class Notifier:
                     recheck_in=QUEUED_LEASE_SECONDS,
                 )
             self.deliveries.claim(delivery_id, QUEUED_LEASE_SECONDS)
-            self.services.jobs.enqueue(
-                DELIVER_JOB,
-                delivery_id,
-                retry=retry,
-                job_timeout=int(self.services.config.webhook_timeout_seconds) + 60,
-            )
+            try:
+                self.services.jobs.enqueue(
+                    DELIVER_JOB,
+                    delivery_id,
+                    retry=retry,
+                    job_timeout=int(self.services.config.webhook_timeout_seconds) + 60,
+                )
+            except redis.RedisError as error:
+                log.warning("deliveries not queued: %s", error)
+                return queued
         return len(due)
 
 
 def wake_notifier(services: Infrastructure) -> None:
-    """Enqueue a notifier run unless one is already waiting (wake-ups coalesce)."""
+    """Enqueue a notifier run unless one is already waiting (wake-ups coalesce). A queue
+    Redis apart from the log's (RT_QUEUE_REDIS_URL) may be down while the log is not: the
+    alert events are appended by then, and the notifier's periodic run finds them."""
     if services.redis.set(services.keys.admin("notify:wake"), "1", nx=True, ex=WAKE_FLAG_SECONDS):
-        services.jobs.enqueue(NOTIFY_JOB)
+        try:
+            services.jobs.enqueue(NOTIFY_JOB)
+        except redis.RedisError as error:
+            log.warning("notifier wake-up not queued: %s", error)

@@ -60,6 +60,11 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     config = config or (services.config if services else Config.from_env())
     services = services or bootstrap(config)
     _check_durability(services)
+    if not config.has_queues:
+        logging.getLogger("reform_tracker").warning(
+            "RT_REDIS_CLUSTER is set without RT_QUEUE_REDIS_URL: no jobs are queued, so "
+            "nothing is sealed, projected or alerted (see docs/operations.md)"
+        )
     if not services.append_listeners:
         services.append_listeners.append(partial(wake_projector, services))
         set_wake_on_append(services)

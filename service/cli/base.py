@@ -142,6 +142,33 @@ def connected(args: argparse.Namespace, *, decode: bool = True) -> tuple[Config,
     return config, checked_client(config, decode=decode, hint=hint, wait=wait)
 
 
+def require_queue_redis(config: Config) -> None:
+    """Refuse to run workers where RQ cannot keep its queues: on a cluster without
+    RT_QUEUE_REDIS_URL."""
+    if not config.has_queues:
+        raise CliError(
+            "RT_REDIS_CLUSTER is set, and RQ cannot keep its queues on a cluster: set "
+            "RT_QUEUE_REDIS_URL to a plain Redis for them (see docs/operations.md)"
+        )
+
+
+def queues_connected(args: argparse.Namespace) -> tuple[Config, Client]:
+    """The worker's and the scheduler's connection, to the Redis of RQ's queues (without
+    reply decoding: RQ stores pickles). Both Redis are checked as ``connected`` does: the
+    log's, which the jobs write to, and the queues' (RT_QUEUE_REDIS_URL), whose lost jobs
+    would delay deliveries (docs/operations.md)."""
+    require_queue_redis(cli_config(args))
+    config, client = connected(args, decode=False)
+    if not config.queue_redis_url:
+        return config, client
+    client.close()
+    wait = getattr(args, "wait", WAIT_SECONDS)
+    try:
+        return config, checked_client(config.queue_redis, decode=False, wait=wait)
+    except CliError as error:
+        raise CliError(f"the queue Redis (RT_QUEUE_REDIS_URL): {error}") from None
+
+
 def open_services(args: argparse.Namespace) -> Services:
     config, client = connected(args)
     return bootstrap(config, client=client)

@@ -29,7 +29,13 @@ from types import FrameType
 
 from service.bootstrap import bootstrap
 from service.cli import keys
-from service.cli.base import CliError, add_connection_options, checked_client, cli_config
+from service.cli.base import (
+    CliError,
+    add_connection_options,
+    checked_client,
+    cli_config,
+    require_queue_redis,
+)
 from service.runtime.config import Config
 from service.runtime.connection import described
 from service.runtime.metrics import MULTIPROCESS_DIR
@@ -57,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         name: getattr(args, name) for name in ("host", "port") if getattr(args, name) is not None
     }
     config = cli_config(args, **overrides)
+    require_queue_redis(config)  # its worker and scheduler would refuse it
     _require_free_port(config.host, config.port)
     keys.ensure(config)  # checkpoints are signed from the first start on
     embedded = None if config.has_redis else EmbeddedRedis(Path(config.data_dir))

@@ -1,6 +1,8 @@
 """`reform-tracker worker` and `reform-tracker scheduler`: the background processes.
 
-Both outlive a Redis restart. A lost connection is waited out with backoff
+Both talk to the Redis of RQ's queues: the log's, or the one RT_QUEUE_REDIS_URL names,
+which a Redis Cluster needs (they refuse to start on a cluster without it). Both outlive
+a Redis restart. A lost connection is waited out with backoff
 (service/runtime/reconnect.py) and the process carries on: the worker starts a fresh RQ
 worker on the same queues, the scheduler keeps its schedule in memory and resumes it.
 Only a stop request (SIGTERM, Ctrl-C) ends them; a Redis that is unreachable or unsafe
@@ -25,7 +27,7 @@ from typing import Any
 from rq import Worker
 from rq.cron import CronScheduler
 
-from service.cli.base import add_connection_options, connected
+from service.cli.base import add_connection_options, queues_connected
 from service.runtime.connection import UNAVAILABLE, Client
 from service.runtime.reconnect import MAX_DELAY, Backoff, wait_until_reachable
 from workers.registry import QUEUES, register_periodic_jobs
@@ -64,8 +66,7 @@ class _StoppableWorker(Worker):
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    # RQ pickles job data, so its connection must not decode replies to text.
-    config, connection = connected(args, decode=False)
+    config, connection = queues_connected(args)
     if args.burst:
         Worker(list(QUEUES), connection=connection).work(burst=True, logging_level=config.log_level)
         return 0
@@ -92,7 +93,7 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def run_scheduler(args: argparse.Namespace) -> int:
-    config, connection = connected(args, decode=False)
+    config, connection = queues_connected(args)
     scheduler = CronScheduler(connection=connection, logging_level=config.log_level)
     register_periodic_jobs(scheduler)
     stopping = threading.Event()

@@ -23,6 +23,10 @@ class Config:
     # RT_REDIS_URL names a node of a Redis Cluster: talk to the cluster through it. Every
     # key of a deployment shares one hash tag, so a deployment lives in one slot.
     redis_cluster: bool = False
+    # A plain Redis (URL) for RQ's queues, jobs and worker registry, apart from the event
+    # log; empty: the log's Redis. Needed with RT_REDIS_CLUSTER, where RQ cannot run; one
+    # per deployment (or a database of its own). See docs/operations.md.
+    queue_redis_url: str = ""
     # Replicas that must confirm an append (Redis WAIT) before it is acknowledged; -1: one
     # when the primary has or expects replicas, none on a lone server. And how long to wait
     # for them (milliseconds) before answering 503.
@@ -130,8 +134,27 @@ class Config:
         """Whether a Redis is named (a URL or Sentinels), rather than left to `up` to start."""
         return bool(self.redis_url or self.redis_sentinels)
 
+    @property
+    def has_queues(self) -> bool:
+        """Whether RQ has a Redis for its queues: RT_QUEUE_REDIS_URL's, or the log's unless
+        the log is on a cluster."""
+        return bool(self.queue_redis_url) or not self.redis_cluster
+
     def with_(self, **changes: Any) -> Config:
         return replace(self, **changes)
+
+    @property
+    def queue_redis(self) -> Config:
+        """These settings with RT_QUEUE_REDIS_URL as the one Redis, reached as a plain
+        server; RT_MIN_REPLICAS_ACK is the log's, so its default applies here."""
+        return replace(
+            self,
+            redis_url=self.queue_redis_url,
+            redis_sentinels="",
+            redis_service="",
+            redis_cluster=False,
+            min_replicas_ack=Config.min_replicas_ack,
+        )
 
     @property
     def origin(self) -> str:

@@ -2,11 +2,12 @@
 
 This is the one place a connection to the deployment's Redis is made, whichever way it
 is reached: a URL (RT_REDIS_URL), or Sentinels that name the current primary
-(RT_REDIS_SENTINELS and RT_REDIS_SERVICE). Through Sentinel, every new connection asks
-a Sentinel where the primary is, and a connection to a primary that was demoted fails
-with a ConnectionError (redis-py turns its READONLY answer into one), so after a failover
-the next command reconnects to the new primary by itself; so does one that finds the
-primary refusing writes for want of replicas (see PrimaryConnection).
+(RT_REDIS_SENTINELS and RT_REDIS_SERVICE); and to the Redis of RQ's queues when they are
+kept apart from the log (RT_QUEUE_REDIS_URL). Through Sentinel, every new connection
+asks a Sentinel where the primary is, and a connection to a primary that was demoted
+fails with a ConnectionError (redis-py turns its READONLY answer into one), so after a
+failover the next command reconnects to the new primary by itself; so does one that
+finds the primary refusing writes for want of replicas (see PrimaryConnection).
 
 Adapters (the API, the CLI) turn these errors into a 503 or a one-line message; they
 name them through this module instead of importing redis themselves.
@@ -19,7 +20,7 @@ from typing import Any, cast
 
 import redis
 from redis.backoff import NoBackoff
-from redis.cluster import ClusterNode, RedisCluster
+from redis.cluster import RedisCluster
 from redis.connection import parse_url
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
@@ -108,13 +109,20 @@ def service_name(config: Config) -> str:
     return config.redis_service
 
 
+def queue_connection(config: Config, client: redis.Redis) -> redis.Redis | None:
+    """The Redis that holds RQ's queues, jobs and workers, without reply decoding (RQ
+    stores pickles): RT_QUEUE_REDIS_URL's, else ``client``'s (the log's) reached the same
+    way. None for a cluster without one: RQ's keys carry no hash tag, and its worker
+    cannot use the cluster client, so jobs queued there would never run."""
+    if not config.has_queues:
+        return None
+    if config.queue_redis_url:
+        return connect(config.queue_redis, decode=False)
+    return raw_twin(client)
+
+
 def raw_twin(client: redis.Redis) -> redis.Redis:
-    """The same Redis as ``client``, reached the same way, without reply decoding (RQ
-    stores pickles)."""
-    if isinstance(client, RedisCluster):
-        nodes = [ClusterNode(node.host, node.port) for node in client.get_nodes()]
-        twin_cluster = RedisCluster(startup_nodes=nodes, decode_responses=False, **CLUSTER)
-        return cast(redis.Redis, twin_cluster)
+    """The same Redis as ``client``, reached the same way, without reply decoding."""
     pool = client.connection_pool
     kwargs = {**pool.connection_kwargs, "decode_responses": False}
     if isinstance(pool, SentinelConnectionPool):
