@@ -100,8 +100,8 @@ def summary(totals: Totals, rows: list[dict[str, Any]], limit: int) -> dict[str,
     The overdue and due-soon lists and the RAG reasons hold at most ``limit`` entries each
     (the most overdue, the soonest due, the first reasons); their counts, and
     ``rag.more_reasons`` for the reasons left out, are of every row. A row left out costs
-    a comparison, not a brief or a phrase: at 100,000 milestones the lists are thousands
-    long and most of an answer's size."""
+    a comparison, not a brief or a phrase: at 100,000 milestones the whole lists would be
+    thousands of rows, most of an answer's size and of the time it takes to send."""
     counted = totals.milestone_count - totals.counts[ms.CANCELLED]
     overdue = [row for row in rows if row["overdue"]]
     # nsmallest is sorted(...)[:limit]: stable, so equally overdue rows keep due-date order.
