@@ -29,6 +29,26 @@ class RagSchema(Schema):
     reasons = fields.List(fields.String(), metadata={"description": "Why it has this colour"})
 
 
+class SummaryRagSchema(Schema):
+    colour = fields.String(
+        metadata={"description": "red, amber or green: the worst colour of its milestones"}
+    )
+    reasons = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Why it has this colour: the reasons of its milestones of that "
+            "colour, each prefixed with the milestone's title; at most RT_SUMMARY_ROWS, "
+            "see more_reasons"
+        },
+    )
+    more_reasons = fields.Integer(
+        metadata={
+            "description": "How many reasons are left out of reasons (0: it lists them all); "
+            "every milestone's own reasons are on the initiative dashboard"
+        }
+    )
+
+
 class MilestoneBriefSchema(Schema):
     milestone_id = fields.String()
     title = fields.String()
@@ -65,16 +85,36 @@ class MilestoneRowSchema(MilestoneBriefSchema):
     days_since_progress = fields.Integer(allow_none=True)
 
 
+OVERDUE_COUNT = fields.Integer(
+    metadata={"description": "How many milestones are overdue: all, not only those listed"}
+)
+OVERDUE = fields.List(
+    fields.Nested(MilestoneBriefSchema),
+    metadata={
+        "description": "The most overdue milestones, most overdue first: at most "
+        "RT_SUMMARY_ROWS; see overdue_count"
+    },
+)
+
+
 class RollupSchema(Schema):
     milestone_count = fields.Integer()
     counts_by_status = STATUS_COUNTS
     counts_by_rag = RAG_COUNTS
     percent_complete = fields.Float(allow_none=True)
-    overdue_count = fields.Integer()
-    due_soon_count = fields.Integer()
-    overdue = fields.List(fields.Nested(MilestoneBriefSchema))
-    due_soon = fields.List(fields.Nested(MilestoneBriefSchema))
-    rag = fields.Nested(RagSchema)
+    overdue_count = OVERDUE_COUNT
+    due_soon_count = fields.Integer(
+        metadata={"description": "How many milestones are due soon: all, not only those listed"}
+    )
+    overdue = OVERDUE
+    due_soon = fields.List(
+        fields.Nested(MilestoneBriefSchema),
+        metadata={
+            "description": "The milestones due soonest, earliest first: at most "
+            "RT_SUMMARY_ROWS; see due_soon_count"
+        },
+    )
+    rag = fields.Nested(SummaryRagSchema)
     position = fields.Integer(metadata={"description": "Log position of its last change"})
 
 
@@ -177,12 +217,12 @@ class ScorecardSchema(ProjectionStateSchema):
         fields.Nested(DeliverySchema),
         metadata={"description": "Every completed milestone against its baseline, oldest first"},
     )
-    overdue_count = fields.Integer()
-    overdue = fields.List(fields.Nested(MilestoneBriefSchema))
+    overdue_count = OVERDUE_COUNT
+    overdue = OVERDUE
     reported_count = fields.Integer(metadata={"description": "Ever claimed complete"})
     verified_count = fields.Integer()
     disputed_count = fields.Integer()
     verified_share = fields.Float(allow_none=True, metadata={"description": "verified/reported"})
     slip_days_total = fields.Integer()
-    rag = fields.Nested(RagSchema)
+    rag = fields.Nested(SummaryRagSchema)
     position = fields.Integer()

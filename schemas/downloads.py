@@ -27,6 +27,13 @@ def _field(column: str) -> fields.Field:
         return fields.List(fields.String(), metadata={"description": "Why it has this colour"})
     if column == "rag":
         return fields.String(metadata={"description": "red, amber or green"})
+    if column == "rag_more_reasons":
+        return fields.Integer(
+            metadata={
+                "description": "Reasons left out of rag_reasons, which lists at most "
+                "RT_SUMMARY_ROWS (0: none left out); the milestone table has every one"
+            }
+        )
     if column == "percent_complete":
         return fields.Float(allow_none=True)
     if column in INTEGER or column.endswith("_count"):

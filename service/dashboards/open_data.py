@@ -5,7 +5,8 @@ order every time), so a download of any size holds one page of records at a time
 the table: milestones are read ``PAGE`` at a time (service/dashboards/readmodels.py) and
 each row is derived ("overdue", RAG) as it goes. The programme and initiative tables are
 one row per programme or initiative, each rolled up from its own milestones, as on the
-pages.
+pages: their RAG reasons are bounded as there (RT_SUMMARY_ROWS, with the count of those
+left out), and the milestone table has every milestone's own reasons.
 
 Rows carry no actor identities (``verified_by`` is left out): downloads are open data,
 the same whoever asks, and with RT_PUBLIC_READ on anyone may ask.
@@ -67,6 +68,7 @@ MILESTONE_COLUMNS = (
 SUMMARY_COLUMNS = (
     "rag",
     "rag_reasons",
+    "rag_more_reasons",
     "percent_complete",
     "milestone_count",
     "overdue_count",
@@ -94,8 +96,11 @@ def _rag(found: dict[str, Any]) -> dict[str, Any]:
 
 
 def _summary(found: dict[str, Any]) -> dict[str, Any]:
+    """A programme's or initiative's row: its roll-up as the dashboards show it, with the
+    same bounded RAG reasons (RT_SUMMARY_ROWS) and how many were left out; every reason is
+    in the milestone table, one milestone per row."""
     counts = {f"{status}_count": found["counts_by_status"][status] for status in ms.STATUSES}
-    return {**found, **_rag(found), **counts}
+    return {**found, **_rag(found), "rag_more_reasons": found["rag"]["more_reasons"], **counts}
 
 
 class OpenData:

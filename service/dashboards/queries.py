@@ -93,7 +93,10 @@ class DashboardQueries:
         self.public = public
         config = services.config
         self.rules = Thresholds(
-            config.red_overdue_days, config.amber_due_within_days, config.amber_stale_days
+            config.red_overdue_days,
+            config.amber_due_within_days,
+            config.amber_stale_days,
+            config.summary_rows,
         )
 
     def _past_day(self, as_of: date | None) -> date | None:

@@ -64,6 +64,9 @@ class Config:
     red_overdue_days: int = 30
     amber_due_within_days: int = 14
     amber_stale_days: int = 30
+    # Rows a dashboard summary lists (at least 1): its most overdue and soonest due
+    # milestones and its first RAG reasons; the counts cover every one (docs/dashboards.md).
+    summary_rows: int = 10
     # Alert lead times (days before due) and escalation delay (hours).
     alert_lead_days: tuple[int, ...] = (14, 3)
     alert_escalate_after_hours: int = 48
@@ -102,6 +105,10 @@ class Config:
     # Witnesses asked to cosign each checkpoint: "<verifier key>@<URL>", comma-separated.
     witnesses: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.summary_rows < 1:
+            raise ValueError(f"RT_SUMMARY_ROWS must be at least 1, not {self.summary_rows}")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:

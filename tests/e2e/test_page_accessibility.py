@@ -19,6 +19,7 @@ from service.bootstrap import Services
 from service.cli.demo_loader import load_demo
 from service.dashboards.projector import Projector
 from service.dashboards.queries import DashboardQueries
+from service.runtime.config import Config
 from tests.e2e.test_dashboard_browser import ARGS, CHROMIUM
 
 WIDTHS = (360, 1440)
@@ -26,6 +27,13 @@ BLOCKING = {"serious", "critical"}
 FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, [tabindex='0']"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="apt-get install chromium")
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    """Summaries of one row, so that the pages show their cut lists ("1 of 3 shown.") to
+    axe and the keyboard too."""
+    return config.with_(summary_rows=1)
 
 
 @pytest.fixture
@@ -40,6 +48,7 @@ def pages(services: Services) -> dict[str, str]:
     found = queries.programme(programme["programme_id"])
     initiative = found["initiatives"][0]
     milestone = found["overdue"][0]
+    assert found["overdue_count"] > len(found["overdue"])  # the list is cut
     alert = services.alerts.open_alerts()[0]
     return {
         "programmes": "/ui/",

@@ -72,6 +72,7 @@ def test_programme_dashboard_matches_hand_computed_figures(
     assert body["rag"] == {
         "colour": "amber",
         "reasons": [f"{BODY_CAMERAS}: 12 days overdue", f"{CONTACTS}: 3 days overdue"],
+        "more_reasons": 0,
     }
     law, digital = body["initiatives"]
     assert (law["title"], law["percent_complete"], law["overdue_count"]) == (

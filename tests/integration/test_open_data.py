@@ -79,6 +79,8 @@ def test_every_table_downloads_as_csv_and_json_with_the_dashboards_numbers(
     for field in ("milestone_count", "overdue_count", "due_soon_count", "percent_complete"):
         assert programme_row[field] == dashboard[field], field
     assert programme_row["rag"] == dashboard["rag"]["colour"]
+    assert programme_row["rag_reasons"] == dashboard["rag"]["reasons"]
+    assert programme_row["rag_more_reasons"] == dashboard["rag"]["more_reasons"] == 0
     assert programme_row["verified_count"] == 1
 
     [initiative_row] = rows_both_ways(client, f"{programme}/dashboard/initiatives", viewer)

@@ -56,7 +56,11 @@ def test_rollup() -> None:
     assert found["milestone_count"] == 3 and found["percent_complete"] == 70.0  # (40+100)/2
     assert found["counts_by_status"]["cancelled"] == 1
     assert [m["milestone_id"] for m in found["overdue"]] == ["m0"]
-    assert found["rag"] == {"colour": "red", "reasons": ["M0: 55 days overdue (more than 30)"]}
+    assert found["rag"] == {
+        "colour": "red",
+        "reasons": ["M0: 55 days overdue (more than 30)"],
+        "more_reasons": 0,
+    }
     assert found["position"] == snapshot.position
     [initiative] = found["initiatives"]
     assert initiative["rag"]["colour"] == "red" and "milestones" not in initiative

@@ -5,6 +5,8 @@ initiative and programme, agency scorecards. Pure; the records come from a ReadS
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Hashable, Iterable
 from dataclasses import asdict, fields
 from datetime import date
@@ -90,7 +92,7 @@ def rollup(records: list[MilestoneRecord], today: date, rules: Thresholds) -> di
     """Counts by status and by RAG colour, % complete, overdue and due-soon lists, RAG with
     its reasons, and every milestone's row."""
     rows = _rows(records, today, rules)
-    return {**summary(totals_of(rows), rows), "rows": rows}
+    return {**summary(totals_of(rows), rows, rules.summary_rows), "rows": rows}
 
 
 def _rows(records: list[MilestoneRecord], today: date, rules: Thresholds) -> list[dict[str, Any]]:
@@ -100,25 +102,28 @@ def _rows(records: list[MilestoneRecord], today: date, rules: Thresholds) -> lis
     )
 
 
-def summary(totals: Totals, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def summary(totals: Totals, rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
     """The roll-up of a scope from its totals and the rows (in due-date order, one per
     milestone) of the records that may not be green today: any superset of the open ones
     due by ``attention_until`` and the disputed ones, since the others are green, neither
-    overdue nor due soon."""
+    overdue nor due soon.
+
+    The overdue and due-soon lists and the RAG reasons hold at most ``limit`` entries each
+    (the most overdue, the soonest due, the first reasons); their counts, and
+    ``rag.more_reasons`` for the reasons left out, are of every row. A row left out costs
+    a comparison, not a brief or a phrase: at 100,000 milestones the whole lists would be
+    thousands of rows, most of an answer's size and of the time it takes to send."""
     counted = totals.milestone_count - totals.counts[ms.CANCELLED]
-    overdue = sorted((row for row in rows if row["overdue"]), key=lambda row: -row["days_overdue"])
+    overdue = [row for row in rows if row["overdue"]]
+    # nsmallest is sorted(...)[:limit]: stable, so equally overdue rows keep due-date order.
+    most_overdue = heapq.nsmallest(limit, overdue, key=lambda row: -row["days_overdue"])
+    due_soon = [row for row in rows if row["due_soon"]]
     colour = worst([row["rag"]["colour"] for row in rows])
-    reasons = (
-        [
-            Phrase("%(title)s: %(reason)s", title=row["title"], reason=reason)
-            for row in rows
-            if row["rag"]["colour"] == colour
-            for reason in row["rag"]["reasons"]
-        ]
+    reasons, more_reasons = (
+        _reasons([row for row in rows if row["rag"]["colour"] == colour], limit)
         if colour != GREEN
-        else [Phrase("no milestone is disputed, overdue, or due soon without recent progress")]
+        else ([Phrase("no milestone is disputed, overdue, or due soon without recent progress")], 0)
     )
-    due_soon = [brief(row) for row in rows if row["due_soon"]]
     return {
         "milestone_count": totals.milestone_count,
         "counts_by_status": dict(totals.counts),
@@ -126,11 +131,22 @@ def summary(totals: Totals, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "percent_complete": round(totals.progress_sum / counted, 1) if counted else None,
         "overdue_count": len(overdue),
         "due_soon_count": len(due_soon),
-        "overdue": [brief(row) for row in overdue],
-        "due_soon": due_soon,
-        "rag": {"colour": colour, "reasons": reasons},
+        "overdue": [brief(row) for row in most_overdue],
+        "due_soon": [brief(row) for row in due_soon[:limit]],
+        "rag": {"colour": colour, "reasons": reasons, "more_reasons": more_reasons},
         "position": totals.position,
     }
+
+
+def _reasons(rows: list[dict[str, Any]], limit: int) -> tuple[list[Phrase], int]:
+    """The first ``limit`` reasons of the rows, each prefixed with its milestone's title,
+    and how many more there are."""
+    pairs = ((row["title"], reason) for row in rows for reason in row["rag"]["reasons"])
+    reasons = [
+        Phrase("%(title)s: %(reason)s", title=title, reason=reason)
+        for title, reason in itertools.islice(pairs, limit)
+    ]
+    return reasons, sum(len(row["rag"]["reasons"]) for row in rows) - len(reasons)
 
 
 def _counts_by_rag(totals: Totals, rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -169,7 +185,7 @@ def scope_summaries(
     records = {r.milestone_id: r for r in source.milestones(wanted)} if wanted else {}
     for scope, (totals, ids) in kept.items():
         attention = [records[i] for i in dict.fromkeys([*ids, *totals.disputed]) if i in records]
-        found[scope] = (totals, summary(totals, _rows(attention, today, rules)))
+        found[scope] = (totals, summary(totals, _rows(attention, today, rules), rules.summary_rows))
         if memo is not None:
             memo.put(_memo_key(scope, today, rules, totals), found[scope])
     return {scope: found[scope] for scope in scopes}

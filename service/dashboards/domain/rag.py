@@ -24,9 +24,14 @@ SEVERITY = {GREEN: 0, AMBER: 1, RED: 2}
 
 @dataclass(frozen=True)
 class Thresholds:
+    """The rules a dashboard is computed by: the RAG thresholds (days), and how many rows
+    a summary lists of its overdue and due-soon milestones and of its RAG reasons
+    (``summary_rows``; the counts are always of every row)."""
+
     red_overdue_days: int = 30
     amber_due_within_days: int = 14
     amber_stale_days: int = 30
+    summary_rows: int = 10
 
 
 @dataclass(frozen=True)
