@@ -215,7 +215,13 @@ class ScorecardSchema(ProjectionStateSchema):
     on_time_rate = fields.Float(allow_none=True)
     deliveries = fields.List(
         fields.Nested(DeliverySchema),
-        metadata={"description": "Every completed milestone against its baseline, oldest first"},
+        metadata={
+            "description": "The latest RT_SUMMARY_ROWS completed milestones against their "
+            "baseline, oldest first (see deliveries_count)"
+        },
+    )
+    deliveries_count = fields.Integer(
+        metadata={"description": "Every completed milestone (reported complete or verified)"}
     )
     overdue_count = OVERDUE_COUNT
     overdue = OVERDUE

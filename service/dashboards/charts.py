@@ -123,4 +123,4 @@ def agency_trend(queries: DashboardQueries, scorecard: dict[str, Any]) -> Trend:
 
 
 def agency_on_time(scorecard: dict[str, Any]) -> OnTime:
-    return charts.on_time(scorecard["deliveries"])
+    return charts.on_time(scorecard["deliveries"], scorecard["deliveries_count"])

@@ -171,6 +171,20 @@ def test_on_time_bars_run_from_the_due_date_left_when_early_right_when_late(
     assert any(tick.label == "due" and tick.at == chart.zero_x for tick in chart.ticks)
 
 
+@patient
+@given(st.lists(deliveries, min_size=1, max_size=12), st.integers(0, 50))
+def test_on_time_says_when_it_shows_only_the_latest_completions(
+    shown: list[dict[str, Any]], more: int
+) -> None:
+    chart = charts.on_time(shown, len(shown) + more)
+    punctual = sum(1 for d in shown if d["on_time"])
+    if more:
+        expected = f"The latest {len(shown)} of {len(shown) + more} completed milestones: "
+        assert chart.description.startswith(expected + f"{punctual} of them")
+    else:
+        assert chart.description.startswith(f"{punctual} of {len(shown)} completed")
+
+
 def test_trend_points_are_the_as_of_dashboards_of_each_week(services: Services) -> None:
     """The demo's history starts 250 days back: the programme has all 26 weeks, the
     Ministry of Defence the 11 since its first milestone was planned (day -70). With every

@@ -69,7 +69,7 @@ def test_a_summary_from_kept_totals_equals_the_roll_up_of_every_milestone(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=st.integers(5, 80), seed=st.integers(0, 10_000))
-def test_a_scorecard_lists_every_completed_milestone_without_reading_the_open_ones(
+def test_a_scorecard_counts_every_completed_milestone_without_reading_the_open_ones(
     services: Services, redis_client: redis.Redis, steps: int, seed: int
 ) -> None:
     redis_client.flushdb()
@@ -84,7 +84,8 @@ def test_a_scorecard_lists_every_completed_milestone_without_reading_the_open_on
         completed = [delivery(r) for r in records if r.status in COMPLETED]
         expected = sorted(completed, key=lambda d: (d["completed_on"], d["title"]))
         found = scorecard(live, agency, today, RULES)
-        assert found is not None and found["deliveries"] == expected
+        assert found is not None and found["deliveries_count"] == len(expected)
+        assert found["deliveries"] == expected[-RULES.summary_rows :]  # the latest
         assert found == scorecard(folded, agency, today, RULES)
         read: list[list[str]] = []
         reading = _Reading(live, read)

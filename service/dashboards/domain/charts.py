@@ -365,9 +365,10 @@ class OnTime:
     description: str
 
 
-def on_time(deliveries: Sequence[dict[str, Any]]) -> OnTime:
-    """Completed milestones (a scorecard's ``deliveries``): a bar from the baseline due
-    date to the day completion was claimed, left for early, right for late."""
+def on_time(deliveries: Sequence[dict[str, Any]], completed: int | None = None) -> OnTime:
+    """Completed milestones (a scorecard's ``deliveries``: the latest of ``completed``, all
+    of them when None): a bar from the baseline due date to the day completion was
+    claimed, left for early, right for late."""
     reach = max([7, *(abs(d["days_late"]) for d in deliveries)])  # at least a week each way
     step = _count_step(reach)
     reach = step * math.ceil(reach / step)
@@ -398,17 +399,26 @@ def on_time(deliveries: Sequence[dict[str, Any]]) -> OnTime:
         for index, d in enumerate(deliveries)
     )
     punctual = sum(1 for bar in bars if bar.on_time)
-    description = (
-        Phrase(
+    if not bars:
+        description = Phrase("No milestone has been completed yet.")
+    elif completed is None or completed <= len(bars):
+        description = Phrase(
             "%(punctual)s of %(count)s completed milestones were claimed complete on or before "
             "their baseline due date. Each bar runs from the baseline due date to the day "
             "completion was claimed: to the left when early, to the right when late.",
             punctual=punctual,
             count=len(bars),
         )
-        if bars
-        else Phrase("No milestone has been completed yet.")
-    )
+    else:
+        description = Phrase(
+            "The latest %(count)s of %(completed)s completed milestones: %(punctual)s of them "
+            "were claimed complete on or before their baseline due date. Each bar runs from "
+            "the baseline due date to the day completion was claimed: to the left when "
+            "early, to the right when late.",
+            punctual=punctual,
+            count=len(bars),
+            completed=completed,
+        )
     ticks = tuple(
         Tick(x(days), Phrase("%(days)s d", days=format(days, "+d")) if days else Phrase("due"))
         for days in range(-reach, reach + 1, step)

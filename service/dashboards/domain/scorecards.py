@@ -76,6 +76,7 @@ def scorecard(
     if not found["milestone_count"]:
         return None
     counts = found["counts_by_status"]
+    everything = deliveries(source, agency, totals, memo)
     completed = sum(counts[status] for status in COMPLETED)
     reported = sum(counts[status] for status in CLAIMED)
     verified = counts[ms.VERIFIED]
@@ -88,7 +89,9 @@ def scorecard(
         "completed_count": completed,
         "completed_on_time": totals.on_time,
         "on_time_rate": round(totals.on_time / completed, 3) if completed else None,
-        "deliveries": deliveries(source, agency, totals, memo),
+        # The latest completions (every one of them is counted in the on-time rate).
+        "deliveries": everything[-rules.summary_rows :],
+        "deliveries_count": len(everything),
         "overdue_count": found["overdue_count"],
         "overdue": found["overdue"],
         "reported_count": reported,
