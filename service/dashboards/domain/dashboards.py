@@ -73,19 +73,40 @@ def milestone_row(record: MilestoneRecord, today: date, rules: Thresholds) -> di
     return row
 
 
+_BRIEF = (
+    "milestone_id",
+    "title",
+    "owner_agency",
+    "status",
+    "due_date",
+    "days_overdue",
+    "days_until_due",
+    "progress",
+    "rag",
+)
+
+
 def brief(row: dict[str, Any]) -> dict[str, Any]:
-    keys = (
-        "milestone_id",
-        "title",
-        "owner_agency",
-        "status",
-        "due_date",
-        "days_overdue",
-        "days_until_due",
-        "progress",
-        "rag",
-    )
-    return {key: row[key] for key in keys}
+    return {key: row[key] for key in _BRIEF}
+
+
+def _summary_row(record: MilestoneRecord, today: date, rules: Thresholds) -> dict[str, Any]:
+    """What ``summary`` reads of a milestone's row: its brief, and whether it is overdue
+    or due soon (a full row holds every field of the record besides)."""
+    t = timing(record, today, rules)
+    return {
+        "milestone_id": record.milestone_id,
+        "title": record.title,
+        "owner_agency": record.owner_agency,
+        "status": record.status,
+        "due_date": record.due_date,
+        "progress": record.progress,
+        "overdue": t.overdue,
+        "days_overdue": t.days_overdue,
+        "days_until_due": t.days_until_due,
+        "due_soon": t.due_soon,
+        "rag": {"colour": t.colour, "reasons": list(t.reasons)},
+    }
 
 
 def rollup(records: list[MilestoneRecord], today: date, rules: Thresholds) -> dict[str, Any]:
@@ -182,10 +203,14 @@ def scope_summaries(
     # roll-up was computed from.
     kept = source.kept([scope for scope in scopes if scope not in found], until)
     wanted = {i: None for totals, ids in kept.values() for i in [*ids, *totals.disputed]}
-    records = {r.milestone_id: r for r in source.milestones(wanted)} if wanted else {}
+    # A milestone counts in its programme, its initiative and its agency: one row each.
+    rows = {r.milestone_id: _summary_row(r, today, rules) for r in source.milestones(wanted)}
     for scope, (totals, ids) in kept.items():
-        attention = [records[i] for i in dict.fromkeys([*ids, *totals.disputed]) if i in records]
-        found[scope] = (totals, summary(totals, _rows(attention, today, rules), rules.summary_rows))
+        attention = sorted(
+            (rows[i] for i in dict.fromkeys([*ids, *totals.disputed]) if i in rows),
+            key=lambda row: (row["due_date"], row["title"]),
+        )
+        found[scope] = (totals, summary(totals, attention, rules.summary_rows))
         if memo is not None:
             memo.put(_memo_key(scope, today, rules, totals), found[scope])
     return {scope: found[scope] for scope in scopes}
