@@ -23,7 +23,13 @@ import redis
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
 from redis.connection import parse_url
-from redis.exceptions import MovedError, RedisClusterException
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    MovedError,
+    RedisClusterException,
+    TryAgainError,
+)
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 
@@ -31,11 +37,15 @@ from service.runtime.config import Config
 
 Client = redis.Redis
 # The store cannot answer now (down, restarting, still loading its AOF, no primary known
-# to the Sentinels yet): retry later.
+# to the Sentinels yet; on a cluster: a slot without a primary, a slot moved, keys
+# migrating, all refused without being run, see ``rerouted``): retry later.
 UNAVAILABLE: tuple[type[Exception], ...] = (
     redis.ConnectionError,
     redis.TimeoutError,
     redis.BusyLoadingError,
+    ClusterDownError,
+    AskError,  # MOVED too
+    TryAgainError,
 )
 # Any failure of a Redis command, unavailability included.
 StoreError = redis.RedisError

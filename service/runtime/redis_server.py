@@ -550,6 +550,15 @@ class ClusterRedis:
                     return self.node_at(int(primary[1]))
         raise RedisServerError(f"no node serves slot {slot}")
 
+    def shards(self) -> list[list[ClusterNode]]:
+        """Each live primary, then its replicas."""
+        primaries = []
+        for node in self.live:
+            with node.client() as client:
+                if client.info("replication")["role"] == "master":
+                    primaries.append(node)
+        return [[primary, *self.replicas_of(primary)] for primary in primaries]
+
     def replicas_of(self, primary: ClusterNode) -> list[ClusterNode]:
         with primary.client() as client:
             info = client.info("replication")

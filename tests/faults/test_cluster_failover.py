@@ -37,7 +37,7 @@ from service.runtime.clock import FrozenClock
 from service.runtime.connection import UNAVAILABLE
 from service.runtime.redis_server import ClusterRedis, wait_until
 from service.tracking.domain import events as ev
-from tests.conftest import REPLICATED
+from tests.conftest import REPLICATED, bearer
 from tests.integration.api_helpers import post
 from tests.integration.test_cluster import on_cluster
 
@@ -194,3 +194,39 @@ def test_a_killed_slot_primary_loses_no_acknowledged_event(
             f"no write acknowledged for {unavailable:.2f} s; "
             f"{len(times)} acknowledged"
         )
+
+
+def test_a_cluster_that_lost_a_whole_shard_answers_503_until_it_is_back(
+    cluster: ClusterRedis, tmp_path: Path, clock: FrozenClock
+) -> None:
+    """Another deployment's shard, primary and replica, dies: the cluster refuses every
+    key until it is back (cluster-require-full-coverage, the default). The API says so
+    with 503 and Retry-After, and writes nothing; once the shard is back the retry with
+    the same Idempotency-Key is acknowledged, once."""
+    services = on_cluster(cluster, tmp_path, clock)
+    api = create_app(services=services).test_client()
+    token = services.tokens.create("overseer", None)[0]
+    retried = {"Idempotency-Key": "create-army-reform"}
+    body = {"title": "Reform create-army-reform", "lead_agency": "Oversight Office"}
+    ours = cluster.owner(services.keys.log)
+    shard = next(shard for shard in cluster.shards() if ours not in shard)
+    for node in shard:
+        node.kill()
+
+    def down() -> bool:
+        with ours.client() as client:
+            return bool(client.execute_command("CLUSTER INFO")["cluster_state"] == "fail")
+
+    wait_until(down, "the cluster to find a shard missing", 30)
+    listed = api.get("/programmes", headers=bearer(token))
+    assert listed.status_code == 503, listed.json
+    assert listed.headers["Retry-After"]
+    refused = post(api, token, "/programmes", body, **retried)
+    assert refused.status_code == 503, refused.json
+    for node in shard:
+        node.start()
+    cluster.wait_until_settled()
+    done = post(api, token, "/programmes", body, **retried)
+    assert done.status_code == 201, done.json
+    assert [e.type for e in services.store.read_log(0)] == ["ProgrammeCreated"]
+    assert services.store.verify().ok
