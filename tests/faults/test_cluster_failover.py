@@ -3,18 +3,21 @@ dies, and the service finds the replica the cluster promotes in its place.
 
 Real processes on loopback, started by the fixture: three primaries with one replica
 each (tests/conftest.py's REPLICATED settings: a primary silent for a second is
-replaced). Four client threads create programmes through the API, each with an
-Idempotency-Key, retrying until acknowledged. Mid-load the slot's primary is SIGKILLed;
-its replica is promoted, and the old primary, started again as a supervisor would, rejoins
-as the new primary's replica (until then the new primary, guarded by
-min-replicas-to-write, refuses writes). Afterwards every acknowledged event is in the log
-exactly once, and `verify` passes.
+replaced). Four client threads write, each write with an Idempotency-Key, retrying until
+acknowledged: two create programmes through the API, two comment through the store of
+another process. Mid-load the slot's primary is SIGKILLed; its replica is promoted, and
+the old primary, started again as a supervisor would, rejoins as the new primary's
+replica (until then the new primary, guarded by min-replicas-to-write, refuses writes).
+Afterwards every acknowledged write is in the log exactly once, and `verify` passes.
 
 The service writes to the slot's primary on that node's own connection (WAIT must follow
 the append on it), past the cluster client's routing that would notice a moved slot: so
 it refreshes the client's map of the slots itself when that connection fails or answers
 MOVED (service/runtime/connection.py, ``rerouted``), or it would write to the dead node
 for as long as it runs.
+
+A cluster that lost a whole shard refuses every key until it is back: the API answers
+503 meanwhile, not 500.
 """
 
 from __future__ import annotations
