@@ -8,7 +8,8 @@ acknowledged: two create programmes through the API, two comment through the sto
 another process. Mid-load the slot's primary is SIGKILLed; its replica is promoted, and
 the old primary, started again as a supervisor would, rejoins as the new primary's
 replica (until then the new primary, guarded by min-replicas-to-write, refuses writes).
-Afterwards every acknowledged write is in the log exactly once, and `verify` passes.
+Afterwards every acknowledged write is in the log exactly once, `verify` passes, and a
+process idle through the failover writes again within a few attempts.
 
 The service writes to the slot's primary on that node's own connection (WAIT must follow
 the append on it), past the cluster client's routing that would notice a moved slot: so
