@@ -9,8 +9,9 @@ existed are left out.
 Each point costs an as-of answer, so the points of weeks that are over for good are
 remembered in the process (a bounded number of them): the log only grows, and an event
 is recorded at the time it is appended, so nothing can change the status at the end of a
-day once the clock-skew margin of the as-of fold (one day) has passed. A page's first
-view pays for every week; later views pay for the newest weeks only.
+day once the clock-skew margin of the as-of fold (an hour into the next day) has passed.
+A page's first view pays for every week; later views pay for the newest weeks only. The
+weeks end on Sundays, whose end-of-day snapshots are kept longest.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from service.dashboards.domain.charts import Gantt, OnTime, Trend, WeekPoint
 from service.dashboards.queries import DashboardQueries
 from service.ledger.domain.errors import NotFound
 
-SETTLED_AFTER = timedelta(days=2)  # the as-of fold's clock-skew margin, and the day itself
+SETTLED_AFTER = timedelta(days=2)  # the day itself, and the as-of fold's clock-skew margin
 REMEMBERED = 20_000  # weekly points kept per process: about 10 MB (measured 5.2 MB per 10,000)
 _settled: OrderedDict[Hashable, WeekPoint | None] = OrderedDict()  # None: did not exist yet
 

@@ -106,20 +106,19 @@ class DashboardQueries:
 
     def etag(self, path: str, as_of: date | None) -> str:
         """Changes whenever the answer can: a new projected position, log head, day, or
-        read-model check.
-        A past day's answer is fixed by the log, so only the request names it."""
+        read-model check. A past day's answer also reports the log's head, and a late
+        event of that day may still arrive within the as-of fold's clock-skew margin, so
+        its tag moves with the head as well."""
         parts: list[object] = [path, asdict(self.rules), self.services.clock.today()]
         parts.append(self.public)  # the public answer differs from a token holder's
         # Every answer carries the last read-model check, which moves on its own.
         parts.append(last_check(self.services.redis, self.services.keys))
+        # ...and the log's head, which every answer reports.
+        parts.append(self.services.store.head_position())
         if self._past_day(as_of) is None:
             s = self.services
             readmodels = ReadModels(s.redis, s.keys)
-            parts += [
-                live_generations(s.redis, s.keys),
-                readmodels.checkpoint(),
-                s.store.head_position(),
-            ]
+            parts += [live_generations(s.redis, s.keys), readmodels.checkpoint()]
         return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
 
     def reading(self, as_of: date | None, scope: str | None = None) -> Reading:

@@ -84,7 +84,7 @@ def test_programme_trend_has_a_column_and_a_row_per_week(
     points = drawn["percent-trend"].count('<circle class="percent-point"')
     table = rows(html, "week-row")
     assert len(weeks) == points == len(table) == 26
-    assert table == weeks[::-1] and weeks[-1] == "2026-11-25" and weeks[0] == "2026-06-03"
+    assert table == weeks[::-1] and weeks[-1] == "2026-11-25" and weeks[0] == "2026-06-07"
     newest = html[html.index('<tr class="week-row" data-day="2026-11-25"') :]
     cells = re.findall(r'<td class="num">([^<]*)</td>', newest[: newest.index("</tr>")])
     assert cells == ["32.9%", "0", "2", "5", "7"]  # the dashboard's own figures today
@@ -110,8 +110,8 @@ def test_agency_page_charts_on_time_delivery_and_its_trend(
 def test_as_of_pages_chart_that_day(signed_in: FlaskClient, demo: dict[str, str]) -> None:
     html = page(signed_in, f"/ui/programmes/{demo['programme']}?as_of=2026-06-01")
     weeks = rows(html, "week-row")
-    # Created on 2026-03-20: the weeks ending 2026-03-23 ... 2026-06-01.
-    assert weeks[0] == "2026-06-01" and weeks[-1] == "2026-03-23" and len(weeks) == 11
+    # Created on 2026-03-20: the weeks ending Sunday 2026-03-22 ... 2026-05-31, and the day.
+    assert weeks[0] == "2026-06-01" and weeks[-1] == "2026-03-22" and len(weeks) == 12
     programme = page(signed_in, f"/ui/programmes/{demo['programme']}")
     law = re.findall(r'data-initiative-id="([0-9a-f-]+)"', programme)[0]
     then = page(signed_in, f"/ui/initiatives/{law}?as_of=2026-06-01")

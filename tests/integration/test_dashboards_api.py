@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 from service.bootstrap import Services
 from service.cli.demo_loader import load_demo
 from service.dashboards.projector import Projector
+from service.dashboards.queries import DashboardQueries
 from tests.conftest import AGENCY_A, AGENCY_B, bearer
 
 BODY_CAMERAS = "Body cameras for duty and guard soldiers"
@@ -230,3 +231,49 @@ def test_reading_needs_a_token_unless_public(
     public = services.config.with_(public_read=True)
     services.config = public
     assert client.get("/dashboard").status_code == 200
+
+
+def test_an_unchanged_answer_is_sent_again_without_being_computed(
+    client: FlaskClient,
+    tokens: dict[str, str],
+    demo: dict[str, str],
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    computed: list[object] = []
+    overview = DashboardQueries.overview
+
+    def counting(self: DashboardQueries, as_of: Any = None) -> dict[str, Any]:
+        computed.append(as_of)
+        return overview(self, as_of)
+
+    monkeypatch.setattr(DashboardQueries, "overview", counting)
+    first = get(client, tokens["viewer"], "/dashboard")
+    again = get(client, tokens["viewer"], "/dashboard")
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    assert len(computed) == 1
+    started = client.post(
+        f"/milestones/{demo[CONTACTS]}/start", json={}, headers=bearer(tokens["reporter_a"])
+    )
+    assert started.status_code == 200
+    Projector(services).catch_up()
+    after = get(client, tokens["viewer"], "/dashboard")
+    assert after.headers["ETag"] != first.headers["ETag"] and len(computed) == 2
+    before = first.json["programmes"][0]["counts_by_status"]["in_progress"]
+    assert after.json["programmes"][0]["counts_by_status"]["in_progress"] == before + 1
+
+
+def test_a_past_days_answer_follows_the_log_head(
+    client: FlaskClient, tokens: dict[str, str], demo: dict[str, str]
+) -> None:
+    """A past day's answer reports the head (and a late event of that day may still come
+    in within the clock-skew margin): its ETag moves with every append."""
+    path = f"/programmes/{demo['programme']}/dashboard?as_of=2026-11-26"
+    first = get(client, tokens["viewer"], path)
+    started = client.post(
+        f"/milestones/{demo[CONTACTS]}/start", json={}, headers=bearer(tokens["reporter_a"])
+    )
+    assert started.status_code == 200
+    again = get(client, tokens["viewer"], path, **{"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200 and again.headers["ETag"] != first.headers["ETag"]
+    assert again.json["head_position"] == first.json["head_position"] + 1

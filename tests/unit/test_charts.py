@@ -132,10 +132,14 @@ def test_trend_has_one_column_per_week_and_bars_as_tall_as_their_counts(
     assert len(labelled) <= 7 and (not points or labelled[-1] == len(points) - 1)
 
 
-def test_week_ends_are_a_week_apart_and_end_on_the_day() -> None:
-    ends = charts.week_ends(DAY)
-    assert len(ends) == charts.WEEKS and ends[-1] == DAY
-    assert {b - a for a, b in zip(ends, ends[1:], strict=False)} == {timedelta(days=7)}
+@given(st.dates(date(2020, 1, 1), date(2030, 12, 31)))
+def test_week_ends_are_sundays_a_week_apart_then_the_day(day: date) -> None:
+    ends = charts.week_ends(day)
+    assert len(ends) == charts.WEEKS and ends[-1] == day
+    sundays = ends[:-1]
+    assert {d.isoweekday() for d in sundays} == {7}
+    assert {b - a for a, b in zip(sundays, sundays[1:], strict=False)} == {timedelta(days=7)}
+    assert timedelta(days=1) <= day - sundays[-1] <= timedelta(days=7)
 
 
 deliveries = st.builds(
@@ -200,12 +204,12 @@ def test_trend_points_are_the_as_of_dashboards_of_each_week(services: Services) 
         assert column.point.percent_complete == then["percent_complete"]
         assert column.point.counts_by_rag == then["counts_by_rag"]
     first, last = trend.columns[0].point, trend.columns[-1].point
-    assert (first.day, first.milestones, first.percent_complete) == (date(2026, 6, 3), 2, 15.0)
+    assert (first.day, first.milestones, first.percent_complete) == (date(2026, 6, 7), 2, 15.0)
     assert (last.day, last.milestones) == (DAY, 7)
     assert last.counts_by_rag == {"green": 5, "amber": 2, "red": 0}
 
     ministry = page_charts.agency_trend(queries, queries.scorecard(MOD))
-    assert [c.point.day for c in ministry.columns][:1] == [date(2026, 9, 16)]
+    assert [c.point.day for c in ministry.columns][:1] == [date(2026, 9, 20)]
     assert len(ministry.columns) == 11
 
     scorecard = queries.scorecard(PGO)
@@ -228,7 +232,8 @@ def test_settled_weeks_are_read_once_and_the_newest_every_time() -> None:
 
     scope = ("test", "programme", str(uuid.uuid4()))
     first = page_charts.weekly(read, DAY, scope=scope, today=DAY)
-    assert [p.day for p in first] == [DAY - timedelta(weeks=w) for w in range(5, -1, -1)]
+    sundays = [date(2026, 10, 25) + timedelta(weeks=w) for w in range(5)]  # from created on
+    assert [p.day for p in first] == [*sundays, DAY]
     assert len(asked) == 7  # six weeks, and the week before the programme existed
     asked.clear()
     again = page_charts.weekly(read, DAY, scope=scope, today=DAY)

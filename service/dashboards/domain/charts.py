@@ -199,8 +199,13 @@ class WeekPoint:
 
 
 def week_ends(until: date, weeks: int = WEEKS) -> list[date]:
-    """``until`` and the same weekday of each earlier week, oldest first."""
-    return [until - timedelta(weeks=back) for back in reversed(range(weeks))]
+    """The ends (Sundays) of the weeks before ``until``'s, then ``until`` itself: ``weeks``
+    days, oldest first. Sundays are the days whose end-of-day snapshots are kept past the
+    last month, so each point starts from one (service/dashboards/end_of_day.py)."""
+    last_sunday = until - timedelta(days=until.isoweekday() % 7)
+    earlier = weeks if last_sunday == until else weeks - 1
+    ends = [last_sunday - timedelta(weeks=back) for back in reversed(range(earlier))]
+    return ends if last_sunday == until else [*ends, until]
 
 
 @dataclass(frozen=True)
