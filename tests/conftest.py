@@ -34,10 +34,12 @@ if TYPE_CHECKING:
 TESTS = Path(__file__).resolve().parent
 # The key that seals webhook secrets in every test deployment (and the processes they start).
 SECRETS_KEY = new_key()
+# The replicated cluster of the tests: fails over a second after a primary falls silent.
+REPLICATED = {"replicas": 1, "node_timeout_ms": 1000}
 
 
 def _is_fast(item: pytest.Item) -> bool:
-    servers = {"redis_server", "redis_cluster"}
+    servers = {"redis_server", "redis_cluster", "replicated_cluster"}
     if item.get_closest_marker("processes") or servers & set(item.fixturenames):
         return False
     if not item.path.is_relative_to(TESTS):
@@ -68,6 +70,16 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterRedis]:
     """A three-primary Redis Cluster, each primary as durable as ``redis_server``."""
     cluster = ClusterRedis(tmp_path_factory.mktemp("cluster")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def replicated_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterRedis]:
+    """Three primaries with one replica each, every node guarded as replicated servers
+    are (min-replicas-to-write 1); a primary silent for a second is replaced by its
+    replica. A test that changes it leaves it settled again."""
+    cluster = ClusterRedis(tmp_path_factory.mktemp("replicated-cluster"), **REPLICATED).start()
     yield cluster
     cluster.stop()
 

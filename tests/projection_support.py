@@ -15,9 +15,11 @@ from service.bootstrap import Services
 from service.dashboards.domain.aggregates import open_ordinal, scopes_of
 from service.dashboards.domain.readmodel import FAMILIES, MILESTONES
 from service.dashboards.domain.snapshot import Snapshot, fold
+from service.dashboards.projector import Projector
 from service.dashboards.readmodels import Layout, live_generations
 from service.ledger.domain.chain import Actor
 from service.ledger.domain.errors import DomainError
+from service.runtime.clock import FrozenClock
 from service.tracking.domain import milestone as ms
 from service.tracking.domain import programme as pg
 from service.tracking.domain.events import DomainEvent, from_payload
@@ -227,3 +229,27 @@ def random_history(scenario: Scenario, steps: int, seed: int) -> None:
         else:
             [verb] = rng.choices(VERBS, weights=[WEIGHTS[v] for v in VERBS])
             scenario.act(rng.randrange(1000), VERBS.index(verb), rng.randrange(101), tries=1)
+
+
+def play(
+    services: Services,
+    clock: FrozenClock,
+    steps: list[tuple[int, str, int]],
+    read: Callable[[int], None] | None = None,
+) -> Scenario:
+    """Steps of history: hours to move the clock, then plan a milestone, act on one, run
+    the projector, or ``read`` (given the step's number); projected to the end."""
+    scenario = Scenario(services, clock.today())
+    for hours, what, number in steps:
+        clock.advance(timedelta(hours=hours))
+        if what == "plan" or not scenario.milestones:
+            scenario.plan(number % 3, number % 120 - 60)
+        elif what == "act":
+            verbs = [v for v in VERBS for _ in range(WEIGHTS[v])]
+            scenario.act(number, VERBS.index(verbs[number % len(verbs)]), number % 101, tries=1)
+        elif what == "read" and read is not None:
+            read(number)
+        else:
+            Projector(services, batch_size=1 + number % 9).catch_up()
+    Projector(services, batch_size=5).catch_up()
+    return scenario

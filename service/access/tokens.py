@@ -20,7 +20,7 @@ from service.access.policy import ROLES, LastAdminToken, TokenRecord
 from service.ledger.keys import Keys
 from service.ledger.reads import Read
 from service.runtime.clock import Clock, isoformat
-from service.runtime.connection import owner
+from service.runtime.connection import owner, rerouted
 
 TOKEN_PREFIX = "rt_"
 REVOKE_SCRIPT = resources.files("service.access").joinpath("revoke.lua").read_text()
@@ -59,10 +59,11 @@ class TokenRegistry:
             created_at=isoformat(self.clock.now()),
         )
         hashed = digest(token)
-        pipe = owner(self.redis, self.keys.tokens).pipeline(transaction=True)
-        pipe.hset(self.keys.tokens, hashed, json.dumps(asdict(record)))
-        pipe.hset(self._by_id, record.id, hashed)
-        pipe.execute()
+        with rerouted(self.redis):
+            pipe = owner(self.redis, self.keys.tokens).pipeline(transaction=True)
+            pipe.hset(self.keys.tokens, hashed, json.dumps(asdict(record)))
+            pipe.hset(self._by_id, record.id, hashed)
+            pipe.execute()
         return token, record
 
     def authenticate(self, token: str) -> TokenRecord | None:

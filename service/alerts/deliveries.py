@@ -15,7 +15,7 @@ import redis
 
 from service.ledger.keys import Keys
 from service.runtime.clock import Clock, isoformat
-from service.runtime.connection import owner
+from service.runtime.connection import owner, rerouted
 
 PENDING, SENDING, RETRYING = "pending", "sending", "retrying"
 DELIVERED, FAILED, SKIPPED = "delivered", "failed", "skipped"
@@ -97,7 +97,10 @@ class DeliveryLog:
     def start_attempt(self, delivery: Delivery, lease_seconds: float) -> Delivery:
         """Mark the attempt begun; if this worker dies, the lease runs out and it is resent."""
         started = replace(delivery, status=SENDING, attempts=delivery.attempts + 1)
-        with owner(self.redis, self.keys.log).pipeline(transaction=True) as pipe:
+        with (
+            rerouted(self.redis),
+            owner(self.redis, self.keys.log).pipeline(transaction=True) as pipe,
+        ):
             self._save(started, pipe)
             pipe.zadd(self.outbox_key, {delivery.id: self.now() + lease_seconds})
             pipe.execute()
@@ -111,7 +114,10 @@ class DeliveryLog:
             delivery, status=status, last_error=outcome.error, last_status_code=outcome.status_code
         )
         entry = {"attempt": ended.attempts, "at": isoformat(self.clock.now()), **asdict(outcome)}
-        with owner(self.redis, self.keys.log).pipeline(transaction=True) as pipe:
+        with (
+            rerouted(self.redis),
+            owner(self.redis, self.keys.log).pipeline(transaction=True) as pipe,
+        ):
             self._save(ended, pipe)
             pipe.rpush(self._key(delivery.id) + ":attempts", json.dumps(entry))
             if recheck_in is None:
@@ -127,7 +133,10 @@ class DeliveryLog:
     def redeliver(self, delivery: Delivery) -> Delivery:
         """Send it again from scratch; the webhook-id stays, so receivers can dedupe."""
         again = replace(delivery, status=PENDING)
-        with owner(self.redis, self.keys.log).pipeline(transaction=True) as pipe:
+        with (
+            rerouted(self.redis),
+            owner(self.redis, self.keys.log).pipeline(transaction=True) as pipe,
+        ):
             self._save(again, pipe)
             pipe.zadd(self.outbox_key, {delivery.id: self.now()})
             pipe.execute()

@@ -14,7 +14,7 @@ import redis
 from service.alerts.domain import alerts as al
 from service.ledger.domain.chain import RecordedEvent
 from service.ledger.eventstore import EventStore
-from service.runtime.connection import owner
+from service.runtime.connection import owner, rerouted
 
 ALERT_EVENTS = frozenset(
     cls.__name__
@@ -41,7 +41,10 @@ def follow_alert_events(
     time. Returns the sum of the counts ``prepare`` returned."""
     total = 0
     while True:
-        with owner(store.redis, store.keys.log).pipeline(transaction=True) as pipe:
+        with (
+            rerouted(store.redis),
+            owner(store.redis, store.keys.log).pipeline(transaction=True) as pipe,
+        ):
             try:
                 pipe.watch(checkpoint_key)
                 after = int(pipe.get(checkpoint_key) or 0)

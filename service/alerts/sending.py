@@ -23,7 +23,7 @@ from service.alerts.system import SYSTEM, SystemAlert, SystemAlerts
 from service.ledger.domain.chain import canonical
 from service.ledger.domain.errors import NotFound
 from service.ledger.infrastructure import Infrastructure
-from service.runtime.connection import owner
+from service.runtime.connection import owner, rerouted
 from service.runtime.secretbox import SecretsKeyError
 from service.tracking.domain import events as ev
 from service.tracking.tracker import Tracker
@@ -181,7 +181,10 @@ def send_digests(services: Infrastructure) -> dict[str, int]:
             continue
         refs = [json.loads(str(member)) for member in members]
         batch = ",".join(ref["id"] for ref in refs)
-        with owner(services.redis, services.keys.log).pipeline(transaction=True) as pipe:
+        with (
+            rerouted(services.redis),
+            owner(services.redis, services.keys.log).pipeline(transaction=True) as pipe,
+        ):
             notifier.deliveries.add(
                 pipe,
                 Delivery(

@@ -28,7 +28,7 @@ from service.alerts.webhooks import RefusedTarget, resolve_target
 from service.ledger.domain.errors import DomainError, InvalidValue
 from service.ledger.keys import Keys
 from service.runtime.clock import Clock, isoformat
-from service.runtime.connection import owner
+from service.runtime.connection import owner, rerouted
 from service.runtime.languages import DEFAULT as DEFAULT_LANGUAGE
 from service.runtime.languages import LANGUAGES
 from service.runtime.secretbox import SecretBox
@@ -166,7 +166,8 @@ class SubscriptionStore:
                 pipe.multi()
                 pipe.hset(self.key, subscription_id, self._dumps(changed))
 
-        owner(self.redis, self.key).transaction(attempt, self.key)
+        with rerouted(self.redis):
+            owner(self.redis, self.key).transaction(attempt, self.key)
         return outcome[0]
 
     def get(self, subscription_id: str) -> Subscription | None:

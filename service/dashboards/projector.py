@@ -36,7 +36,7 @@ from service.ledger.domain.chain import RecordedEvent
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.signing import checkpoint_if_due
 from service.runtime.clock import isoformat
-from service.runtime.connection import owner
+from service.runtime.connection import owner, rerouted
 from service.runtime.lease import lease
 from service.runtime.metrics import BATCH_CONFLICTS, EVENTS_PROJECTED
 
@@ -60,7 +60,10 @@ def fold_batch(
     """Project the next batch into the layout ``target`` returns; the number of events
     folded, 0 when the families are caught up with the log (or with ``until``).
     ``end_of_day`` cuts batches at day boundaries and snapshots the read models there."""
-    with owner(services.redis, services.keys.log).pipeline(transaction=True) as pipe:
+    with (
+        rerouted(services.redis),
+        owner(services.redis, services.keys.log).pipeline(transaction=True) as pipe,
+    ):
         while True:
             try:
                 layout = target(pipe)

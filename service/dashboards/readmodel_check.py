@@ -25,7 +25,7 @@ from service.dashboards.readmodels import Layout, generations_key, live_generati
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.keys import Keys
 from service.runtime.clock import isoformat
-from service.runtime.connection import owner
+from service.runtime.connection import owner, rerouted
 
 Records = dict[str, dict[str, Any]]  # id -> record as stored (decoded JSON)
 AGGREGATES = "scope totals"  # what a Difference names when kept totals or indexes differ
@@ -86,7 +86,10 @@ def _live_records(
     """Each family's checkpoint and records, and the scope totals and open indexes kept
     beside the milestones, read together: the projector commits them in one transaction,
     and a commit or a rebuild switching generations meanwhile restarts the read."""
-    with owner(client, generations_key(keys)).pipeline(transaction=True) as pipe:
+    with (
+        rerouted(client),
+        owner(client, generations_key(keys)).pipeline(transaction=True) as pipe,
+    ):
         while True:
             try:
                 pipe.watch(generations_key(keys))

@@ -21,7 +21,7 @@ from service.dashboards.readmodels import Layout, generations_key, live_generati
 from service.ledger.domain.chain import Breach
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.integrity import first_breach
-from service.runtime.connection import owner
+from service.runtime.connection import owner, rerouted
 from service.runtime.lease import lease
 
 Progress = Callable[[int, int], None]  # (position reached, head position)
@@ -97,7 +97,10 @@ def _switch(
     """Point the live generations at ``building``; the generations they replace."""
     pointer = generations_key(services.keys)
     live_due = services.keys.read_model("due")
-    with owner(services.redis, services.keys.log).pipeline(transaction=True) as pipe:
+    with (
+        rerouted(services.redis),
+        owner(services.redis, services.keys.log).pipeline(transaction=True) as pipe,
+    ):
         while True:
             try:
                 pipe.watch(pointer, building.due)

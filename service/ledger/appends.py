@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+from redis.exceptions import AskError, ClusterDownError, ReadOnlyError, TryAgainError
 
 from service.ledger.domain.chain import GENESIS, RecordedEvent
 from service.ledger.keys import POSITION_HEAD, Keys
@@ -99,6 +100,12 @@ class AppendResult:
         return self.events[-1].version if self.events else 0
 
 
+# Refusals a server answers instead of running the command: a replica (READONLY; in a
+# cluster, MOVED to the slot's primary, ASK during a migration), a cluster that lost a
+# slot's primary (CLUSTERDOWN) or is moving its keys (TRYAGAIN).
+REFUSALS = (ReadOnlyError, AskError, ClusterDownError, TryAgainError)
+
+
 @contextmanager
 def refused_unwritten() -> Iterator[None]:
     """A write refused by a primary with too few good replicas (min-replicas-to-write) or
@@ -106,7 +113,10 @@ def refused_unwritten() -> Iterator[None]:
     try:
         yield
     except redis.ResponseError as error:
-        if any(code in str(error) for code in ("NOREPLICAS", "READONLY")):
+        # redis-py names most refusals by their class, and leaves the code out of the text.
+        if isinstance(error, REFUSALS) or any(
+            code in str(error) for code in ("NOREPLICAS", "READONLY")
+        ):
             raise AppendNotSent(f"Redis refused the write, nothing written: {error}") from error
         raise
 

@@ -35,7 +35,7 @@ from service.ledger.eventstore import (
     _text,
     refused_unwritten,
 )
-from service.runtime.connection import owner
+from service.runtime.connection import owner, rerouted
 
 Append = tuple[str, Sequence[DomainEvent], int]  # stream, events, expected version
 MAX_ALL_EVENTS = 10_000  # events one append_all may carry: its script blocks Redis meanwhile
@@ -71,7 +71,7 @@ def append_each(
     needed = store.ready_to_send(pipelined=True)
     if needed:
         pipe.execute_command("WAIT", needed, store.replica_timeout_ms)
-    with refused_unwritten():
+    with refused_unwritten(), rerouted(store.redis):
         replies = pipe.execute()
     if needed:
         reached = replies.pop()

@@ -24,7 +24,7 @@ from service.ledger.domain.checkpoint import Checkpoint, Conflict, parse_checkpo
 from service.ledger.domain.note import Signature, Signer, parse
 from service.ledger.keys import Keys
 from service.ledger.tree import MerkleTree
-from service.runtime.connection import owner
+from service.runtime.connection import owner, rerouted
 
 SCRIPT = resources.files("service.ledger").joinpath("checkpoint.lua").read_text()
 log = logging.getLogger("reform_tracker.checkpoints")
@@ -71,7 +71,10 @@ class Checkpoints:
 
     def add_signatures(self, size: int, signatures: list[Signature]) -> None:
         """Add cosignatures to the stored checkpoint of ``size`` (verified by the caller)."""
-        with owner(self.redis, self.keys.checkpoints).pipeline(transaction=True) as pipe:
+        with (
+            rerouted(self.redis),
+            owner(self.redis, self.keys.checkpoints).pipeline(transaction=True) as pipe,
+        ):
             while True:
                 try:
                     pipe.watch(self.keys.checkpoints)

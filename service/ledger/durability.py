@@ -31,7 +31,7 @@ from typing import Any
 import redis
 
 from service.ledger.appends import _text
-from service.runtime.connection import primaries, sibling
+from service.runtime.connection import primaries, rerouted, sibling
 
 REQUIRED = {
     "appendonly": "yes",
@@ -197,13 +197,14 @@ class DurabilityGuard:
         if verdict is None or self.now() - verdict[0] >= self.max_age:
             asked = self.now()
             replicated = verdict is not None and verdict[1].replicas_needed > 0
-            found = inspect(
-                self.client,
-                self.min_replicas_ack,
-                replicated=replicated,
-                replica=self._replicas,
-                known=self._known,
-            )
+            with rerouted(self.client):  # a cluster's primaries may have changed
+                found = inspect(
+                    self.client,
+                    self.min_replicas_ack,
+                    replicated=replicated,
+                    replica=self._replicas,
+                    known=self._known,
+                )
             verdict = (asked, found)
             self._verdict = verdict
         if verdict[1].problems:

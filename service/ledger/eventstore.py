@@ -53,7 +53,7 @@ from service.ledger.reads import Read
 from service.ledger.seal import Sealer
 from service.ledger.tree import MerkleTree
 from service.runtime.clock import Clock, isoformat
-from service.runtime.connection import owner
+from service.runtime.connection import owner, rerouted
 from service.runtime.metrics import EVENTS_APPENDED
 
 # The append outcomes and errors are part of the store's interface; they live in appends.py
@@ -344,7 +344,8 @@ class EventStore:
             pipe.evalsha(script.sha, len(keys), *keys, *args)
             pipe.execute_command("WAIT", needed, self.replica_timeout_ms)
             try:
-                reply, reached = pipe.execute()
+                with rerouted(self.redis):
+                    reply, reached = pipe.execute()
             except redis.exceptions.NoScriptError:
                 # A promoted replica has an empty script cache; nothing ran.
                 owner(self.redis, keys[0]).script_load(script.script)
@@ -389,7 +390,7 @@ class EventStore:
         """``write`` (a write to ``key``) and WAIT in one round trip on one connection:
         how many replicas have every write the primary made before it."""
         needed = self.ready_to_send(pipelined=False)
-        with refused_unwritten():
+        with refused_unwritten(), rerouted(self.redis):
             pipe = owner(self.redis, key).pipeline(transaction=False)
             write(pipe)
             pipe.execute_command("WAIT", needed, self.replica_timeout_ms)

@@ -15,13 +15,21 @@ name them through this module instead of importing redis themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import redis
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
 from redis.connection import parse_url
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    MovedError,
+    RedisClusterException,
+    TryAgainError,
+)
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 
@@ -29,11 +37,15 @@ from service.runtime.config import Config
 
 Client = redis.Redis
 # The store cannot answer now (down, restarting, still loading its AOF, no primary known
-# to the Sentinels yet): retry later.
+# to the Sentinels yet; on a cluster: a slot without a primary, a slot moved, keys
+# migrating, all refused without being run, see ``rerouted``): retry later.
 UNAVAILABLE: tuple[type[Exception], ...] = (
     redis.ConnectionError,
     redis.TimeoutError,
     redis.BusyLoadingError,
+    ClusterDownError,
+    AskError,  # MOVED too
+    TryAgainError,
 )
 # Any failure of a Redis command, unavailability included.
 StoreError = redis.RedisError
@@ -183,6 +195,26 @@ def owner(client: redis.Redis, key: str) -> redis.Redis:
     found = cluster.get_redis_connection(cluster.get_node_from_key(key))
     assert found is not None
     return found
+
+
+@contextlib.contextmanager
+def rerouted(client: redis.Redis) -> Iterator[None]:
+    """Around commands sent on a node's own client (``owner``, ``primaries``): these
+    bypass the cluster client's routing, which is what refreshes its map of the slots
+    when a node is lost or a slot moves. So when one fails for either reason (the slot's
+    primary died, or a failover made it a replica that answers MOVED), the map is
+    refreshed here before the error goes on: the next attempt goes to whichever node
+    serves the slot by then. Without it, a process would keep writing to the old primary
+    for as long as it runs. Nothing to do for a client of one server."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError, MovedError):
+        if hasattr(client, "nodes_manager"):  # duck-typed, as in ``owner``
+            # The nodes may still be electing a new primary: the map then stays as it
+            # was, and the next failure asks again.
+            with contextlib.suppress(redis.RedisError, RedisClusterException):
+                cast(RedisCluster, client).nodes_manager.initialize()
+        raise
 
 
 def storage_uri(config: Config) -> str:

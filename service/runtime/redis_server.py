@@ -245,6 +245,11 @@ def recorded_url(data_dir: Path) -> str | None:
     return path.read_text().strip() if path.is_file() else None
 
 
+def online_replicas(info: dict[str, Any]) -> int:
+    """How many replicas a primary's INFO replication lists as online."""
+    return sum(1 for k, v in info.items() if k.startswith("slave") and v["state"] == "online")
+
+
 def wait_until(check: Callable[[], bool], what: str, timeout: float = START_TIMEOUT) -> None:
     """Poll ``check`` until it is true; RedisServerError naming ``what`` if it never is."""
     deadline = time.monotonic() + timeout
@@ -298,6 +303,21 @@ class SentinelServer(RedisServer):
         client.ping()
 
 
+def replica_guard(min_replicas: int, max_lag: int) -> tuple[str, ...]:
+    """The settings of every server of a replicated deployment (any replica may become a
+    primary): refuse writes with fewer than ``min_replicas`` good replicas, a replica
+    counting as good while it acknowledged within ``max_lag`` seconds."""
+    return (
+        "--min-replicas-to-write",
+        str(min_replicas),
+        "--min-replicas-max-lag",
+        str(max_lag),
+        # A replica (re)joining gets its copy at once, not after the default 5 s.
+        "--repl-diskless-sync-delay",
+        "0",
+    )
+
+
 class ReplicatedRedis:
     """A primary, its replicas and the Sentinels watching them, on loopback: the
     deployment docs/operations.md describes, for the failover tests and benchmark.
@@ -321,15 +341,7 @@ class ReplicatedRedis:
     ) -> None:
         self.root = root
         self.service = service
-        guard = (
-            "--min-replicas-to-write",
-            str(min_replicas),
-            "--min-replicas-max-lag",
-            str(max_lag),
-            # A replica (re)joining gets its copy at once, not after the default 5 s.
-            "--repl-diskless-sync-delay",
-            "0",
-        )
+        guard = replica_guard(min_replicas, max_lag)
         self.primary = RedisServer(root / "primary", None, *guard)
         self.replicas = [
             RedisServer(
@@ -384,10 +396,7 @@ class ReplicatedRedis:
         def settled() -> bool:
             with primary.client() as client:
                 info = client.info("replication")
-            online = sum(
-                1 for k, v in info.items() if k.startswith("slave") and v["state"] == "online"
-            )
-            if info["role"] != "master" or online < len(live) - 1:
+            if info["role"] != "master" or online_replicas(info) < len(live) - 1:
                 return False
             for sentinel in sentinels:
                 with sentinel.client() as client:
@@ -447,29 +456,46 @@ def _bindable(port: int) -> bool:
 
 
 class ClusterRedis:
-    """A Redis Cluster of ``primaries`` durable primaries on loopback, its slots spread
-    over them by `redis-cli --cluster create`: the cluster tests' server."""
+    """A Redis Cluster of ``primaries`` durable primaries on loopback, each with
+    ``replicas`` replicas, its slots spread over them by `redis-cli --cluster create`: the
+    cluster tests' server. With replicas, every node is guarded as ReplicatedRedis guards
+    its servers, and a primary that stops answering for ``node_timeout_ms`` is replaced by
+    its replica."""
 
-    def __init__(self, root: Path, primaries: int = 3) -> None:
+    def __init__(
+        self,
+        root: Path,
+        primaries: int = 3,
+        *,
+        replicas: int = 0,
+        node_timeout_ms: int = 2000,
+        max_lag: int = 10,
+    ) -> None:
         self.root = root
+        self.replicas = replicas
+        settings = [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            str(node_timeout_ms),
+        ]
+        if replicas:
+            settings += replica_guard(1, max_lag)
         self.nodes = [
-            ClusterNode(
-                root / f"node-{n}",
-                None,
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                "nodes.conf",
-                "--cluster-node-timeout",
-                "2000",
-            )
-            for n in range(1, primaries + 1)
+            ClusterNode(root / f"node-{n}", None, *settings)
+            for n in range(1, primaries * (1 + replicas) + 1)
         ]
 
     @property
     def url(self) -> str:
         """Any node will do: the cluster client learns the others from it."""
         return self.nodes[0].url
+
+    @property
+    def live(self) -> list[ClusterNode]:
+        return [node for node in self.nodes if node.process and node.process.poll() is None]
 
     def start(self) -> ClusterRedis:
         try:
@@ -481,6 +507,8 @@ class ClusterRedis:
                     "--cluster",
                     "create",
                     *(f"127.0.0.1:{node.port}" for node in self.nodes),
+                    "--cluster-replicas",
+                    str(self.replicas),
                     "--cluster-yes",
                 ],
                 capture_output=True,
@@ -489,25 +517,68 @@ class ClusterRedis:
             )
             if created.returncode != 0:
                 raise RedisServerError(f"redis-cli --cluster create failed:\n{created.stdout}")
-
-            def formed() -> bool:
-                for node in self.nodes:
-                    with node.client() as client:
-                        if client.execute_command("CLUSTER INFO")["cluster_state"] != "ok":
-                            return False
-                return True
-
-            wait_until(formed, f"the cluster in {self.root} to form")
+            self.wait_until_settled()
         except (RedisServerError, subprocess.TimeoutExpired):
             self.stop()
             raise
         return self
 
-    def flush(self) -> None:
-        for node in self.nodes:
+    def wait_until_settled(self, timeout: float = START_TIMEOUT) -> None:
+        """Until every live node finds the cluster ok, and every primary has its
+        ``replicas`` in sync: only then can a primary fail over without losing writes."""
+
+        def settled() -> bool:
+            for node in self.live:
+                with node.client() as client:
+                    if client.execute_command("CLUSTER INFO")["cluster_state"] != "ok":
+                        return False
+                    info = client.info("replication")
+                if info["role"] == "slave" and info["master_link_status"] != "up":
+                    return False
+                if info["role"] == "master" and online_replicas(info) < self.replicas:
+                    return False
+            return True
+
+        wait_until(settled, f"the cluster in {self.root} to settle", timeout)
+
+    def owner(self, key: str) -> ClusterNode:
+        """The node serving ``key``'s slot now (a primary)."""
+        with self.live[0].client() as client:
+            slot = int(client.cluster("keyslot", key))
+            for start, end, primary, *_ in client.execute_command("CLUSTER SLOTS"):
+                if start <= slot <= end:
+                    return self.node_at(int(primary[1]))
+        raise RedisServerError(f"no node serves slot {slot}")
+
+    def shards(self) -> list[list[ClusterNode]]:
+        """Each live primary, then its replicas."""
+        primaries = []
+        for node in self.live:
             with node.client() as client:
-                client.flushall()
+                if client.info("replication")["role"] == "master":
+                    primaries.append(node)
+        return [[primary, *self.replicas_of(primary)] for primary in primaries]
+
+    def replicas_of(self, primary: ClusterNode) -> list[ClusterNode]:
+        with primary.client() as client:
+            info = client.info("replication")
+        return [
+            self.node_at(int(v["port"]))
+            for k, v in info.items()
+            if k.startswith("slave") and isinstance(v, dict)
+        ]
+
+    def node_at(self, port: int) -> ClusterNode:
+        return next(node for node in self.nodes if node.port == port)
+
+    def flush(self) -> None:
+        for node in self.live:
+            with node.client() as client:
+                if client.info("replication")["role"] == "master":
+                    client.flushall()
 
     def stop(self) -> None:
         for node in self.nodes:
+            if node.process and node.process.poll() is None:
+                node.resume()  # a paused server cannot stop
             node.stop()

@@ -35,7 +35,7 @@ from service.dashboards.snapshot_checks import (
     snapshot_for,
 )
 from service.runtime.clock import FrozenClock
-from tests.projection_support import AGENCIES, VERBS, WEIGHTS, Scenario
+from tests.projection_support import AGENCIES, VERBS, Scenario, play
 from tests.redis_state import redis_state
 
 RULES = Thresholds()
@@ -47,21 +47,6 @@ step = st.tuples(
     st.sampled_from(["plan", "act", "act", "act", "project"]),
     st.integers(0, 10_000),
 )
-
-
-def play(services: Services, clock: FrozenClock, steps: list[tuple[int, str, int]]) -> Scenario:
-    scenario = Scenario(services, clock.today())
-    for hours, what, number in steps:
-        clock.advance(timedelta(hours=hours))
-        if what == "plan" or not scenario.milestones:
-            scenario.plan(number % 3, number % 120 - 60)
-        elif what == "act":
-            verbs = [v for v in VERBS for _ in range(WEIGHTS[v])]
-            scenario.act(number, VERBS.index(verbs[number % len(verbs)]), number % 101, tries=1)
-        else:
-            Projector(services, batch_size=1 + number % 9).catch_up()
-    Projector(services, batch_size=5).catch_up()
-    return scenario
 
 
 def answers(source: object, day: date) -> list[object]:

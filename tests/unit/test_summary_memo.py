@@ -21,7 +21,7 @@ from service.dashboards.readmodels import ReadModels
 from service.dashboards.rebuild import rebuild
 from service.dashboards.summary_memo import SummaryMemo
 from service.runtime.clock import FrozenClock
-from tests.projection_support import AGENCIES, VERBS, WEIGHTS, Scenario
+from tests.projection_support import AGENCIES, Scenario, play
 
 RULES = Thresholds()
 
@@ -69,21 +69,13 @@ def test_remembered_roll_ups_equal_fresh_ones(
     start = clock.now()
     memo = SummaryMemo(entries=64)  # small: entries are also evicted on the way
     try:
-        scenario = Scenario(services, clock.today())
-        for hours, what, number in steps:
-            clock.advance(timedelta(hours=hours))
-            if what == "plan" or not scenario.milestones:
-                scenario.plan(number % 3, number % 120 - 60)
-            elif what == "act":
-                verbs = [v for v in VERBS for _ in range(WEIGHTS[v])]
-                scenario.act(number, VERBS.index(verbs[number % len(verbs)]), number % 101, tries=1)
-            elif what == "project":
-                Projector(services, batch_size=1 + number % 9).catch_up()
-            else:
-                live = ReadModels(services.redis, services.keys)
-                day = clock.today() + timedelta(days=number % 3 * ahead)
-                assert_remembered_equals_fresh(services, memo, live, "live", day)
-        Projector(services, batch_size=4).catch_up()
+
+        def read(number: int) -> None:
+            live = ReadModels(services.redis, services.keys)
+            day = clock.today() + timedelta(days=number % 3 * ahead)
+            assert_remembered_equals_fresh(services, memo, live, "live", day)
+
+        play(services, clock, steps, read)
         first = start.date()
         for offset in (0, 1, 2):
             day = first + timedelta(days=offset)
