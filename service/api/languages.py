@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from babel import support
-from flask import Blueprint, Flask, redirect, request, url_for
+from flask import Blueprint, Flask, g, redirect, request, url_for
 from flask_babel import Babel, Domain, get_locale
 from flask_babel import gettext as _
 
@@ -34,7 +34,14 @@ class CompiledCatalogues(Domain):  # type: ignore[misc]
 
 
 def language() -> str:
-    """The language of this request's page."""
+    """The language of this request's page (chosen once: a page asks for every string
+    it translates, over a thousand times for a long timeline)."""
+    if "language" not in g:
+        g.language = _chosen()
+    return str(g.language)
+
+
+def _chosen() -> str:
     chosen = request.cookies.get(COOKIE, "")
     if chosen in LANGUAGES:
         return chosen

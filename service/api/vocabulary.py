@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from babel import Locale, dates
-from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext
+from babel import Locale, dates, numbers
+from flask_babel import get_locale, gettext
 
 from service.dashboards.domain.phrases import Month, Phrase
 from service.runtime.languages import DATE_FORMATS, EVENTS, TERMS
@@ -64,7 +65,14 @@ def day(value: date | str | None) -> str:
         return "–"
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
-    return str(format_date(value, DATE_FORMATS[str(get_locale())]))
+    return _day(str(get_locale()), value)
+
+
+# A page says the same days and numbers many times (a timeline of a hundred milestones:
+# over a thousand dates); each through Flask-Babel looks its locale up again.
+@lru_cache(maxsize=8192)
+def _day(locale: str, value: date) -> str:
+    return str(dates.format_date(value, DATE_FORMATS[locale], locale=locale))
 
 
 def day_month(value: date) -> str:
@@ -85,15 +93,25 @@ def month(value: date) -> str:
 
 
 def number(value: float | None) -> str:
-    return "–" if value is None else str(format_decimal(value))
+    return "–" if value is None else _number(str(get_locale()), value)
+
+
+@lru_cache(maxsize=8192)
+def _number(locale: str, value: float) -> str:
+    return str(numbers.format_decimal(value, locale=locale))
 
 
 def percent(value: float | None) -> str:
     """A percentage given as 0..100, with at most one decimal, in the page's way."""
-    if value is None:
-        return "–"
-    pattern = Locale.parse(str(get_locale())).percent_formats[None].pattern
-    return str(format_percent(value / 100, pattern.replace("#,##0", "#,##0.#", 1)))
+    return "–" if value is None else _percent(str(get_locale()), value)
+
+
+@lru_cache(maxsize=8192)
+def _percent(locale: str, value: float) -> str:
+    pattern = Locale.parse(locale).percent_formats[None].pattern
+    return str(
+        numbers.format_percent(value / 100, pattern.replace("#,##0", "#,##0.#", 1), locale=locale)
+    )
 
 
 FILTERS = {

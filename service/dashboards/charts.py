@@ -23,6 +23,7 @@ from functools import partial
 from typing import Any
 
 from service.dashboards.domain import charts, dashboards
+from service.dashboards.domain.aggregates import agency_scope, programme_scope
 from service.dashboards.domain.charts import Gantt, OnTime, Trend, WeekPoint
 from service.dashboards.queries import DashboardQueries
 from service.ledger.domain.errors import NotFound
@@ -85,39 +86,39 @@ def initiative_timeline(dashboard: dict[str, Any]) -> Gantt:
     return charts.gantt(dashboard["milestones"], dashboard["as_of_date"])
 
 
-def _programme_on(queries: DashboardQueries, programme_id: str, day: date) -> dict[str, Any]:
-    """The programme's dashboard at the end of ``day``, from the as-of reading of the whole
-    log: the end-of-day snapshot of that day or before with the rest of the day folded
-    onto it (far cheaper than folding the programme's streams one read each, as
-    ``queries.programme`` does for one day; see docs/benchmarks.md)."""
+def _rollup_on(queries: DashboardQueries, kind: str, name: str, day: date) -> dict[str, Any]:
+    """The roll-up of a programme or an agency at the end of ``day`` — what its dashboard
+    or scorecard says of it then, without their other parts (the initiatives' roll-ups,
+    the deliveries) — from the as-of reading of the whole log: the end-of-day snapshot of
+    that day or before with the rest of the day folded onto it (far cheaper than folding
+    the programme's streams one read each, as ``queries.programme`` does for one day;
+    see docs/benchmarks.md)."""
     reading = queries.reading(day)
-    found = dashboards.programme_dashboard(
-        reading.source, programme_id, reading.today, queries.rules, reading.memo
+    scope = programme_scope(name) if kind == "programme" else agency_scope(name)
+    exists = kind != "programme" or reading.source.programme(name) is not None
+    summaries = dashboards.scope_summaries(
+        reading.source, [scope], reading.today, queries.rules, reading.memo
     )
-    if found is None:
-        raise NotFound(f"programme {programme_id}", "programme", programme_id)
+    found = summaries[scope][1]
+    if not exists or (kind == "agency" and not found["milestone_count"]):
+        raise NotFound(f"{kind} {name}", kind, name)
     return found
 
 
 def programme_trend(queries: DashboardQueries, dashboard: dict[str, Any]) -> Trend:
-    programme_id = dashboard["programme_id"]
-    return charts.trend(
-        weekly(
-            partial(_programme_on, queries, programme_id),
-            dashboard["as_of_date"],
-            scope=_scope(queries, "programme", programme_id),
-            today=queries.services.clock.today(),
-        )
-    )
+    return _trend(queries, "programme", dashboard["programme_id"], dashboard["as_of_date"])
 
 
 def agency_trend(queries: DashboardQueries, scorecard: dict[str, Any]) -> Trend:
-    agency = scorecard["agency"]
+    return _trend(queries, "agency", scorecard["agency"], scorecard["as_of_date"])
+
+
+def _trend(queries: DashboardQueries, kind: str, name: str, until: date) -> Trend:
     return charts.trend(
         weekly(
-            lambda day: queries.scorecard(agency, day),
-            scorecard["as_of_date"],
-            scope=_scope(queries, "agency", agency),
+            partial(_rollup_on, queries, kind, name),
+            until,
+            scope=_scope(queries, kind, name),
             today=queries.services.clock.today(),
         )
     )
