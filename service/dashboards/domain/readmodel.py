@@ -93,6 +93,8 @@ _FIELDS = {family: {f.name for f in fields(cls)} for family, cls in RECORD_TYPES
 def record_from_dict(family: str, data: dict[str, Any]) -> Any:
     """Rebuild a stored record, ignoring fields a newer version may have added."""
     known = _FIELDS[family]
+    if known.issuperset(data):  # as this version wrote it: no copy (dashboards read thousands)
+        return RECORD_TYPES[family](**data)
     return RECORD_TYPES[family](**{k: v for k, v in data.items() if k in known})
 
 
