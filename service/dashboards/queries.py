@@ -113,8 +113,13 @@ class DashboardQueries:
         parts.append(self.public)  # the public answer differs from a token holder's
         # Every answer carries the last read-model check, which moves on its own.
         parts.append(last_check(self.services.redis, self.services.keys))
-        # ...and the log's head, which every answer reports.
-        parts.append(self.services.store.head_position())
+        # ...and the log's head, which every answer reports: its position, and the id of the
+        # event there, which no other log shares (a store emptied and filled again to the
+        # same length under the same prefix is another log, with other answers).
+        store = self.services.store
+        head = store.head_position()
+        at = store.read_log(head - 1, 1, sealed=False) if head else []
+        parts.append((head, at[0].id if at else None))
         if self._past_day(as_of) is None:
             s = self.services
             readmodels = ReadModels(s.redis, s.keys)

@@ -277,3 +277,21 @@ def test_a_past_days_answer_follows_the_log_head(
     again = get(client, tokens["viewer"], path, **{"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 200 and again.headers["ETag"] != first.headers["ETag"]
     assert again.json["head_position"] == first.json["head_position"] + 1
+
+
+def test_a_store_filled_again_to_the_same_length_is_not_taken_for_the_old_one(
+    client: FlaskClient, tokens: dict[str, str], demo: dict[str, str], services: Services
+) -> None:
+    """Same prefix, same number of events, same day, no check yet: the same ETag inputs
+    but for the log itself, whose answers must not be sent again."""
+    before = get(client, tokens["viewer"], "/dashboard")
+    head = services.store.head_position()
+    services.redis.flushdb()
+    token = services.tokens.create("viewer", None, "desk")[0]
+    again = load_demo(services)
+    Projector(services).catch_up()
+    assert services.store.head_position() == head
+    after = get(client, token, "/dashboard")
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert after.json["programmes"][0]["programme_id"] == again.programme_id
+    assert before.json["programmes"][0]["programme_id"] == demo["programme"]
