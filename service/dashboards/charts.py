@@ -16,7 +16,6 @@ weeks end on Sundays, whose end-of-day snapshots are kept longest.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import date, timedelta
 from functools import partial
@@ -26,11 +25,13 @@ from service.dashboards.domain import charts, dashboards
 from service.dashboards.domain.aggregates import agency_scope, programme_scope
 from service.dashboards.domain.charts import Gantt, OnTime, Trend, WeekPoint
 from service.dashboards.queries import DashboardQueries
+from service.dashboards.summary_memo import SummaryMemo
 from service.ledger.domain.errors import NotFound
 
 SETTLED_AFTER = timedelta(days=2)  # the day itself, and the as-of fold's clock-skew margin
 REMEMBERED = 20_000  # weekly points kept per process: about 10 MB (measured 5.2 MB per 10,000)
-_settled: OrderedDict[Hashable, WeekPoint | None] = OrderedDict()  # None: did not exist yet
+# (scope, day) -> (point,), the point None before the scope existed; shared by threads.
+_settled = SummaryMemo(entries=REMEMBERED)
 
 
 def weekly(
@@ -42,13 +43,13 @@ def weekly(
     points: list[WeekPoint] = []
     for day in reversed(charts.week_ends(until)):
         key = (scope, day)
-        if key in _settled:
-            point = _settled[key]
-            _settled.move_to_end(key)
+        remembered = _settled.get(key)
+        if remembered is not None:
+            (point,) = remembered
         else:
             point = _point(read, day)
             if day + SETTLED_AFTER <= today:
-                _remember(key, point)
+                _settled.put(key, (point,))
         if point is None:
             break
         points.append(point)
@@ -63,23 +64,14 @@ def _point(read: Callable[[date], dict[str, Any]], day: date) -> WeekPoint | Non
     return WeekPoint(day, found["percent_complete"], dict(found["counts_by_rag"]))
 
 
-def _remember(key: Hashable, point: WeekPoint | None) -> None:
-    _settled[key] = point
-    while len(_settled) > REMEMBERED:
-        _settled.popitem(last=False)
-
-
 def forget_settled_weeks() -> None:
     """Drop every remembered point (benchmarks measure a first view with it)."""
     _settled.clear()
 
 
 def _scope(queries: DashboardQueries, kind: str, name: str) -> Hashable:
-    """Which log, and which rules. A log is named by the hash of its first event, which
-    no other log shares: several stores may share a process (key prefixes, tests), and a
-    store wiped and filled again holds another log (or, imported, the same one)."""
-    first = queries.services.store.read_log(0, 1, sealed=False)
-    return (first[0].hash if first else None, queries.rules, kind, name)
+    """Which log (see ``DashboardQueries.log_name``), and which rules."""
+    return (queries.log_name(), queries.rules, kind, name)
 
 
 def initiative_timeline(dashboard: dict[str, Any]) -> Gantt:

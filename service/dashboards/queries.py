@@ -22,7 +22,7 @@ from service.dashboards.domain.readmodel import (
     ProgrammeRecord,
 )
 from service.dashboards.readmodel_check import last_check
-from service.dashboards.readmodels import ReadModels, live_generations
+from service.dashboards.readmodels import ReadModels
 from service.dashboards.summary_memo import PROCESS_MEMO
 from service.ledger.domain.errors import NotFound
 from service.ledger.infrastructure import Infrastructure
@@ -121,9 +121,8 @@ class DashboardQueries:
         at = store.read_log(head - 1, 1, sealed=False) if head else []
         parts.append((head, at[0].id if at else None))
         if self._past_day(as_of) is None:
-            s = self.services
-            readmodels = ReadModels(s.redis, s.keys)
-            parts += [live_generations(s.redis, s.keys), readmodels.checkpoint()]
+            readmodels = ReadModels(self.services.redis, self.services.keys)
+            parts += [readmodels.layout.generations, readmodels.checkpoint()]
         return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
 
     def reading(self, as_of: date | None, scope: str | None = None) -> Reading:
@@ -137,7 +136,7 @@ class DashboardQueries:
             position = live.checkpoint()
             day = max(s.clock.today(), as_of or date.min)
             # A rebuild (a new generation) or a check may replace records in place.
-            generations = tuple(sorted(live_generations(s.redis, s.keys).items()))
+            generations = tuple(sorted(live.layout.generations.items()))
             source_id: tuple[Any, ...] = ("live", generations, repr(checked))
             return Reading(
                 self._disclosed(live),
@@ -167,12 +166,18 @@ class DashboardQueries:
             self._memo(source_id),
         )
 
-    def _memo(self, source_id: tuple[Any, ...]) -> Memo:
-        # The log's first event names this log: a Redis emptied and filled again under
-        # the same prefix has other ids, however alike its positions and generations.
+    def log_name(self) -> str | None:
+        """The id of the log's first event, which no other log shares: several stores may
+        share a process (key prefixes, tests), and a Redis emptied and filled again under
+        the same prefix holds another log, however alike its positions and generations
+        (or, imported, the same one). None while the log is empty."""
         first = self.services.store.read_log(0, 1, sealed=False)
-        log = first[0].id if first else None
-        return PROCESS_MEMO.within((self.services.keys.prefix, log, self.public, *source_id))
+        return first[0].id if first else None
+
+    def _memo(self, source_id: tuple[Any, ...]) -> Memo:
+        return PROCESS_MEMO.within(
+            (self.services.keys.prefix, self.log_name(), self.public, *source_id)
+        )
 
     def _disclosed(self, source: ReadSource) -> ReadSource:
         return Disclosed(source) if self.public else source
