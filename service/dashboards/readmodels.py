@@ -248,10 +248,7 @@ class ReadModels:
 
     def totals(self, scopes: list[str]) -> dict[str, Totals]:
         raw = self.redis.hmget(self.layout.aggregates, scopes) if scopes else []
-        return {
-            scope: Totals.from_dict(orjson.loads(value)) if value else Totals()
-            for scope, value in zip(scopes, raw, strict=True)
-        }
+        return {scope: _totals(value) for scope, value in zip(scopes, raw, strict=True)}
 
     def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
         """One pipeline: the scopes' totals and their open milestones due by ``until``."""
@@ -261,9 +258,11 @@ class ReadModels:
                 pipe.zrangebyscore(self.layout.open_index(scope), "-inf", until.toordinal())
             raw, *due = pipe.execute() if scopes else [[]]
         return {
-            scope: (
-                Totals.from_dict(orjson.loads(value)) if value else Totals(),
-                [str(member) for member in members],
-            )
+            scope: (_totals(value), [str(member) for member in members])
             for scope, value, members in zip(scopes, raw, due, strict=True)
         }
+
+
+def _totals(raw: str | bytes | None) -> Totals:
+    """A scope's stored totals; none stored yet: all zero."""
+    return Totals.from_dict(orjson.loads(raw)) if raw else Totals()
