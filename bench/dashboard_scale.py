@@ -279,9 +279,7 @@ def measure(settings: Settings, quick: bool) -> dict[str, Any]:
     clock = FrozenClock(datetime.now(UTC))
     services = _services(settings.redis_url, clock)
     first = grow(services, clock, pages_at, seed=1)
-    token = services.tokens.create("viewer", None, "bench")[0]
-    bearer = {"Authorization": f"Bearer {token}"}
-    cookie = {"Cookie": f"rt_viewer={token}"}
+    bearer, cookie = _reader(services)
     found: dict[str, Any] = {"setup_seconds": first["seconds"]}
     with tempfile.TemporaryDirectory(prefix="rt-bench-dash-") as folder:
         log = Path(folder) / "gunicorn.log"
@@ -293,9 +291,7 @@ def measure(settings: Settings, quick: bool) -> dict[str, Any]:
         unlink_matching(services.redis, *BENCH_PATTERNS)
         second = grow(services, clock, loaded_at, seed=2)
         found["setup_seconds"] += second["seconds"]
-        token = services.tokens.create("viewer", None, "bench")[0]
-        bearer = {"Authorization": f"Bearer {token}"}
-        cookie = {"Cookie": f"rt_viewer={token}"}
+        bearer, cookie = _reader(services)
         streams = writer_streams(services, 40)
         Projector(services, end_of_day=False).catch_up()
         # The worker seals and grows the Merkle tree before it projects; the set-up's
@@ -323,6 +319,12 @@ def measure(settings: Settings, quick: bool) -> dict[str, Any]:
             }
     found["milestones"] = (pages_at, loaded_at)
     return found
+
+
+def _reader(services: Services) -> tuple[dict[str, str], dict[str, str]]:
+    """A viewer token's headers: for the API, and the pages' sign-in cookie."""
+    token = services.tokens.create("viewer", None, "bench")[0]
+    return {"Authorization": f"Bearer {token}"}, {"Cookie": f"rt_viewer={token}"}
 
 
 def _size(base: str, path: str, headers: dict[str, str]) -> int:
