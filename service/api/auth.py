@@ -92,9 +92,23 @@ def _accept(token: TokenRecord | None) -> None:
 def reader() -> TokenRecord:
     """A token allowed to read; anonymous callers pass when public read mode is on, as
     PUBLIC, and see what service/access/disclosure.py allows."""
-    if services().config.public_read and "Authorization" not in request.headers:
+    if reads_publicly():
         return PUBLIC
     return log_reader()
+
+
+def reads_publicly() -> bool:
+    """Whether ``reader()`` is PUBLIC: public read mode is on and no token is presented."""
+    return services().config.public_read and "Authorization" not in request.headers
+
+
+def reader_with(read: Read[T]) -> tuple[TokenRecord, T]:
+    """``reader()`` and the result of ``read`` in one round trip, as ``current_token_with``."""
+    if reads_publicly():
+        return PUBLIC, read.run(services().redis)
+    token, found = current_token_with(read)
+    authorize(token, READ)
+    return token, found
 
 
 def log_reader() -> TokenRecord:

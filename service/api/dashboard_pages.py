@@ -20,7 +20,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
 from service.access.disclosure import public_event
@@ -30,6 +32,7 @@ from service.api.page_messages import refusal
 from service.dashboards import charts
 from service.dashboards.domain.dashboards import milestone_row
 from service.dashboards.queries import DashboardQueries
+from service.dashboards.summary_memo import SummaryMemo
 from service.ledger.domain.errors import DomainError
 
 blp = Blueprint("pages", __name__, url_prefix="/ui")
@@ -80,30 +83,49 @@ def _as_of() -> date | None:
         abort(Response(*error_page(_("as_of must be a date like 2026-11-25"), 422)))
 
 
+# Page bodies this process has rendered (their title and HTML), by the dashboard's ETag
+# (its path and query, day, public or staff view, log head and read-model position), the
+# template and the language: a page whose data has not moved costs two round trips to
+# Redis and the frame around its body. Bounded in entries, as the JSON answers are.
+_bodies = SummaryMemo(entries=64)
+
+
 def _render(
     template: str,
     compute: Callable[[DashboardQueries, date | None], Any],
     more: Callable[[DashboardQueries, Any], dict[str, Any]] | None = None,
+    title: Callable[[Any], str] = lambda found: str(found["title"]),
+    per_request: dict[str, Any] | None = None,
     **alert_scope: str,
 ) -> Any:
-    """``more(queries, found)``: further template variables (the page's charts, names),
-    for the same day as its data."""
+    """``template`` (say "programme") is the frame, ``<template>_body.html`` what the
+    data shows. ``more(queries, found)``: further variables of the body (the page's
+    charts, names), for the same day as its data; ``per_request``: variables of the
+    frame, which change without the data (the overview's latest checkpoint)."""
     queries = DashboardQueries(services(), public=is_public())
     as_of = _as_of()
-    try:
-        found = compute(queries, as_of)
-        extra = more(queries, found) if more else {}
-    except DomainError as error:
-        return error_page(refusal(error), 404 if error.code == "not_found" else 422)
+    tag = queries.etag(request.full_path, as_of)
+    key = (services().keys.prefix, template, str(get_locale()), request.script_root, tag)
+    page = _bodies.get(key)
+    if page is None:
+        try:
+            found = compute(queries, as_of)
+            extra = more(queries, found) if more else {}
+        except DomainError as error:
+            return error_page(refusal(error), 404 if error.code == "not_found" else 422)
+        body = render_template(f"{template}_body.html", data=found, as_of=as_of, **extra)
+        page = (title(found), Markup(body))
+        _bodies.put(key, page)
     # Alerts are shown for now only: an as-of page shows the record as it was.
     alerts = services().alerts.open_alerts(**alert_scope) if alert_scope and as_of is None else []
     return render_template(
-        template,
-        data=found,
+        f"{template}.html",
+        title=page[0],
+        body=page[1],
         as_of=as_of,
         viewer=viewer(),
         alerts=alerts,
-        **extra,
+        **(per_request or {}),
     )
 
 
@@ -113,7 +135,10 @@ def overview() -> Any:
     # The latest signed checkpoint: what anyone can hold the log to (docs/audit.md).
     latest = services().store.checkpoints.latest()
     return _render(
-        "overview.html", lambda q, as_of: q.overview(as_of), lambda q, _: {"checkpoint": latest}
+        "overview",
+        lambda q, as_of: q.overview(as_of),
+        title=lambda found: _("Programmes"),
+        per_request={"checkpoint": latest},
     )
 
 
@@ -121,7 +146,7 @@ def overview() -> Any:
 @signed_in
 def programme(programme_id: Any) -> Any:
     return _render(
-        "programme.html",
+        "programme",
         lambda q, as_of: q.programme(str(programme_id), as_of),
         lambda q, found: {"charts": {"trend": charts.programme_trend(q, found)}},
         programme_id=str(programme_id),
@@ -132,7 +157,7 @@ def programme(programme_id: Any) -> Any:
 @signed_in
 def initiative(initiative_id: Any) -> Any:
     return _render(
-        "initiative.html",
+        "initiative",
         lambda q, as_of: q.initiative(str(initiative_id), as_of),
         lambda q, found: {
             "names": q.titles(found["programme_id"]),
@@ -153,7 +178,7 @@ def agencies() -> Any:
 @signed_in
 def scorecard(agency: str) -> Any:
     return _render(
-        "scorecard.html",
+        "scorecard",
         lambda q, as_of: q.scorecard(agency, as_of),
         lambda q, found: {
             "charts": {
@@ -161,6 +186,7 @@ def scorecard(agency: str) -> Any:
                 "on_time": charts.agency_on_time(found),
             }
         },
+        title=lambda found: str(found["agency"]),
     )
 
 

@@ -5,27 +5,32 @@ or the log folded to a past date), compute, and say which log position the answe
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
 from service.access.disclosure import public_record
 from service.dashboards import as_of as history
+from service.dashboards.disclosed import Disclosed
 from service.dashboards.domain import dashboards, scorecards
-from service.dashboards.domain.aggregates import Totals
 from service.dashboards.domain.dashboards import Memo, ReadSource
 from service.dashboards.domain.rag import Thresholds
 from service.dashboards.domain.readmodel import (
-    InitiativeRecord,
     MilestoneRecord,
-    ProgrammeRecord,
 )
-from service.dashboards.readmodel_check import last_check
-from service.dashboards.readmodels import ReadModels
+from service.dashboards.readmodel_check import last_check, last_check_read
+from service.dashboards.readmodels import (
+    Layout,
+    ReadModels,
+    checkpoint_read,
+    generations_read,
+)
 from service.dashboards.summary_memo import PROCESS_MEMO
 from service.ledger.domain.errors import NotFound
 from service.ledger.infrastructure import Infrastructure
+from service.ledger.keys import Keys
+from service.ledger.reads import Read, together
 
 
 @dataclass(frozen=True)
@@ -51,39 +56,9 @@ class Reading:
         }
 
 
-class Disclosed:
-    """A read source as the public portal sees it: milestone records without their
-    internal fields (service/access/disclosure.py), so no RAG reason can quote them."""
-
-    def __init__(self, source: ReadSource) -> None:
-        self.source = source
-
-    def programmes(self) -> list[ProgrammeRecord]:
-        return self.source.programmes()
-
-    def programme(self, programme_id: str) -> ProgrammeRecord | None:
-        return self.source.programme(programme_id)
-
-    def initiative(self, initiative_id: str) -> InitiativeRecord | None:
-        return self.source.initiative(initiative_id)
-
-    def initiatives(self, initiative_ids: Iterable[str]) -> list[InitiativeRecord]:
-        return self.source.initiatives(initiative_ids)
-
-    def member_ids(self, family: str, name: str, owner: str) -> set[str]:
-        return self.source.member_ids(family, name, owner)
-
-    def milestones(self, milestone_ids: Iterable[str]) -> list[MilestoneRecord]:
-        return [public_record(record) for record in self.source.milestones(milestone_ids)]
-
-    def totals(self, scopes: list[str]) -> dict[str, Totals]:
-        return {scope: public_record(t) for scope, t in self.source.totals(scopes).items()}
-
-    def kept(self, scopes: list[str], until: date) -> dict[str, tuple[Totals, list[str]]]:
-        return {
-            scope: (public_record(totals), due)
-            for scope, (totals, due) in self.source.kept(scopes, until).items()
-        }
+# The live layout each deployment's ETags last read, by its keys: a guess that spares a
+# round trip, checked against the generations read with it.
+_LAYOUTS: dict[Keys, Layout] = {}
 
 
 class DashboardQueries:
@@ -91,13 +66,7 @@ class DashboardQueries:
         """``public``: answer as the public portal (RT_PUBLIC_READ, no token) sees it."""
         self.services = services
         self.public = public
-        config = services.config
-        self.rules = Thresholds(
-            config.red_overdue_days,
-            config.amber_due_within_days,
-            config.amber_stale_days,
-            config.summary_rows,
-        )
+        self.rules = Thresholds.of(services.config)
 
     def _past_day(self, as_of: date | None) -> date | None:
         """The past day to fold the log to; None when the live read model answers: no
@@ -105,25 +74,39 @@ class DashboardQueries:
         return as_of if as_of is not None and as_of < self.services.clock.today() else None
 
     def etag(self, path: str, as_of: date | None) -> str:
-        """Changes whenever the answer can: a new projected position, log head, day, or
+        return self.etag_read(path, as_of).run(self.services.redis)
+
+    def etag_read(self, path: str, as_of: date | None) -> Read[str]:
+        """The ETag, as one Read (one round trip, shared with the caller's token). It
+        changes whenever the answer can: a new projected position, log head, day, or
         read-model check. A past day's answer also reports the log's head, and a late
         event of that day may still arrive within the as-of fold's clock-skew margin, so
         its tag moves with the head as well."""
-        parts: list[object] = [path, asdict(self.rules), self.services.clock.today()]
+        s = self.services
+        parts: list[object] = [path, asdict(self.rules), s.clock.today()]
         parts.append(self.public)  # the public answer differs from a token holder's
-        # Every answer carries the last read-model check, which moves on its own.
-        parts.append(last_check(self.services.redis, self.services.keys))
-        # ...and the log's head, which every answer reports: its position, and the id of the
-        # event there, which no other log shares (a store emptied and filled again to the
-        # same length under the same prefix is another log, with other answers).
-        store = self.services.store
-        head = store.head_position()
-        at = store.read_log(head - 1, 1, sealed=False) if head else []
-        parts.append((head, at[0].id if at else None))
-        if self._past_day(as_of) is None:
-            readmodels = ReadModels(self.services.redis, self.services.keys)
-            parts += [readmodels.layout.generations, readmodels.checkpoint()]
-        return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
+        # Every answer carries the last read-model check, which moves on its own; and the
+        # log's head, which every answer reports: its position, and the id of the event
+        # there, which no other log shares (a store emptied and filled again to the same
+        # length under the same prefix is another log, with other answers).
+        reads: list[Read[Any]] = [last_check_read(s.keys), s.store.head_read()]
+        live = self._past_day(as_of) is None
+        # The live read models' generations, and the checkpoints of the layout this
+        # process last saw: a rebuild since then (other generations) costs one more read.
+        guess = _LAYOUTS.get(s.keys) or Layout(s.keys, {})
+        if live:
+            reads += [generations_read(s.keys), checkpoint_read(guess)]
+
+        def finish(checked: Any, head: Any, generations: Any = None, position: Any = None) -> str:
+            found = [*parts, checked, head]
+            if live:
+                if generations != guess.generations:
+                    layout = _LAYOUTS[s.keys] = Layout(s.keys, generations)
+                    position = checkpoint_read(layout).run(s.redis)
+                found += [generations, position]
+            return '"' + hashlib.sha256(repr(found).encode()).hexdigest()[:32] + '"'
+
+        return together(finish, *reads)
 
     def reading(self, as_of: date | None, scope: str | None = None) -> Reading:
         """``scope``: the root stream to fold for a past day (None: the whole log)."""
@@ -155,7 +138,7 @@ class DashboardQueries:
             source, position = history.overview_as_of(s, past)
         # The log up to a past day does not change, but for events of that day still
         # arriving (each moves ``position``).
-        source_id = ("log", scope, past, position)
+        memo = self._memo(("log", scope, past, position))
         return Reading(
             self._disclosed(source),
             past,
@@ -163,7 +146,7 @@ class DashboardQueries:
             store.head_position(),
             "log",
             checked,
-            self._memo(source_id),
+            memo,
         )
 
     def log_name(self) -> str | None:

@@ -24,6 +24,7 @@ from service.dashboards.domain.snapshot import Snapshot
 from service.dashboards.readmodels import Layout, generations_key, live_generations
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.keys import Keys
+from service.ledger.reads import Read
 from service.runtime.clock import isoformat
 from service.runtime.connection import owner, rerouted
 
@@ -72,8 +73,13 @@ def check_read_models(services: Infrastructure) -> ReadModelCheck:
 
 def last_check(client: redis.Redis, keys: Keys) -> dict[str, Any] | None:
     """The last recorded outcome, as ``ReadModelCheck.to_dict`` wrote it; None if never."""
-    raw = client.get(_check_key(keys))
-    return orjson.loads(raw) if raw else None
+    return last_check_read(keys).run(client)
+
+
+def last_check_read(keys: Keys) -> Read[dict[str, Any] | None]:
+    """``last_check`` as a Read, to share a round trip."""
+    key = _check_key(keys)
+    return Read(lambda client: client.get(key), lambda raw: orjson.loads(raw) if raw else None)
 
 
 def _check_key(keys: Keys) -> str:

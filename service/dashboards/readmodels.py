@@ -52,6 +52,7 @@ from service.dashboards.domain.readmodel import (
     record_from_dict,
 )
 from service.ledger.keys import Keys
+from service.ledger.reads import Read, together
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,16 @@ def generations_key(keys: Keys) -> str:
 
 
 def live_generations(client: redis.Redis, keys: Keys) -> dict[str, int]:
-    raw = client.hgetall(generations_key(keys))
-    return {family: int(raw.get(family, 0)) for family in FAMILIES}
+    return generations_read(keys).run(client)
+
+
+def generations_read(keys: Keys) -> Read[dict[str, int]]:
+    """``live_generations`` as a Read, to share a round trip."""
+    key = generations_key(keys)
+    return Read(
+        lambda client: client.hgetall(key),
+        lambda raw: {family: int(raw.get(family, 0)) for family in FAMILIES},
+    )
 
 
 @dataclass(frozen=True)
@@ -155,6 +164,20 @@ def stored_totals(
     }
 
 
+def checkpoint_read(layout: Layout) -> Read[int]:
+    """The log position every family of ``layout`` has reached (the lowest of their
+    checkpoints), as a Read: a GET per family, since redis-py's cluster pipelines refuse
+    MGET, and a Read may share a pipeline with keys of other slots (the caller's token)."""
+    return together(
+        lambda *found: min(found),
+        *(_position_read(layout.checkpoint(family)) for family in FAMILIES),
+    )
+
+
+def _position_read(key: str) -> Read[int]:
+    return Read(lambda client: client.get(key), lambda raw: int(raw or 0))
+
+
 def decode(family: str, raw: str | bytes | None) -> Any:
     return record_from_dict(family, orjson.loads(raw)) if raw else None
 
@@ -170,8 +193,7 @@ class ReadModels:
 
     def checkpoint(self) -> int:
         """The log position every family has reached (the lowest of their checkpoints)."""
-        raw = self.redis.mget([self.layout.checkpoint(family) for family in FAMILIES])
-        return min(int(value or 0) for value in raw)
+        return checkpoint_read(self.layout).run(self.redis)
 
     def facts(self, milestone_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Milestone records as stored (dicts), for folding more events onto them."""

@@ -49,7 +49,7 @@ from service.ledger.domain.chain import (
 )
 from service.ledger.domain.event import DomainEvent
 from service.ledger.keys import POSITION_HEAD, SEALED_HEAD, Keys
-from service.ledger.reads import Read
+from service.ledger.reads import Read, together
 from service.ledger.seal import Sealer
 from service.ledger.tree import MerkleTree
 from service.runtime.clock import Clock, isoformat
@@ -439,6 +439,23 @@ class EventStore:
     def head_position(self) -> int:
         """The last global position given out (committed, sealed or not)."""
         return position_head(self.redis, self.keys)
+
+    def head_read(self) -> Read[tuple[int, int, str | None]]:
+        """The head position, and the position and id of the log's last event (None for
+        an empty log), in one round trip. The id names the log: no other log has that
+        event, even one filled again to the same length under the same prefix."""
+        heads, log = self.keys.heads, self.keys.log
+
+        def finish(head: Any, last: Any) -> tuple[int, int, str | None]:
+            events = self._decoded(last or [], stream_copy=False, sealed=False)
+            at = events[0] if events else None
+            return int(_text(head) or 0), at.position if at else 0, at.id if at else None
+
+        return together(
+            finish,
+            Read(lambda client: client.hget(heads, POSITION_HEAD), lambda raw: raw),
+            Read(lambda client: client.xrevrange(log, "+", "-", count=1), lambda raw: raw),
+        )
 
     def read_stream(
         self,

@@ -10,7 +10,7 @@ import pytest
 
 from service.ledger.domain.chain import Actor, RecordedEvent
 from service.ledger.eventstore import EventStore, VersionConflict
-from service.ledger.reads import Read, replies
+from service.ledger.reads import Read, replies, together
 from service.tracking.domain import events as ev
 
 
@@ -145,3 +145,37 @@ def test_a_stream_read_gives_the_same_events_alone_or_pipelined_with_other_reads
     assert [e.payload["text"] for e in together[0]] == ["m2", "m3"]
     assert [e.version for e in together[1]] == [1, 2, 3]
     assert head.finish(raw[2]) == f"3:{together[0][-1].hash}"
+
+
+def test_reads_made_one_give_the_same_results_in_one_round_trip(
+    store: EventStore, interleaved: list[RecordedEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``together``: a read of several commands, alone or beside other reads, in order."""
+    milestone, initiative = store.stream_read("milestone-1", 1), store.stream_read("initiative-1")
+    alone = (milestone.run(store.redis), initiative.run(store.redis), store.head_position())
+    last = interleaved[-1]
+    assert store.head_read().run(store.redis) == (last.position, last.position, last.id)
+
+    def both(*found: object) -> tuple[object, ...]:
+        return found
+
+    pair = together(both, milestone, store.head_read(), initiative)
+    assert pair.commands == 4
+    pipelines: list[int] = []
+    pipeline = store.redis.pipeline
+
+    def counted(*args: object, **kwargs: object) -> object:
+        pipelines.append(1)
+        return pipeline(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store.redis, "pipeline", counted)
+    found = pair.run(store.redis)
+    assert found == (alone[0], (last.position, last.position, last.id), alone[1])
+    tail = store.stream_read("milestone-1", 2)
+    beside = replies(store.redis, tail, pair)
+    assert tail.finish(beside[0]) == alone[0][1:] and pair.finish(beside[1]) == found
+    assert pipelines == [1, 1]
+
+
+def test_the_head_read_of_an_empty_log(store: EventStore) -> None:
+    assert store.head_read().run(store.redis) == (0, 0, None)

@@ -263,6 +263,24 @@ def test_anonymous_visitors_cannot_write_anything(
     assert services.store.head_position() == before
 
 
+def test_a_page_staff_have_seen_is_never_shown_to_the_public(
+    app: Flask, client: FlaskClient, services: Services, portal: Portal
+) -> None:
+    """Page bodies are remembered per process: staff and the public must not share one."""
+    paths = portal.paths
+    pages = ["/ui/", f"/ui/programmes/{paths['programme_id']}"]
+    pages += [f"/ui/initiatives/{paths['initiative_id']}", f"/ui/agencies/{paths['agency']}"]
+    staff = app.test_client()
+    token, _ = services.tokens.create("viewer", None, "desk officer")
+    staff.post("/ui/login", data={"token": token})
+    seen = [staff.get(page).get_data(as_text=True) for page in pages]
+    assert any(SECRET_TEXTS["dispute"] in body for body in seen)  # a RAG reason quotes it
+    for page in pages:
+        answer = client.get(page)
+        assert answer.status_code == 200
+        assert not leaks(answer.get_data(as_text=True), portal.secrets), page
+
+
 def test_staff_who_sign_in_on_the_portal_see_everything(
     client: FlaskClient, services: Services, portal: Portal
 ) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from service.dashboards.domain.phrases import Phrase
 from service.dashboards.domain.readmodel import MilestoneRecord
@@ -32,6 +33,16 @@ class Thresholds:
     amber_due_within_days: int = 14
     amber_stale_days: int = 30
     summary_rows: int = 10
+
+    @classmethod
+    def of(cls, config: Any) -> Thresholds:
+        """The rules a deployment's configuration sets (service.runtime.config.Config)."""
+        return cls(
+            config.red_overdue_days,
+            config.amber_due_within_days,
+            config.amber_stale_days,
+            config.summary_rows,
+        )
 
 
 @dataclass(frozen=True)
