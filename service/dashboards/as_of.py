@@ -98,6 +98,12 @@ def overview_as_of(services: Infrastructure, day: date) -> tuple[ReadSource, int
     """The read model at the end of ``day`` and the log position it reflects: the latest
     end-of-day snapshot of that day or before (checked, see snapshot_checks.py) with the
     rest of the day's history folded onto it in memory: at most about a day of events."""
+    source, position, _ = snapshot_reading(services, day)
+    return source, position
+
+
+def snapshot_reading(services: Infrastructure, day: date) -> tuple[ReadSource, int, str | None]:
+    """``overview_as_of``, and the day of the snapshot it started from (None: none)."""
     stamp = snapshot_for(services, day)
     # No snapshot that early: a layout no key belongs to, the history folded from 0.
     layout = snapshot_layout(services.keys, stamp.day if stamp else "none")
@@ -105,4 +111,4 @@ def overview_as_of(services: Infrastructure, day: date) -> tuple[ReadSource, int
     position = stamp.position if stamp else 0
     # Small batches: the fold usually ends within the first few events after the snapshot.
     folded = DayFold(base, list(_day_events(services.store, day, position, batch=50)), position)
-    return folded, folded.position
+    return folded, folded.position, stamp.day if stamp else None

@@ -8,6 +8,7 @@ batch's changes. Keys, all under the read-model hash tag:
   eod                        hash day -> JSON {position, event_id, event_hash, digest}
   eod-days                   sorted set day -> its ordinal (the latest snapshot before a date)
   eod:<day>:<family>:...     the copy, laid out as a generation is (readmodels.Layout)
+  eod:<day>:rollups          hash: the day's roll-ups for as-of overviews (stored_rollups.py)
   projector:day              the latest recorded day the live projector has folded
 
 A snapshot is stamped with the log position it reflects and the id and chain hash of the
@@ -21,7 +22,7 @@ do not check out.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -64,6 +65,11 @@ def snapshot_layout(keys: Keys, day: str) -> Layout:
     return Layout(keys, {}, live=False, base=f"eod:{day}")
 
 
+def rollups_key(keys: Keys, day: str) -> str:
+    """The roll-ups stored with the snapshot of ``day`` (stored_rollups.py)."""
+    return keys.read_model(f"eod:{day}:rollups")
+
+
 def latest_day_key(keys: Keys) -> str:
     return keys.read_model("projector:day")
 
@@ -87,9 +93,14 @@ class Pending:
 class EndOfDay:
     """The projector's side: cut batches at day boundaries and copy the read models there."""
 
-    def __init__(self, services: Infrastructure) -> None:
+    def __init__(
+        self, services: Infrastructure, before_seal: Callable[[Stamp], object] | None = None
+    ) -> None:
+        """``before_seal(stamp)``: what else to store with a snapshot before it is
+        digested (its roll-ups, stored_rollups.py)."""
         self.services = services
         self.keys = services.keys
+        self.before_seal = before_seal
 
     def cut(
         self,
@@ -130,6 +141,8 @@ class EndOfDay:
         """After the commit: digest the copy, which no one writes again, and thin out
         the older ones."""
         if pending is not None:
+            if self.before_seal is not None:
+                self.before_seal(pending.stamp)
             seal(self.services, pending.stamp)
             thin_out(self.services, date.fromisoformat(pending.stamp.day))
 
@@ -145,7 +158,7 @@ def thin_out(services: Infrastructure, latest: date) -> None:
 
 
 def drop_snapshot(services: Infrastructure, day: str, *, keep_stamp: bool = False) -> None:
-    keys = snapshot_keys(services.redis, services.keys, day)
+    keys = [*snapshot_keys(services.redis, services.keys, day), rollups_key(services.keys, day)]
     for start in range(0, len(keys), 1000):
         services.redis.unlink(*keys[start : start + 1000])
     if not keep_stamp:
@@ -209,6 +222,11 @@ def digest(client: redis.Redis, keys: Keys, day: str) -> str:
             found = sorted(content.items()) if part.kind == "hash" else content
             found = sorted(found) if part.kind == "set" else found
             hashed.update(orjson.dumps([part.family, part.suffix, found]))
+    # The stored roll-ups, when there are any (snapshots written before them have none,
+    # and keep the digest they were sealed with).
+    rollups = client.hgetall(rollups_key(keys, day))
+    if rollups:
+        hashed.update(orjson.dumps(["rollups", sorted(rollups.items())]))
     return hashed.hexdigest()
 
 

@@ -32,6 +32,7 @@ from service.dashboards.readmodels import (
     live_generations,
     stored_totals,
 )
+from service.dashboards.stored_rollups import store_rollups
 from service.ledger.domain.chain import RecordedEvent
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.signing import checkpoint_if_due
@@ -168,7 +169,7 @@ class Projector:
     ) -> None:
         """``end_of_day``: write end-of-day snapshots (off only to set a benchmark up)."""
         self.services = services
-        self.end_of_day = EndOfDay(services) if end_of_day else None
+        self.end_of_day = EndOfDay(services, store_rollups(services)) if end_of_day else None
         self.batch_size = batch_size
         self.before_commit = before_commit
         self.between_batches = between_batches

@@ -19,6 +19,7 @@ from service.dashboards.domain.rag import Thresholds
 from service.dashboards.domain.readmodel import (
     MilestoneRecord,
 )
+from service.dashboards.end_of_day import rollups_key
 from service.dashboards.readmodel_check import last_check, last_check_read
 from service.dashboards.readmodels import (
     Layout,
@@ -26,6 +27,7 @@ from service.dashboards.readmodels import (
     checkpoint_read,
     generations_read,
 )
+from service.dashboards.stored_rollups import StoredRollups
 from service.dashboards.summary_memo import PROCESS_MEMO
 from service.ledger.domain.errors import NotFound
 from service.ledger.infrastructure import Infrastructure
@@ -131,14 +133,19 @@ class DashboardQueries:
                 self._memo(source_id),
             )
         source: ReadSource
+        snapshot_day = None
         if scope:
             tree = history.fold_tree(store, scope, past)
             source, position = tree, tree.position
         else:
-            source, position = history.overview_as_of(s, past)
+            source, position, snapshot_day = history.snapshot_reading(s, past)
         # The log up to a past day does not change, but for events of that day still
         # arriving (each moves ``position``).
         memo = self._memo(("log", scope, past, position))
+        if snapshot_day is not None:
+            # The roll-ups stored with the snapshot, for a scope no later event changed.
+            stored = rollups_key(s.keys, snapshot_day)
+            memo = StoredRollups(memo, s.redis, stored, self.public)
         return Reading(
             self._disclosed(source),
             past,

@@ -22,6 +22,7 @@ from service.dashboards.end_of_day import (
 )
 from service.dashboards.projector import fold_batch
 from service.dashboards.readmodels import ReadModels, layout_parts
+from service.dashboards.stored_rollups import store_rollups
 from service.ledger.infrastructure import Infrastructure
 from service.ledger.keys import Keys
 from service.runtime.lease import lease
@@ -108,7 +109,9 @@ def rebuild_snapshot(services: Infrastructure, stamp: Stamp) -> Stamp:
                 client.copy(part.key(source), part.key(target), replace=True)
         while fold_batch(services, lambda _pipe: target, FAMILIES, until=stamp.position):
             pass
-        return seal(services, Stamp(stamp.day, stamp.position, stamp.event_id, stamp.event_hash))
+        rebuilt = Stamp(stamp.day, stamp.position, stamp.event_id, stamp.event_hash)
+        store_rollups(services)(rebuilt)
+        return seal(services, rebuilt)
 
 
 def check_snapshots(services: Infrastructure) -> list[tuple[str, str]]:

@@ -60,6 +60,10 @@ class ScopedMemo:
     def get(self, key: Hashable) -> Any | None:
         return self.memo.get((self.source, key))
 
+    def get_many(self, keys: dict[Any, Hashable]) -> dict[Any, Any]:
+        found = {name: self.get(key) for name, key in keys.items()}
+        return {name: value for name, value in found.items() if value is not None}
+
     def put(self, key: Hashable, value: Any) -> None:
         self.memo.put((self.source, key), value)
 

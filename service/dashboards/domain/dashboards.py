@@ -36,6 +36,10 @@ class Memo(Protocol):
 
     def get(self, key: Hashable) -> Any | None: ...
     def put(self, key: Hashable, value: Any) -> None: ...
+    def get_many(self, keys: dict[Any, Hashable]) -> dict[Any, Any]:
+        """``{name: value}`` of the ``{name: key}`` remembered (one round trip where the
+        memo is stored in Redis, as stored_rollups.py's)."""
+        ...
 
 
 class ReadSource(Protocol):
@@ -195,10 +199,11 @@ def scope_summaries(
     scopes, until = list(scopes), attention_until(today, rules)
     found: dict[str, tuple[Totals, dict[str, Any]]] = {}
     if memo is not None:
-        for scope, totals in source.totals(scopes).items():
-            remembered = memo.get(_memo_key(scope, today, rules, totals))
-            if remembered is not None:
-                found[scope] = remembered
+        memo_keys = {
+            scope: _memo_key(scope, today, rules, totals)
+            for scope, totals in source.totals(scopes).items()
+        }
+        found.update(memo.get_many(memo_keys))
     # Read afresh: the totals may have moved since, and the key must be the one the
     # roll-up was computed from.
     kept = source.kept([scope for scope in scopes if scope not in found], until)
