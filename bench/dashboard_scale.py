@@ -8,9 +8,9 @@ the same run: the overview read the way it was before per-scope totals (every mi
 record copied per request; one reader, since 16 would queue for minutes), the JSON reads
 for the HTML pages, and the projector's lag with no readers for the lag with them.
 
-Readers are Python client processes (wrk cannot send a cookie per page as easily, and is
-not installed here); on a 2-core machine they compete with gunicorn for the CPU, so the
-latencies include that. Run `python -m bench.dashboard_scale` (full) or `--quick`.
+Readers are wrk's connections (bench/http_load.py; Python client processes where wrk is
+not installed, which cost more of the CPU they share with gunicorn on a small machine).
+Run `python -m bench.dashboard_scale` (full) or `--quick`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote
 from urllib.request import Request, urlopen
 
-from bench.http_load import get_load
+from bench.http_load import generator_name, get_load
 from bench.http_server import gunicorn
 from bench.own_redis import redis_url_or_own, run_section_from_command_line
 from bench.projector_log import ACTOR
@@ -422,6 +422,7 @@ def run(quick: bool = True, redis_url: str | None = None) -> dict[str, Any]:
             f"loaded reads, each page read 8 times by 2 clients (first views in each "
             f"process): {sum(found['warm_up']):.1f} s in all, the slowest read "
             f"{max(found['warm_up']) * 1000:,.0f} ms",
+            f"readers: {generator_name()}",
         ],
     }
 

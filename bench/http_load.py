@@ -1,7 +1,10 @@
 """HTTP load generators: wrk (C, Debian package) when installed, else Python processes.
 
-Both POST a JSON body with a bearer token to paths chosen round-robin from a list, so
-concurrent connections spread over many milestones instead of fighting over one.
+Both send requests to paths chosen round-robin from a list, so concurrent connections
+spread over many milestones or pages instead of fighting over one: POSTs of a JSON body
+with a bearer token (post_load), or GETs with the given headers (get_load). wrk's own CPU
+per request is a fraction of a Python client's, which on a small machine competes with
+the server it measures.
 """
 
 from __future__ import annotations
@@ -21,11 +24,10 @@ WRK_THREADS = 2
 
 WRK_SCRIPT = """
 local paths = {%(paths)s}
-local body = '%(body)s'
+local body = %(body)s
 local threads = 0
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer %(token)s"
+wrk.method = "%(method)s"
+%(headers)s
 
 function setup(thread)
   thread:set("offset", threads)
@@ -61,7 +63,7 @@ class Load:
 def generator_name() -> str:
     wrk = shutil.which("wrk")
     if wrk:
-        return f"wrk ({wrk}, {WRK_THREADS} threads, Lua script for POST bodies)"
+        return f"wrk ({wrk}, up to {WRK_THREADS} threads, Lua script for paths and bodies)"
     return "Python http.client, one process per connection (wrk not installed)"
 
 
@@ -73,29 +75,49 @@ def post_load(
     connections: int,
     seconds: float,
 ) -> Load:
-    if shutil.which("wrk"):
-        return _wrk(base_url, paths, token, json.dumps(body), connections, seconds)
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    if shutil.which("wrk"):
+        return _wrk(base_url, "POST", paths, headers, json.dumps(body), connections, seconds)
     return _python(base_url, "POST", paths, headers, json.dumps(body), connections, seconds)
 
 
 def get_load(
     base_url: str, paths: list[str], headers: dict[str, str], connections: int, seconds: float
 ) -> Load:
-    """GET ``paths`` round-robin from Python client processes (the readers' latency)."""
-    return _python(base_url, "GET", paths, headers, None, connections, seconds)
+    """GET ``paths`` round-robin (the readers' latency); a refused request (4xx, 5xx) or
+    a timeout fails the run rather than count as an answer."""
+    if not shutil.which("wrk"):
+        return _python(base_url, "GET", paths, headers, None, connections, seconds)
+    load = _wrk(base_url, "GET", paths, headers, None, connections, seconds)
+    if load.errors:
+        raise RuntimeError(f"{load.errors} of {load.requests} GETs failed or were refused")
+    return load
+
+
+def _lua(text: str) -> str:
+    """``text`` as a Lua string literal."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
 
 
 def _wrk(
-    base_url: str, paths: list[str], token: str, body: str, connections: int, seconds: float
+    base_url: str,
+    method: str,
+    paths: list[str],
+    headers: dict[str, str],
+    body: str | None,
+    connections: int,
+    seconds: float,
 ) -> Load:
-    # wrk takes whole seconds only.
+    # wrk takes whole seconds only, and needs a connection for each thread.
     duration = max(1, round(seconds))
+    threads = min(WRK_THREADS, connections)
     script = WRK_SCRIPT % {
-        "paths": ", ".join(f'"{path}"' for path in paths),
-        "body": body,
-        "token": token,
-        "threads": WRK_THREADS,
+        "paths": ", ".join(_lua(path) for path in paths),
+        "body": "nil" if body is None else _lua(body),
+        "method": method,
+        "headers": "\n".join(f"wrk.headers[{_lua(k)}] = {_lua(v)}" for k, v in headers.items()),
+        "threads": threads,
     }
     with tempfile.TemporaryDirectory(prefix="rt-wrk-") as folder:
         script_path = Path(folder) / "post.lua"
@@ -104,7 +126,7 @@ def _wrk(
             [
                 "wrk",
                 "-t",
-                str(WRK_THREADS),
+                str(threads),
                 "-c",
                 str(connections),
                 "-d",
