@@ -25,6 +25,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Hashable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -61,14 +62,28 @@ def encode(value: Any) -> Any:
     return value
 
 
-def decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if PHRASE in value:
-            return Phrase(value[PHRASE], **decode(value["values"]))
-        return {key: decode(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [decode(item) for item in value]
+def phrase(value: Any) -> Any:
+    """A Phrase ``encode`` wrote (its values may hold Phrases too); other values as they are."""
+    if isinstance(value, dict) and PHRASE in value:
+        values = value["values"]
+        if all(isinstance(item, SCALARS) for item in values.values()):
+            return _leaf(value[PHRASE], tuple(values.items()))
+        return Phrase(value[PHRASE], **{key: phrase(item) for key, item in values.items()})
     return value
+
+
+SCALARS = (str, int, float, bool, type(None))
+
+
+@lru_cache(maxsize=4096)
+def _leaf(template: str, values: tuple[tuple[str, Any], ...]) -> Phrase:
+    """A Phrase of plain values: the few RAG reasons ("12 days overdue") recur in every
+    summary, so each is made once."""
+    return Phrase(template, **dict(values))
+
+
+def _reasons(rag: dict[str, Any]) -> None:
+    rag["reasons"] = [phrase(reason) for reason in rag["reasons"]]
 
 
 def dumps(found: tuple[Totals, dict[str, Any]]) -> bytes:
@@ -77,8 +92,15 @@ def dumps(found: tuple[Totals, dict[str, Any]]) -> bytes:
 
 
 def loads(raw: bytes | str) -> tuple[Totals, dict[str, Any]]:
+    """What ``dumps`` stored. A summary holds Phrases only in RAG reasons (its own, and
+    those of its overdue and due-soon rows): only those are looked at, since walking
+    every value of 110 summaries took most of an answer."""
     stored = orjson.loads(raw)
-    return Totals.from_dict(stored["totals"]), decode(stored["summary"])
+    summary = stored["summary"]
+    _reasons(summary["rag"])
+    for row in (*summary["overdue"], *summary["due_soon"]):
+        _reasons(row["rag"])
+    return Totals.from_dict(stored["totals"]), summary
 
 
 class StoredRollups:
