@@ -88,7 +88,8 @@ def get_load(
     a timeout fails the run rather than count as an answer."""
     if not shutil.which("wrk"):
         return _python(base_url, "GET", paths, headers, None, connections, seconds)
-    load = _wrk(base_url, "GET", paths, headers, None, connections, seconds)
+    # A baseline read may take many seconds: wait for it as the Python clients do.
+    load = _wrk(base_url, "GET", paths, headers, None, connections, seconds, timeout=60)
     if load.errors:
         raise RuntimeError(f"{load.errors} of {load.requests} GETs failed or were refused")
     return load
@@ -108,6 +109,7 @@ def _wrk(
     body: str | None,
     connections: int,
     seconds: float,
+    timeout: int = 10,
 ) -> Load:
     # wrk takes whole seconds only, and needs a connection for each thread.
     duration = max(1, round(seconds))
@@ -132,14 +134,14 @@ def _wrk(
                 "-d",
                 f"{duration}s",
                 "--timeout",
-                "10s",
+                f"{timeout}s",
                 "-s",
                 str(script_path),
                 base_url,
             ],
             capture_output=True,
             text=True,
-            timeout=duration + 60,
+            timeout=duration + timeout + 60,
         )
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed: {completed.stderr or completed.stdout}")

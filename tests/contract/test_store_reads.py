@@ -122,11 +122,8 @@ def test_children_are_listed_per_parent_in_creation_order(
     assert store.children("programme-2") == []
 
 
-def test_a_stream_read_gives_the_same_events_alone_or_pipelined_with_other_reads(
-    store: EventStore, interleaved: list[RecordedEvent], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    milestone, initiative = store.stream_read("milestone-1", 1), store.stream_read("initiative-1")
-    alone = [milestone.run(store.redis), initiative.run(store.redis)]
+def counted_pipelines(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one for each pipeline the store's client opens from now on."""
     pipelines: list[int] = []
     pipeline = store.redis.pipeline
 
@@ -135,6 +132,15 @@ def test_a_stream_read_gives_the_same_events_alone_or_pipelined_with_other_reads
         return pipeline(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store.redis, "pipeline", counted)
+    return pipelines
+
+
+def test_a_stream_read_gives_the_same_events_alone_or_pipelined_with_other_reads(
+    store: EventStore, interleaved: list[RecordedEvent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    milestone, initiative = store.stream_read("milestone-1", 1), store.stream_read("initiative-1")
+    alone = [milestone.run(store.redis), initiative.run(store.redis)]
+    pipelines = counted_pipelines(store, monkeypatch)
     head: Read[str | None] = Read(
         lambda client: client.hget(store.keys.heads, "milestone-1"), lambda reply: reply
     )
@@ -161,14 +167,7 @@ def test_reads_made_one_give_the_same_results_in_one_round_trip(
 
     pair = together(both, milestone, store.head_read(), initiative)
     assert pair.commands == 4
-    pipelines: list[int] = []
-    pipeline = store.redis.pipeline
-
-    def counted(*args: object, **kwargs: object) -> object:
-        pipelines.append(1)
-        return pipeline(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(store.redis, "pipeline", counted)
+    pipelines = counted_pipelines(store, monkeypatch)
     found = pair.run(store.redis)
     assert found == (alone[0], (last.position, last.position, last.id), alone[1])
     tail = store.stream_read("milestone-1", 2)
