@@ -22,7 +22,6 @@ Reads never write it: an as-of answer only reads what the snapshot's writer stor
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Hashable
 from datetime import date
 from functools import lru_cache
@@ -38,10 +37,9 @@ from service.dashboards.domain.dashboards import Memo, ReadSource
 from service.dashboards.domain.phrases import Phrase
 from service.dashboards.domain.rag import Thresholds
 from service.dashboards.end_of_day import Stamp, rollups_key, snapshot_layout
+from service.dashboards.projector_status import log
 from service.dashboards.readmodels import ReadModels
 from service.ledger.infrastructure import Infrastructure
-
-log = logging.getLogger("reform_tracker.projector")
 
 PHRASE = "$phrase"  # a Phrase, encoded: {"$phrase": template, "values": {...}}
 
@@ -154,17 +152,18 @@ def write_rollups(services: Infrastructure, stamp: Stamp, rules: Thresholds) -> 
     stored. Called before the snapshot is digested."""
     day = date.fromisoformat(stamp.day)
     layout = snapshot_layout(services.keys, stamp.day)
+    snapshot = DayFold(ReadModels(services.redis, services.keys, layout), [], stamp.position)
     stored: dict[str, bytes] = {}
     for public in (False, True):
-        snapshot = DayFold(ReadModels(services.redis, services.keys, layout), [], stamp.position)
         source: ReadSource = Disclosed(snapshot) if public else snapshot
         collected = _Collected(public)
         dashboards.overview(source, day, rules, collected)
         stored.update(collected.found)
     key = rollups_key(services.keys, stamp.day)
     services.redis.unlink(key)
-    for start in range(0, len(stored), 500):
-        chunk = dict(list(stored.items())[start : start + 500])
+    fields = list(stored.items())
+    for start in range(0, len(fields), 500):
+        chunk = dict(fields[start : start + 500])
         services.redis.hset(key, mapping=chunk)  # type: ignore[arg-type]
     return len(stored)
 

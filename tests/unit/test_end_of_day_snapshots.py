@@ -7,6 +7,8 @@ answers (which only read), then rebuilt or dropped by the repair the worker runs
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
 import redis
@@ -62,11 +64,33 @@ def assert_as_of_equals_full_fold(services: Services, day: date) -> None:
     assert answers(source, day) == answers(folded, day)
 
 
-@settings(
-    max_examples=30,
+# Random histories on the test's own store and clock (function-scoped fixtures, reset
+# by ``played``), each example some seconds of appends and projections.
+HISTORIES = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+@contextmanager
+def played(
+    services: Services,
+    redis_client: redis.Redis,
+    clock: FrozenClock,
+    steps: list[tuple[int, str, int]],
+) -> Iterator[datetime]:
+    """``steps`` played on an empty store; yields the clock's time before them, and sets
+    the clock back to it afterwards."""
+    redis_client.flushdb()
+    start = clock.now()
+    try:
+        play(services, clock, steps)
+        yield start
+    finally:
+        clock.set(start)
+
+
+@settings(HISTORIES, max_examples=30)
 @given(
     steps=st.lists(step, min_size=5, max_size=70),
     days=st.lists(st.integers(-2, 20), min_size=1, max_size=4),
@@ -78,14 +102,9 @@ def test_as_of_from_a_snapshot_equals_the_fold_from_position_zero(
     steps: list[tuple[int, str, int]],
     days: list[int],
 ) -> None:
-    redis_client.flushdb()
-    start = clock.now()
-    try:
-        play(services, clock, steps)
+    with played(services, redis_client, clock, steps) as start:
         for offset in days:
             assert_as_of_equals_full_fold(services, start.date() + timedelta(days=offset))
-    finally:
-        clock.set(start)
 
 
 def spread_over_days(services: Services, clock: FrozenClock) -> Scenario:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import redis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.bootstrap import Services
@@ -27,9 +27,15 @@ from service.dashboards.queries import DashboardQueries
 from service.dashboards.snapshot_checks import check_snapshots, latest_before, repair_snapshots
 from service.dashboards.summary_memo import PROCESS_MEMO
 from service.runtime.clock import FrozenClock
-from tests.projection_support import VERBS, Scenario, play
+from tests.projection_support import VERBS, Scenario
 from tests.redis_state import redis_state
-from tests.unit.test_end_of_day_snapshots import RULES, spread_over_days, step
+from tests.unit.test_end_of_day_snapshots import (
+    HISTORIES,
+    RULES,
+    played,
+    spread_over_days,
+    step,
+)
 
 
 def expected(services: Services, day: date, public: bool) -> list[dict[str, Any]]:
@@ -57,11 +63,7 @@ def phrases(value: Any) -> list[tuple[str, str]]:
     return []
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(HISTORIES, max_examples=25)
 @given(
     steps=st.lists(step, min_size=5, max_size=60),
     days=st.lists(st.integers(-2, 12), min_size=1, max_size=3),
@@ -73,24 +75,21 @@ def test_an_overview_from_stored_rollups_equals_the_fold_of_the_whole_log(
     steps: list[tuple[int, str, int]],
     days: list[int],
 ) -> None:
-    redis_client.flushdb()
-    start = clock.now()
     try:
-        play(services, clock, steps)
-        # Today and later days answer from the live read models: projected, they are the
-        # whole log too. Past days answer from snapshots and their stored roll-ups.
-        Projector(services).catch_up()
-        for offset in days:
-            day = start.date() + timedelta(days=offset)
-            for public in (False, True):
-                found, wanted = (
-                    cold_overview(services, day, public),
-                    expected(services, day, public),
-                )
-                assert found == wanted
-                assert phrases(found) == phrases(wanted)
+        with played(services, redis_client, clock, steps) as start:
+            # Today and later days answer from the live read models: projected, they are the
+            # whole log too. Past days answer from snapshots and their stored roll-ups.
+            Projector(services).catch_up()
+            for offset in days:
+                day = start.date() + timedelta(days=offset)
+                for public in (False, True):
+                    found, wanted = (
+                        cold_overview(services, day, public),
+                        expected(services, day, public),
+                    )
+                    assert found == wanted
+                    assert phrases(found) == phrases(wanted)
     finally:
-        clock.set(start)
         PROCESS_MEMO.clear()
 
 
