@@ -38,6 +38,7 @@ from service.dashboards.queries import DashboardQueries
 from service.dashboards.snapshot_checks import latest_before
 from service.dashboards.stored_rollups import store_rollups
 from service.dashboards.summary_memo import PROCESS_MEMO
+from service.runtime import heap
 from service.runtime.clock import FrozenClock
 from service.runtime.config import Config
 
@@ -90,7 +91,8 @@ def build(services: Services, clock: FrozenClock, events: int, days: int, window
 def measure_apart(url: str, quick: bool, window: int) -> dict[str, Any]:
     """``measure`` in a process of its own, as an API process answers: not beside the
     millions of objects the set-up left in this one, which the garbage collector would
-    walk in the middle of answers."""
+    walk in the middle of answers; and with what start-up left settled, as a gunicorn
+    worker does once it has loaded the app (service/runtime/heap.py)."""
     context = mp.get_context("spawn")
     with context.Pool(1) as pool:
         return pool.apply(_measure_in_child, (url, quick, window))
@@ -99,6 +101,7 @@ def measure_apart(url: str, quick: bool, window: int) -> dict[str, Any]:
 def _measure_in_child(url: str, quick: bool, window: int) -> dict[str, Any]:
     clock = FrozenClock(datetime.combine(LAST_DAY, datetime.min.time(), UTC))
     services = bootstrap(Config(redis_url=url, key_prefix=PREFIX), clock=clock)
+    heap.settle()
     return measure(services, clock, quick, window)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from service.runtime import heap
 from service.runtime.config import Config
 from service.runtime.logs import ACCESS_FORMAT, logging_config
 from service.runtime.metrics import mark_process_dead
@@ -27,6 +28,11 @@ threads = 8
 graceful_timeout = 10
 logconfig_dict = logging_config(Config.from_env().log_level)
 access_log_format = ACCESS_FORMAT
+
+
+def post_worker_init(worker: Any) -> None:
+    # The worker has loaded the app: what it holds now lives as long as the worker.
+    heap.settle()
 
 
 def child_exit(server: Any, worker: Any) -> None:
