@@ -1,6 +1,8 @@
-"""The production WSGI app plus bench-only routes: a no-op POST, the ceiling for the HTTP
-benchmark, and the overview read the way it was before per-scope totals (every milestone
-record copied per request), the baseline of the dashboard benchmark.
+"""The production WSGI app plus bench-only routes:
+- a no-op POST, the ceiling for the HTTP benchmark;
+- a no-op GET that only checks the caller's token, the floor of any dashboard read;
+- the overview read the way it was before per-scope totals (every milestone record
+  copied per request), the baseline of the dashboard benchmark.
 
 Served by the same gunicorn command as `service.wsgi:app`, so the routes share every
 per-request cost (request hooks, rate limiter, logging) except their own work.
@@ -28,6 +30,14 @@ def noop() -> dict[str, Any]:
 
 
 app.add_url_rule("/bench/noop", endpoint="bench_noop", view_func=noop, methods=["POST"])
+
+
+def noop_read() -> dict[str, Any]:
+    reader()  # the caller's token, as every dashboard read checks it
+    return {"ok": True}
+
+
+app.add_url_rule("/bench/noop-read", endpoint="bench_noop_read", view_func=noop_read)
 
 
 class EveryRecord(ReadModels):
