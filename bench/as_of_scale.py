@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bench.own_redis import redis_url_or_own
-from bench.results import percentile
+from bench.results import compared, percentile
 from bench.scale_log import append_history
 from bench.workloads import unfsynced_setup, unlink_matching
 from service.bootstrap import Services, bootstrap
@@ -192,16 +192,10 @@ def _pair(
     target if ``target``."""
     rows = []
     for name, q in (("p50", 0.5), ("p99", 0.99)):
-        value, baseline = percentile(samples, q), percentile(replay, q)
-        row = {
-            "case": case,
-            "metric": f"{name} latency",
-            "unit": "ms",
-            "value": round(value, 2),
-            "baseline": round(baseline, 1),
-            "baseline_case": "full replay from position 0",
-            "ratio": round(value / baseline, 4),
-        }
+        value, baseline = round(percentile(samples, q), 2), round(percentile(replay, q), 1)
+        row = compared(
+            case, f"{name} latency", "ms", [value], [baseline], "full replay from position 0"
+        ).to_dict()
         if target and name == "p99":
             row |= {"target": f"< {TARGET_P99_MS:.0f} ms", "met": value < TARGET_P99_MS}
         rows.append(row)

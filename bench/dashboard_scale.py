@@ -35,7 +35,7 @@ from bench.http_load import generator_name, get_load
 from bench.http_server import gunicorn
 from bench.own_redis import redis_url_or_own, run_section_from_command_line
 from bench.projector_log import ACTOR
-from bench.results import percentile
+from bench.results import compared, percentile
 from bench.scale_log import append_history
 from bench.settings import Settings
 from bench.workloads import BENCH_KEYS, progress_event, unfsynced_setup, unlink_matching
@@ -344,17 +344,9 @@ def _row(case: str, metric: str, value: float, **more: Any) -> dict[str, Any]:
 def _against(
     case: str, metric: str, value: float, baseline: float, baseline_case: str, **more: Any
 ) -> dict[str, Any]:
-    """A row beside its same-run baseline."""
-    ratio = round(value / baseline, 4) if baseline else None
-    return _row(
-        case,
-        metric,
-        value,
-        baseline=round(baseline, 2),
-        baseline_case=baseline_case,
-        ratio=ratio,
-        **more,
-    )
+    """A row beside its same-run baseline (one measurement of each)."""
+    row = compared(case, metric, "ms", [round(value, 2)], [round(baseline, 2)], baseline_case)
+    return row.to_dict() | more
 
 
 def _rows(found: dict[str, Any]) -> list[dict[str, Any]]:
